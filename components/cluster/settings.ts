@@ -1,0 +1,72 @@
+import type * as alicloud from "@pulumi/alicloud";
+import type * as pulumi from "@pulumi/pulumi";
+import type { BackboneConfig } from "../../stacks/config";
+
+/**
+ * Pure translations from BackboneConfig["cluster"] to provider inputs, kept apart from the component
+ * so they can be read and tested on their own.
+ */
+
+export type ClusterSettings = BackboneConfig["cluster"];
+type Addon = alicloud.types.input.cs.ManagedKubernetesAddon;
+type NodePoolArgs = alicloud.cs.NodePoolArgs;
+
+/**
+ * Add-ons installed at creation (the provider only honours `addons` on Create):
+ *  - flannel: the pod network. Terway would give pods VPC addresses and NetworkPolicy, but needs pod
+ *    vSwitches sized for every pod, which the network component does not carve; the config's podCidr is
+ *    a Flannel overlay range. Revisit if OpenSearch transport latency or NetworkPolicy matters.
+ *  - csi-plugin + csi-provisioner: cloud-disk volumes for OpenSearch data.
+ *  - loongcollector: the SLS log collector. ACK renamed it from logtail-ds; the CreateCluster API
+ *    reference (aliyun/alibabacloud-*-sdk cs-20151215 CreateClusterRequest "Log component") and ACK's
+ *    Terraform add-on table both list `{"name":"loongcollector"}` [V].
+ * Names per ACK "Manage add-ons with Terraform" [V].
+ */
+export const CLUSTER_ADDONS: readonly Addon[] = [
+  { name: "flannel" },
+  { name: "csi-plugin" },
+  { name: "csi-provisioner" },
+  { name: "loongcollector" },
+];
+
+export const SEARCH_TAINT = { key: "workload", value: "search", effect: "NoSchedule" } as const;
+
+export const SYSTEM_DISK = { systemDiskCategory: "cloud_essd", systemDiskSize: 120 } as const;
+
+interface PoolPlacement {
+  readonly clusterId: NodePoolArgs["clusterId"];
+  readonly cloudName: string;
+  readonly vswitchIds: NodePoolArgs["vswitchIds"];
+  readonly securityGroupId: pulumi.Input<string>;
+  readonly tags: Record<string, string>;
+}
+
+const common = (p: PoolPlacement, role: "system" | "search", pool: ClusterSettings["systemPool"]): NodePoolArgs => ({
+  clusterId: p.clusterId,
+  nodePoolName: `${p.cloudName}-${role}`,
+  instanceTypes: [...pool.instanceTypes],
+  desiredSize: String(pool.desiredSize),
+  vswitchIds: p.vswitchIds,
+  securityGroupIds: [p.securityGroupId],
+  // Spread nodes evenly over the zones of the given vSwitches.
+  multiAzPolicy: "BALANCE",
+  ...SYSTEM_DISK,
+  labels: [{ key: "workload", value: role }],
+  // Managed pool: ACK repairs broken nodes; upgrades stay a deliberate change.
+  management: { enable: true, autoRepair: true, autoUpgrade: false, maxUnavailable: 1 },
+  tags: { ...p.tags, "node-pool": role },
+});
+
+export function systemPoolArgs(p: PoolPlacement, settings: ClusterSettings): NodePoolArgs {
+  return common(p, "system", settings.systemPool);
+}
+
+/** OpenSearch's pool: ESSD data disks and a taint only search pods tolerate. */
+export function searchPoolArgs(p: PoolPlacement, settings: ClusterSettings): NodePoolArgs {
+  const pool = settings.searchPool;
+  return {
+    ...common(p, "search", pool),
+    dataDisks: [{ category: "cloud_essd", size: pool.diskSizeGb, performanceLevel: pool.diskPerformanceLevel }],
+    taints: [{ ...SEARCH_TAINT }],
+  };
+}

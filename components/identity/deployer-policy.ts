@@ -1,0 +1,150 @@
+import { checkAccount, kmsKeyArn } from "./arns";
+import { assertLeastPrivilege, type PolicyDocument, type Statement } from "./policy-document";
+
+/**
+ * What a CI deployer needs to run `pulumi up` for one stack: its RAM roles and custom policies, its
+ * buckets, the VPC/ECS/ACK/ACR resources of its region and account. Scoped as far as each service's
+ * RAM model allows:
+ *  - RAM and OSS by name: every role, policy and bucket of the stack starts with `cloudName-`
+ *    (stacks/naming.ts), so a deployer of `acme-dev` cannot touch `acme-prod-*`. Attaching is limited to
+ *    the stack's own custom policies, so no system policy (no `*FullAccess`) can be attached by CI.
+ *  - VPC, ECS, ACK, ACR and SLS writes to this region and account (`acs:<svc>:<region>:<uid>:*`): the
+ *    resources are created with ids the deployer cannot know in advance. ACK ARNs
+ *    `acs:cs:<region>:<uid>:cluster/<id>` [V ACK API reference].
+ *  - Resource "*" only where the service authorises nothing narrower: Describe/List/Get reads
+ *    (ecs:Describe*, vpc:Describe*, and the Describe, Get and List reads of cs) and the billing calls behind ACR Enterprise
+ *    subscriptions (bssapi:*, [I] names; prod only).
+ * Not covered (done once by an account admin, outside CI): activating ACK and authorising its service
+ * roles (AliyunCSManagedKubernetesRole and friends), ACK's RRSA OIDC provider (created by ACK itself),
+ * the KMS key, the AIRec instance. Action names follow each service's API names [V for ram/cs/oss/airec
+ * instance ARNs; I for the wildcard verb groups of vpc/ecs/cr/log].
+ */
+
+export interface DeployerPolicyInput {
+  readonly accountId: string;
+  readonly region: string;
+  /** Every cloud name of the stack starts with `${cloudName}-`, e.g. "acme-dev". */
+  readonly cloudName: string;
+  /** Ephemeral stacks empty their buckets on destroy (storage.forceDestroy). */
+  readonly emptyBucketsOnDestroy?: boolean;
+  readonly registryEdition?: "personal" | "enterprise";
+  /** The KMS key buckets encrypt with, if any. */
+  readonly kmsKeyId?: string;
+}
+
+const CLOUD_NAME = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
+
+const allow = (Action: string[], Resource: string[]): Statement => ({ Effect: "Allow", Action, Resource });
+
+export function deployerPolicy(input: DeployerPolicyInput): PolicyDocument {
+  const uid = checkAccount(input.accountId);
+  if (!CLOUD_NAME.test(input.cloudName))
+    throw new Error(`deployer: invalid cloudName ${JSON.stringify(input.cloudName)}`);
+  const { region, cloudName } = input;
+  const scoped = (svc: string) => `acs:${svc}:${region}:${uid}:*`;
+  const buckets = `acs:oss:*:${uid}:${cloudName}-*`;
+
+  const statements: Statement[] = [
+    allow(
+      [
+        "ram:CreateRole",
+        "ram:GetRole",
+        "ram:UpdateRole",
+        "ram:DeleteRole",
+        "ram:ListPoliciesForRole",
+        "ram:AttachPolicyToRole",
+        "ram:DetachPolicyFromRole",
+        "ram:PassRole",
+        "ram:CreatePolicy",
+        "ram:GetPolicy",
+        "ram:DeletePolicy",
+        "ram:CreatePolicyVersion",
+        "ram:GetPolicyVersion",
+        "ram:ListPolicyVersions",
+        "ram:DeletePolicyVersion",
+        "ram:SetDefaultPolicyVersion",
+        "ram:ListEntitiesForPolicy",
+        "ram:TagResources",
+        "ram:UntagResources",
+        "ram:ListTagResources",
+      ],
+      [`acs:ram:*:${uid}:role/${cloudName}-*`, `acs:ram:*:${uid}:policy/${cloudName}-*`],
+    ),
+    allow(["oss:PutBucket*", "oss:GetBucket*", "oss:DeleteBucket*"], [buckets]),
+    allow(
+      [
+        "vpc:Create*",
+        "vpc:Delete*",
+        "vpc:Modify*",
+        "vpc:Associate*",
+        "vpc:Unassociate*",
+        "vpc:Allocate*",
+        "vpc:Release*",
+        "vpc:TagResources",
+        "vpc:UnTagResources",
+      ],
+      [scoped("vpc")],
+    ),
+    allow(
+      [
+        "ecs:Create*",
+        "ecs:Delete*",
+        "ecs:Modify*",
+        "ecs:RunInstances",
+        "ecs:StartInstance",
+        "ecs:StopInstance",
+        "ecs:RebootInstance",
+        "ecs:AuthorizeSecurityGroup*",
+        "ecs:RevokeSecurityGroup*",
+        "ecs:AttachInstanceRamRole",
+        "ecs:DetachInstanceRamRole",
+        "ecs:TagResources",
+        "ecs:UntagResources",
+      ],
+      [scoped("ecs")],
+    ),
+    allow(
+      [
+        "cs:CreateCluster",
+        "cs:ModifyCluster",
+        "cs:DeleteCluster",
+        "cs:CreateClusterNodePool",
+        "cs:ModifyClusterNodePool",
+        "cs:ScaleClusterNodePool",
+        "cs:DeleteClusterNodepool",
+        "cs:InstallClusterAddons",
+        "cs:UpdateResourcesDeleteProtection",
+        "cs:DescribeClusterUserKubeconfig",
+        "cs:TagResources",
+        "cs:UntagResources",
+      ],
+      [scoped("cs")],
+    ),
+    allow(["cr:Create*", "cr:Update*", "cr:Delete*", "cr:Get*", "cr:List*"], [scoped("cr")]),
+    // The logging addon's SLS project, k8s-log-<clusterId>, when the cluster is created [I].
+    allow(["log:CreateProject", "log:GetProject", "log:DeleteProject"], [`acs:log:${region}:${uid}:project/k8s-log-*`]),
+    allow(["ecs:Describe*", "vpc:Describe*", "cs:Describe*", "cs:Get*", "cs:List*"], ["*"]),
+  ];
+  if (input.emptyBucketsOnDestroy) {
+    statements.push(
+      allow(
+        [
+          "oss:ListObjects",
+          "oss:ListObjectVersions",
+          "oss:ListMultipartUploads",
+          "oss:DeleteObject",
+          "oss:DeleteObjectVersion",
+          "oss:AbortMultipartUpload",
+        ],
+        [buckets, `${buckets}/*`],
+      ),
+    );
+  }
+  if (input.registryEdition === "enterprise") {
+    statements.push(allow(["bssapi:CreateInstance", "bssapi:QueryAvailableInstances", "bssapi:SetRenewal"], ["*"]));
+  }
+  if (input.kmsKeyId) {
+    statements.push(allow(["kms:DescribeKey"], [kmsKeyArn(region, uid, input.kmsKeyId)]));
+  }
+  return assertLeastPrivilege({ Version: "1", Statement: statements });
+}

@@ -1,0 +1,4 @@
+export * from "./bucket";
+export * from "./layout";
+export * from "./settings";
+export * from "./storage";

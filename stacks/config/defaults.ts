@@ -1,0 +1,106 @@
+import type { BackboneConfig, EnvironmentKind } from "./schema";
+
+/**
+ * Defaults per environment kind. Everything has one except what only the stack can know: the
+ * environment kind, region, owner, vSwitch zones and (for ephemeral stacks) the expiry time.
+ */
+
+type Defaults = Omit<BackboneConfig, "environment" | "region" | "owner" | "expiresAt" | "network"> & {
+  network: Omit<BackboneConfig["network"], "vswitches">;
+};
+
+const GPU = "ecs.gn7i-c8g1.2xlarge";
+
+const base: Defaults = {
+  namePrefix: "sb",
+  tags: {},
+  network: { vpcCidr: "10.20.0.0/16", nat: { enabled: true, bandwidthMbps: 10 }, publicIngressCidrs: [] },
+  storage: {
+    versioning: true,
+    encryption: "AES256",
+    logExpirationDays: 30,
+    noncurrentVersionExpirationDays: 30,
+    accessLogging: true,
+    forceDestroy: false,
+  },
+  cluster: {
+    spec: "ack.pro.small",
+    apiEndpointPublic: false,
+    podCidr: "172.20.0.0/16",
+    serviceCidr: "172.21.0.0/20",
+    systemPool: { instanceTypes: ["ecs.g7.xlarge", "ecs.g8i.xlarge"], desiredSize: 2 },
+    searchPool: {
+      instanceTypes: ["ecs.r7.xlarge", "ecs.r8i.xlarge"],
+      desiredSize: 2,
+      diskSizeGb: 100,
+      diskPerformanceLevel: "PL0",
+    },
+  },
+  registry: { edition: "personal", namespace: "search-backbone", repository: "orchestrator" },
+  serving: {
+    backend: "both",
+    gpu: { instanceType: GPU, count: 1, spot: false },
+    bailian: { baseUrl: "https://dashscope.aliyuncs.com" },
+  },
+  relevance: {
+    embedding: { endpoint: "torchserve", model: "bge-base-zh-v1.5", dims: 768 },
+    rerank: { endpoint: "torchserve", model: "bge-reranker-base" },
+    similarity: "cosine",
+    bm25Weight: 0.3,
+    vectorWeight: 0.7,
+    candidateDepth: 100,
+    rerankWindow: 50,
+    topK: 10,
+  },
+};
+
+/** Only the keys that differ from `base`; merged over it. */
+const overrides: Record<EnvironmentKind, DeepPartial<Defaults>> = {
+  dev: {},
+  prod: {
+    network: { nat: { bandwidthMbps: 100 } },
+    storage: { encryption: "KMS", logExpirationDays: 365, noncurrentVersionExpirationDays: 90 },
+    cluster: {
+      systemPool: { instanceTypes: ["ecs.g7.2xlarge", "ecs.g8i.2xlarge"], desiredSize: 3 },
+      searchPool: {
+        instanceTypes: ["ecs.r7.2xlarge", "ecs.r8i.2xlarge"],
+        desiredSize: 3,
+        diskSizeGb: 500,
+        diskPerformanceLevel: "PL1",
+      },
+    },
+    registry: { edition: "enterprise" },
+    serving: { gpu: { count: 2 } },
+  },
+  ephemeral: {
+    network: { nat: { bandwidthMbps: 5 } },
+    storage: { logExpirationDays: 1, noncurrentVersionExpirationDays: 1, accessLogging: false, forceDestroy: true },
+    cluster: {
+      systemPool: { instanceTypes: ["ecs.g7.large", "ecs.g8i.large"], desiredSize: 1 },
+      searchPool: { instanceTypes: ["ecs.r7.large", "ecs.r8i.large"], desiredSize: 1, diskSizeGb: 40 },
+    },
+    serving: { gpu: { spot: true } },
+  },
+};
+
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+export function defaultsFor(kind: EnvironmentKind): Defaults {
+  return deepMerge(base, overrides[kind]) as Defaults;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Objects merge key by key; arrays and scalars from `over` replace those in `under`. */
+export function deepMerge(under: unknown, over: unknown): unknown {
+  if (over === undefined) return under;
+  if (!isPlainObject(under) || !isPlainObject(over)) return over;
+  const merged: Record<string, unknown> = { ...under };
+  for (const [key, value] of Object.entries(over)) merged[key] = deepMerge(under[key], value);
+  return merged;
+}

@@ -1,0 +1,187 @@
+import { EMBEDDING_MODELS, RERANK_MODELS } from "./catalog";
+import { type Cidr, cidrContains, cidrsOverlap, isPrivate, parseCidr } from "./cidr";
+import { ENVIRONMENTS, type EnvironmentKind, MIN_ZONES } from "./schema";
+
+/**
+ * Rules that relate several keys. They run on the merged input even when the schema found other
+ * problems, so one run reports everything; each rule therefore checks the types it relies on and
+ * stays quiet when a key it needs is itself invalid (the schema reports that one).
+ */
+
+export interface Problem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+type Loose = Record<string, unknown>;
+
+const obj = (v: unknown): Loose => (v && typeof v === "object" && !Array.isArray(v) ? (v as Loose) : {});
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const cidrOf = (v: unknown): Cidr | undefined => (typeof v === "string" ? parseCidr(v) : undefined);
+
+export function crossFieldProblems(input: unknown): Problem[] {
+  const cfg = obj(input);
+  return [...lifecycleProblems(cfg), ...networkProblems(cfg), ...relevanceProblems(cfg)];
+}
+
+function environmentOf(cfg: Loose): EnvironmentKind | undefined {
+  const env = str(cfg.environment);
+  return ENVIRONMENTS.find((kind) => kind === env);
+}
+
+function lifecycleProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const env = environmentOf(cfg);
+  const storage = obj(cfg.storage);
+  if (env === "ephemeral" && cfg.expiresAt === undefined) {
+    problems.push({ path: ["expiresAt"], message: "ephemeral stacks need an expiry time, like 2026-11-23T18:00:00Z" });
+  }
+  if (storage.forceDestroy === true && env && env !== "ephemeral") {
+    problems.push({ path: ["storage", "forceDestroy"], message: "only ephemeral stacks may empty buckets on destroy" });
+  }
+  if (storage.encryption === "AES256" && storage.kmsKeyId !== undefined) {
+    problems.push({ path: ["storage", "kmsKeyId"], message: 'a KMS key only applies with encryption "KMS"' });
+  }
+  return problems;
+}
+
+function networkProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const network = obj(cfg.network);
+  const cluster = obj(cfg.cluster);
+  const region = str(cfg.region);
+  const env = environmentOf(cfg);
+  const vpc = cidrOf(network.vpcCidr);
+  const vswitches = Array.isArray(network.vswitches) ? network.vswitches.map(obj) : [];
+
+  if (vpc && !isPrivate(vpc)) {
+    problems.push({
+      path: ["network", "vpcCidr"],
+      message: "expected a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+    });
+  }
+  const subnets = vswitches.map((sw) => cidrOf(sw.cidr));
+  subnets.forEach((subnet, i) => {
+    if (!subnet) return;
+    if (vpc && !cidrContains(vpc, subnet)) {
+      problems.push({
+        path: ["network", "vswitches", i, "cidr"],
+        message: `expected a subnet inside the VPC ${vpc.text}`,
+      });
+    }
+    subnets.slice(0, i).forEach((other, j) => {
+      if (other && cidrsOverlap(other, subnet)) {
+        problems.push({
+          path: ["network", "vswitches", i, "cidr"],
+          message: `expected no overlap, but it overlaps vswitches[${j}] (${other.text})`,
+        });
+      }
+    });
+  });
+  vswitches.forEach((sw, i) => {
+    const zone = str(sw.zone);
+    if (zone && region && !zone.startsWith(`${region}-`)) {
+      problems.push({ path: ["network", "vswitches", i, "zone"], message: `expected a zone of region ${region}` });
+    }
+  });
+  const zones = [...new Set(vswitches.map((sw) => str(sw.zone)).filter((z): z is string => !!z))];
+  if (env && Array.isArray(network.vswitches) && zones.length < MIN_ZONES[env]) {
+    problems.push({
+      path: ["network", "vswitches"],
+      message: `expected vSwitches in at least ${MIN_ZONES[env]} distinct zones for a ${env} stack, got ${zones.length}${zones.length ? ` (${zones.join(", ")})` : ""}`,
+    });
+  }
+  const pods = cidrOf(cluster.podCidr);
+  const services = cidrOf(cluster.serviceCidr);
+  for (const [key, range] of [
+    ["podCidr", pods],
+    ["serviceCidr", services],
+  ] as const) {
+    if (range && vpc && cidrsOverlap(range, vpc)) {
+      problems.push({ path: ["cluster", key], message: `expected a range outside the VPC ${vpc.text}` });
+    }
+  }
+  if (pods && services && cidrsOverlap(pods, services)) {
+    problems.push({ path: ["cluster", "serviceCidr"], message: `expected a range apart from podCidr ${pods.text}` });
+  }
+  return problems;
+}
+
+function relevanceProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const r = obj(cfg.relevance);
+  const serving = obj(cfg.serving);
+  const bm25 = num(r.bm25Weight);
+  const vector = num(r.vectorWeight);
+  if (bm25 !== undefined && vector !== undefined && Math.abs(bm25 + vector - 1) > 1e-9) {
+    problems.push({
+      path: ["relevance", "vectorWeight"],
+      message: `expected bm25Weight + vectorWeight to sum to 1, got ${bm25} + ${vector} = ${+(bm25 + vector).toFixed(6)}`,
+    });
+  }
+  const depth = num(r.candidateDepth);
+  const window = num(r.rerankWindow);
+  const topK = num(r.topK);
+  if (window !== undefined && depth !== undefined && window > depth) {
+    problems.push({ path: ["relevance", "rerankWindow"], message: `expected at most candidateDepth (${depth})` });
+  }
+  if (topK !== undefined && window !== undefined && topK > window) {
+    problems.push({ path: ["relevance", "topK"], message: `expected at most rerankWindow (${window})` });
+  }
+
+  const embedding = obj(r.embedding);
+  const known = EMBEDDING_MODELS[str(embedding.model) ?? ""];
+  if (typeof embedding.model === "string" && !known) {
+    problems.push({
+      path: ["relevance", "embedding", "model"],
+      message: `expected one of ${Object.keys(EMBEDDING_MODELS).join(", ")}`,
+    });
+  } else if (known && typeof embedding.endpoint === "string" && known.endpoint !== embedding.endpoint) {
+    problems.push({
+      path: ["relevance", "embedding", "endpoint"],
+      message: `expected "${known.endpoint}", the endpoint that serves ${embedding.model}`,
+    });
+  } else if (known && num(embedding.dims) !== undefined && !known.dims.includes(embedding.dims as number)) {
+    problems.push({
+      path: ["relevance", "embedding", "dims"],
+      message: `expected a dimension that ${embedding.model} on ${known.endpoint} supports: ${known.dims.join(", ")}`,
+    });
+  }
+  const rerank = obj(r.rerank);
+  const knownRerank = RERANK_MODELS[str(rerank.model) ?? ""];
+  if (typeof rerank.model === "string" && !knownRerank) {
+    problems.push({
+      path: ["relevance", "rerank", "model"],
+      message: `expected one of ${Object.keys(RERANK_MODELS).join(", ")}`,
+    });
+  } else if (knownRerank && typeof rerank.endpoint === "string" && knownRerank.endpoint !== rerank.endpoint) {
+    problems.push({
+      path: ["relevance", "rerank", "endpoint"],
+      message: `expected "${knownRerank.endpoint}", the endpoint that serves ${rerank.model}`,
+    });
+  }
+
+  const backend = str(serving.backend);
+  const deployed = backend === "both" ? ["torchserve", "bailian"] : backend ? [backend] : [];
+  for (const [role, ref] of [
+    ["embedding", embedding],
+    ["rerank", rerank],
+  ] as const) {
+    const endpoint = str(ref.endpoint);
+    if (backend && endpoint && !deployed.includes(endpoint)) {
+      problems.push({
+        path: ["relevance", role, "endpoint"],
+        message: `expected an endpoint that serving.backend "${backend}" deploys`,
+      });
+    }
+  }
+  const usesTorchServe = [embedding, rerank].some((ref) => ref.endpoint === "torchserve");
+  if (usesTorchServe && deployed.includes("torchserve") && num(obj(serving.gpu).count) === 0) {
+    problems.push({
+      path: ["serving", "gpu", "count"],
+      message: "expected at least 1 GPU host while a model is served by torchserve",
+    });
+  }
+  return problems;
+}

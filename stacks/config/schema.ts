@@ -1,0 +1,140 @@
+import { z } from "zod";
+import { GN7I_INSTANCE_TYPE } from "./catalog";
+import { parseCidr } from "./cidr";
+
+/**
+ * The one configuration schema: the shape and range of every key a stack can set. Defaults per
+ * environment kind live in defaults.ts and rules that relate several keys in rules.ts. Objects
+ * are strict so that a typo is an error, not a silently ignored key.
+ */
+
+export const ENVIRONMENTS = ["dev", "prod", "ephemeral"] as const;
+export type EnvironmentKind = (typeof ENVIRONMENTS)[number];
+
+/** Distinct availability zones each environment kind must spread its vSwitches over. */
+export const MIN_ZONES: Readonly<Record<EnvironmentKind, number>> = { dev: 2, ephemeral: 2, prod: 3 };
+
+const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
+  message: "expected an IPv4 network in CIDR form with no host bits set, like 10.0.0.0/16",
+});
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+const namePrefix = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,19}$/, "expected 1-20 lowercase letters, digits or hyphens, starting with a letter");
+
+const vswitch = z.strictObject({
+  zone: z.string().regex(/^[a-z]{2}-[a-z0-9-]+-[a-z0-9]+$/, "expected a zone id like cn-hangzhou-h"),
+  cidr,
+});
+
+const network = z.strictObject({
+  vpcCidr: cidr,
+  vswitches: z.array(vswitch).min(1, "expected at least one vSwitch"),
+  nat: z.strictObject({
+    enabled: z.boolean(),
+    /** EIP bandwidth for egress (image pulls, DashScope calls). */
+    /** Pay-as-you-go EIPs allow up to 500 Mbit/s (200 when billed by traffic). */
+    bandwidthMbps: positiveInt(500),
+  }),
+  /** Sources allowed to reach listeners that config makes public. Empty keeps everything private. */
+  publicIngressCidrs: z.array(cidr),
+});
+
+const storage = z.strictObject({
+  versioning: z.boolean(),
+  /** Prod uses KMS; the others use OSS-managed AES256 keys, which cost nothing. */
+  encryption: z.enum(["AES256", "KMS"]),
+  kmsKeyId: z.string().min(1).optional(),
+  logExpirationDays: positiveInt(3650),
+  noncurrentVersionExpirationDays: positiveInt(3650),
+  accessLogging: z.boolean(),
+  /** Empty buckets on destroy. Only ephemeral stacks may; the loader enforces it. */
+  forceDestroy: z.boolean(),
+});
+
+const nodePool = z.strictObject({
+  instanceTypes: z
+    .array(z.string().regex(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, "expected an ECS type like ecs.g7.xlarge"))
+    .min(1),
+  desiredSize: positiveInt(100),
+});
+
+const cluster = z.strictObject({
+  /** ACK Pro for production (SLA-backed control plane); the basic spec elsewhere. */
+  spec: z.enum(["ack.standard", "ack.pro.small"]),
+  kubernetesVersion: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+-aliyun\.\d+$/, "expected an ACK version like 1.33.3-aliyun.1")
+    .optional(),
+  /** The API server is private unless a stack explicitly opens it. */
+  apiEndpointPublic: z.boolean(),
+  podCidr: cidr,
+  serviceCidr: cidr,
+  systemPool: nodePool,
+  searchPool: nodePool.extend({
+    diskSizeGb: z.number().int().min(20).max(32768),
+    diskPerformanceLevel: z.enum(["PL0", "PL1", "PL2", "PL3"]),
+  }),
+});
+
+const registry = z.strictObject({
+  /** Enterprise (a dedicated ACR instance) in prod; a namespace on the shared personal edition otherwise. */
+  edition: z.enum(["enterprise", "personal"]),
+  namespace: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,29}$/, "expected 2-30 lowercase letters, digits, _ or -"),
+  repository: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "expected a lowercase repository name"),
+});
+
+const serving = z.strictObject({
+  /** Where the embedding and rerank models run; both expose the same endpoint contract. */
+  backend: z.enum(["torchserve", "bailian", "both"]),
+  gpu: z.strictObject({
+    instanceType: z.string().regex(GN7I_INSTANCE_TYPE, "expected a gn7i GPU type like ecs.gn7i-c8g1.2xlarge"),
+    count: z.number().int().min(0).max(20),
+    spot: z.boolean(),
+  }),
+  bailian: z.strictObject({
+    baseUrl: z.url({ protocol: /^https$/, message: "expected an https URL like https://dashscope.aliyuncs.com" }),
+  }),
+});
+
+const modelRef = z.strictObject({ endpoint: z.enum(["torchserve", "bailian"]), model: z.string().min(1) });
+
+const relevance = z.strictObject({
+  embedding: modelRef.extend({ dims: z.number().int().min(1).max(4096) }),
+  rerank: modelRef,
+  similarity: z.enum(["cosine", "dot_product", "l2_norm"]),
+  bm25Weight: z.number().min(0).max(1),
+  vectorWeight: z.number().min(0).max(1),
+  /** Candidates each retriever contributes before fusion (kNN num_candidates / BM25 size). */
+  candidateDepth: positiveInt(10000),
+  /** How many fused candidates the reranker sees. */
+  rerankWindow: positiveInt(500),
+  /** Results returned to callers. */
+  topK: positiveInt(100),
+});
+
+export const configSchema = z.strictObject({
+  environment: z.enum(ENVIRONMENTS),
+  region: z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, "expected a region id like cn-hangzhou"),
+  owner: z.string().min(1, "expected the owning team or person, used in tags"),
+  /** Leads every cloud name (buckets are global, so pick something your organisation owns). */
+  namePrefix,
+  /** RFC 3339 instant after which an ephemeral stack may be torn down by the reaper. */
+  expiresAt: z.iso
+    .datetime({ offset: true, message: "expected an RFC 3339 time like 2026-11-23T18:00:00Z" })
+    .optional(),
+  tags: z.record(
+    z.string().regex(/^[A-Za-z0-9][\w.:/-]{0,127}$/, "expected a tag key of letters, digits, _.:/-"),
+    z.string().max(128),
+  ),
+  network,
+  storage,
+  cluster,
+  registry,
+  serving,
+  relevance,
+});
+
+export type BackboneConfig = z.infer<typeof configSchema>;

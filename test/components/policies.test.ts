@@ -1,0 +1,304 @@
+import { describe, expect, it } from "vitest";
+import {
+  asList,
+  assertLeastPrivilege,
+  assertWorkloadScope,
+  deployerPolicy,
+  ecsTrustPolicy,
+  MAX_POLICY_BYTES,
+  orchestratorPolicy,
+  type PolicyDocument,
+  paiTrustPolicy,
+  rrsaTrustPolicy,
+  type Statement,
+  servingPolicy,
+  trainingPolicy,
+} from "../../components/identity";
+
+const UID = "1234567890123456";
+const input = {
+  accountId: UID,
+  region: "cn-hangzhou",
+  buckets: { docs: "acme-dev-docs", artifacts: "acme-dev-artifacts" },
+};
+const DOCS = `acs:oss:*:${UID}:acme-dev-docs`;
+const ARTIFACTS = `acs:oss:*:${UID}:acme-dev-artifacts`;
+const AIREC = `acs:airec:cn-hangzhou:${UID}:instance/airec-cn-abc123`;
+
+/** Every grant as "Effect action resource [condition]", sorted: the whole surface of a document. */
+function grants(doc: PolicyDocument): string[] {
+  return doc.Statement.flatMap((s) =>
+    asList(s.Action).flatMap((a) =>
+      asList(s.Resource).map((r) => `${s.Effect} ${a} ${r}${s.Condition ? ` ${JSON.stringify(s.Condition)}` : ""}`),
+    ),
+  ).sort();
+}
+
+const listWithin = (prefixes: string[]) => JSON.stringify({ StringLike: { "oss:Prefix": prefixes } });
+
+// The exact permissions of each workload role. Adding anything to a renderer fails here first.
+describe("workload policies grant exactly their documented permissions", () => {
+  it("training: reads raw/ and training/ of docs, writes models/ of artifacts", () => {
+    expect(grants(trainingPolicy(input))).toEqual(
+      [
+        `Allow oss:ListObjects ${DOCS} ${listWithin(["raw/*", "training/*"])}`,
+        `Allow oss:GetObject ${DOCS}/raw/*`,
+        `Allow oss:GetObject ${DOCS}/training/*`,
+        `Allow oss:PutObject ${ARTIFACTS}/models/*`,
+        `Allow oss:GetObject ${ARTIFACTS}/models/*`,
+        `Allow oss:AbortMultipartUpload ${ARTIFACTS}/models/*`,
+        `Allow oss:ListParts ${ARTIFACTS}/models/*`,
+      ].sort(),
+    );
+  });
+
+  it("serving: reads models/ of artifacts", () => {
+    expect(grants(servingPolicy(input))).toEqual(
+      [
+        `Allow oss:ListObjects ${ARTIFACTS} ${listWithin(["models/*"])}`,
+        `Allow oss:GetObject ${ARTIFACTS}/models/*`,
+      ].sort(),
+    );
+  });
+
+  it("orchestrator: reads raw/, writes logs/, and uses exactly one AIRec instance", () => {
+    const base = [
+      `Allow oss:ListObjects ${DOCS} ${listWithin(["raw/*"])}`,
+      `Allow oss:GetObject ${DOCS}/raw/*`,
+      `Allow oss:PutObject ${DOCS}/logs/*`,
+      `Allow oss:AbortMultipartUpload ${DOCS}/logs/*`,
+    ];
+    expect(grants(orchestratorPolicy(input))).toEqual([...base].sort());
+    expect(grants(orchestratorPolicy({ ...input, airecInstanceId: "airec-cn-abc123" }))).toEqual(
+      [...base, `Allow airec:Recommend ${AIREC}`, `Allow airec:PushDocument ${AIREC}`].sort(),
+    );
+  });
+
+  it("adds KMS on the one bucket key only when buckets use SSE-KMS", () => {
+    const key = `acs:kms:cn-hangzhou:${UID}:key/key-hzz123`;
+    const withKey = { ...input, kmsKeyId: "key-hzz123" };
+    const kmsGrants = (doc: PolicyDocument) => grants(doc).filter((g) => g.includes(" kms:"));
+    expect(kmsGrants(servingPolicy(withKey))).toEqual([`Allow kms:Decrypt ${key}`]);
+    expect(kmsGrants(trainingPolicy(withKey))).toEqual([
+      `Allow kms:Decrypt ${key}`,
+      `Allow kms:GenerateDataKey ${key}`,
+    ]);
+    expect(kmsGrants(trainingPolicy(input))).toEqual([]);
+  });
+});
+
+const WORKLOAD_DOCS: Record<string, PolicyDocument> = {
+  training: trainingPolicy({ ...input, kmsKeyId: "key-1" }),
+  serving: servingPolicy(input),
+  orchestrator: orchestratorPolicy({ ...input, airecInstanceId: "airec-cn-abc123" }),
+};
+
+describe.each(Object.entries(WORKLOAD_DOCS))("%s policy, statement by statement", (_role, doc) => {
+  it.each(doc.Statement.map((s, i) => [i, s] as const))("Statement[%i] is narrow", (_i, statement: Statement) => {
+    expect(statement.Effect).toBe("Allow");
+    for (const action of asList(statement.Action)) {
+      expect(action).not.toBe("*");
+      expect(action).not.toMatch(/:\*$/);
+      expect(action).not.toMatch(/\*/);
+    }
+    for (const resource of asList(statement.Resource)) {
+      expect(resource).not.toBe("*");
+      expect(resource).not.toMatch(/^acs:oss:\*:\*:\*/);
+      if (resource.startsWith("acs:oss:")) {
+        // Exactly one of the two buckets, and objects only under a named prefix.
+        expect(resource).toMatch(
+          new RegExp(`^acs:oss:\\*:${UID}:acme-dev-(docs|artifacts)(/(raw|training|models|logs)/\\*)?$`),
+        );
+      }
+      if (!resource.includes("/") && resource.startsWith("acs:oss:")) {
+        expect(statement.Action).toEqual(["oss:ListObjects"]);
+        expect(statement.Condition?.StringLike?.["oss:Prefix"]).toBeDefined();
+      }
+    }
+  });
+
+  it("fits in one RAM policy", () => {
+    expect(Buffer.byteLength(JSON.stringify(doc))).toBeLessThanOrEqual(MAX_POLICY_BYTES);
+  });
+});
+
+/** Documents that must be refused, each one widening a valid policy in one way. */
+const base: Statement = { Effect: "Allow", Action: ["oss:GetObject"], Resource: [`${DOCS}/raw/*`] };
+const widened: Record<string, Statement[]> = {
+  'Action "*"': [{ ...base, Action: ["*"] }],
+  'Action "*" on a narrow resource': [{ ...base, Action: "*" }],
+  'service wildcard on Resource "*"': [{ ...base, Action: ["oss:*"], Resource: ["*"] }],
+  'ecs:* on Resource "*"': [{ Effect: "Allow", Action: "ecs:*", Resource: "*" }],
+  "all buckets": [{ ...base, Resource: ["acs:oss:*:*:*"] }],
+  "all buckets of the account": [{ ...base, Resource: [`acs:oss:*:${UID}:*`] }],
+  'OSS reads on Resource "*"': [{ ...base, Resource: ["*"] }],
+  NotAction: [{ ...base, NotAction: ["ram:*"] } as unknown as Statement],
+  NotResource: [{ ...base, NotResource: ["acs:ram:*"] } as unknown as Statement],
+  "more than RAM's 6,144 bytes": Array.from({ length: 80 }, (_, i) => ({
+    ...base,
+    Resource: [`${DOCS}/raw/${"x".repeat(40)}${i}/*`],
+  })),
+};
+
+describe("assertLeastPrivilege refuses wider documents", () => {
+  it.each(Object.entries(widened))("refuses %s", (_label, statements) => {
+    expect(() => assertLeastPrivilege({ Version: "1", Statement: statements })).toThrow(/wider than allowed/);
+  });
+
+  it("refuses an empty document", () => {
+    expect(() => assertLeastPrivilege({ Version: "1", Statement: [] })).toThrow(/non-empty/);
+  });
+
+  it("accepts a Deny of anything (a Deny only ever narrows)", () => {
+    expect(() =>
+      assertLeastPrivilege({ Version: "1", Statement: [base, { Effect: "Deny", Action: "*", Resource: "*" }] }),
+    ).not.toThrow();
+  });
+
+  it("catches every single-statement widening of the rendered workload policies", () => {
+    for (const doc of Object.values(WORKLOAD_DOCS)) {
+      doc.Statement.forEach((statement, i) => {
+        const service = asList(statement.Action)[0]?.split(":")[0];
+        const variants: Statement[] = [
+          { ...statement, Action: ["*"] },
+          { ...statement, Action: [`${service}:*`], Resource: ["*"] },
+          { ...statement, Resource: ["*"] },
+        ];
+        for (const variant of variants) {
+          const mutated = { ...doc, Statement: doc.Statement.map((s, j) => (j === i ? variant : s)) };
+          expect(() => assertWorkloadScope(assertLeastPrivilege(mutated))).toThrow(/wider than allowed/);
+        }
+      });
+    }
+  });
+});
+
+describe("assertWorkloadScope", () => {
+  it("refuses whole-bucket object access", () => {
+    const doc: PolicyDocument = { Version: "1", Statement: [{ ...base, Resource: [`${DOCS}/*`] }] };
+    expect(() => assertWorkloadScope(doc)).toThrow(/not a prefix ARN/);
+  });
+
+  it("refuses listing without an oss:Prefix condition, or with a match-all one", () => {
+    const list: Statement = { Effect: "Allow", Action: ["oss:ListObjects"], Resource: [DOCS] };
+    expect(() => assertWorkloadScope({ Version: "1", Statement: [list] })).toThrow(/oss:Prefix/);
+    const all = { ...list, Condition: { StringLike: { "oss:Prefix": ["*"] } } };
+    expect(() => assertWorkloadScope({ Version: "1", Statement: [all] })).toThrow(/oss:Prefix/);
+  });
+
+  it("refuses bad names instead of rendering them", () => {
+    expect(() => servingPolicy({ ...input, buckets: { ...input.buckets, artifacts: "*" } })).toThrow(/bucket name/);
+    expect(() => servingPolicy({ ...input, accountId: "*" })).toThrow(/account id/);
+    expect(() => orchestratorPolicy({ ...input, airecInstanceId: "*" })).toThrow(/AIRec instance id/);
+  });
+});
+
+describe("trust policies", () => {
+  it("lets only ECS assume the serving role", () => {
+    expect(ecsTrustPolicy()).toEqual({
+      Version: "1",
+      Statement: [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: ["ecs.aliyuncs.com"] } }],
+    });
+  });
+
+  it("lets only PAI assume the training role", () => {
+    expect(paiTrustPolicy().Statement).toEqual([
+      { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: ["pai.aliyuncs.com"] } },
+    ]);
+    expect(() => paiTrustPolicy("*")).toThrow(/service principal/);
+  });
+
+  const rrsa = {
+    oidcProviderArn: `acs:ram::${UID}:oidc-provider/ack-rrsa-c0ffee`,
+    issuerUrl: "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c0ffee",
+    namespace: "search",
+    serviceAccount: "orchestrator",
+  };
+
+  it("lets exactly one service account of one cluster assume the orchestrator role", () => {
+    expect(rrsaTrustPolicy(rrsa)).toEqual({
+      Version: "1",
+      Statement: [
+        {
+          Action: "sts:AssumeRole",
+          Effect: "Allow",
+          Principal: { Federated: [rrsa.oidcProviderArn] },
+          Condition: {
+            StringEquals: {
+              "oidc:aud": "sts.aliyuncs.com",
+              "oidc:iss": rrsa.issuerUrl,
+              "oidc:sub": "system:serviceaccount:search:orchestrator",
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ["a wildcard service account", { serviceAccount: "*" }],
+    ["a wildcard namespace", { namespace: "*" }],
+    ["an empty provider ARN (RRSA off)", { oidcProviderArn: "" }],
+    ["a non-OIDC principal", { oidcProviderArn: `acs:ram::${UID}:root` }],
+    ["a plain-http issuer", { issuerUrl: "http://example.com" }],
+  ])("refuses %s", (_label, change) => {
+    expect(() => rrsaTrustPolicy({ ...rrsa, ...change })).toThrow(/RRSA trust/);
+  });
+});
+
+describe("CI deployer policy", () => {
+  const deployer = { accountId: UID, region: "cn-hangzhou", cloudName: "acme-dev" };
+  const variants = {
+    dev: deployerPolicy(deployer),
+    ephemeral: deployerPolicy({ ...deployer, emptyBucketsOnDestroy: true }),
+    prod: deployerPolicy({ ...deployer, registryEdition: "enterprise", kmsKeyId: "key-1" }),
+  };
+
+  it.each(Object.entries(variants))("%s: passes the invariants and fits RAM's size limit", (_label, doc) => {
+    expect(() => assertLeastPrivilege(doc)).not.toThrow();
+    expect(Buffer.byteLength(JSON.stringify(doc))).toBeLessThanOrEqual(MAX_POLICY_BYTES);
+  });
+
+  it.each(Object.entries(variants))("%s: scopes RAM and OSS to the stack's own names", (_label, doc) => {
+    for (const g of grants(doc)) {
+      const [, action = "", resource = ""] = g.split(" ");
+      if (action.startsWith("ram:"))
+        expect(resource).toMatch(new RegExp(`^acs:ram:\\*:${UID}:(role|policy)/acme-dev-\\*$`));
+      if (action.startsWith("oss:")) expect(resource).toMatch(new RegExp(`^acs:oss:\\*:${UID}:acme-dev-\\*(/\\*)?$`));
+    }
+  });
+
+  it.each(Object.entries(variants))('%s: uses Resource "*" only for reads and billing', (_label, doc) => {
+    const global = grants(doc)
+      .filter((g) => g.endsWith(" *"))
+      .map((g) => g.split(" ")[1]);
+    expect(global.length).toBeGreaterThan(0);
+    for (const action of global) expect(action).toMatch(/^([a-z]+:(Describe|Get|List)\*|bssapi:\w+)$/);
+  });
+
+  it("writes only to this region and account outside RAM and OSS", () => {
+    for (const g of grants(variants.prod)) {
+      const [, action = "", resource = ""] = g.split(" ");
+      if (resource === "*" || /^(ram|oss):/.test(action)) continue;
+      expect(resource).toMatch(new RegExp(`^acs:[a-z]+:cn-hangzhou:${UID}:`));
+    }
+  });
+
+  it("empties buckets only for stacks that destroy them", () => {
+    const deletes = (doc: PolicyDocument) => grants(doc).filter((g) => g.includes("oss:DeleteObject"));
+    expect(deletes(variants.dev)).toEqual([]);
+    expect(deletes(variants.ephemeral).length).toBeGreaterThan(0);
+  });
+
+  it("cannot attach system policies: attachment is scoped to the stack's custom policies", () => {
+    const attach = grants(variants.prod).filter((g) => g.includes("ram:AttachPolicyToRole"));
+    expect(attach.map((g) => g.split(" ")[2])).toEqual(
+      [`acs:ram:*:${UID}:policy/acme-dev-*`, `acs:ram:*:${UID}:role/acme-dev-*`].sort(),
+    );
+  });
+
+  it("refuses a cloud name that would widen the scope", () => {
+    expect(() => deployerPolicy({ ...deployer, cloudName: "*" })).toThrow(/cloudName/);
+    expect(() => deployerPolicy({ ...deployer, cloudName: "" })).toThrow(/cloudName/);
+  });
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    root: __dirname,
+    include: ["**/*.engine.test.ts"],
+    pool: "forks",
+    // Engine runs spawn the CLI, the language host and provider processes.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    fileParallelism: false,
+  },
+});

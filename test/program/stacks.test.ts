@@ -1,0 +1,86 @@
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../stacks/config";
+import { resolved, settle, setupMocks } from "../helpers/mocks";
+import { engineConfigFor, ephemeralStackText, readRepoFile } from "../helpers/stack-files";
+
+const COMPONENTS = [
+  "backbone:network:Network",
+  "backbone:storage:Storage",
+  "backbone:cluster:Cluster",
+  "backbone:identity:Identity",
+  "backbone:registry:Registry",
+];
+
+/** Evaluates the whole program under mocks as `pulumi up` would for the given stack file. */
+async function evaluate(stack: string, stackFileText: string) {
+  const recorder = await setupMocks({ stack });
+  pulumi.runtime.setAllConfig(engineConfigFor(stackFileText));
+  const { runStack } = await import("../../stacks");
+  const outputs = runStack();
+  await settle();
+  return { recorder, outputs };
+}
+
+const STACK_FILES: [string, () => string][] = [
+  ["dev", () => readRepoFile("Pulumi.dev.yaml")],
+  ["prod", () => readRepoFile("Pulumi.prod.yaml")],
+  ["pr-42", () => ephemeralStackText()],
+];
+
+describe.each(STACK_FILES)("stack %s evaluates under the mock runtime", (stack, text) => {
+  it("registers every component once, each child under a component", async () => {
+    const { recorder, outputs } = await evaluate(stack, text());
+    for (const type of COMPONENTS) expect(recorder.ofType(type), type).toHaveLength(1);
+    const componentUrns = new Set(recorder.resources.filter((r) => !r.custom).map((r) => r.urn));
+    const orphans = recorder.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:") && !r.parent);
+    expect(orphans.map((r) => `${r.type}::${r.name}`)).toEqual([]);
+    expect(recorder.resources.filter((r) => r.parent && !componentUrns.has(r.parent) && !r.custom)).toEqual([]);
+    expect(await resolved(outputs.storage.docsBucket)).toMatch(new RegExp(`^acme-search-${stack}-docs$`));
+  });
+
+  it("uses one explicit Alibaba Cloud provider in the stack's region", async () => {
+    const { recorder } = await evaluate(stack, text());
+    const provider = recorder.one("pulumi:providers:alicloud");
+    expect(provider.inputs.region).toBe(stack === "prod" ? "cn-shanghai" : "cn-hangzhou");
+    const unprovided = recorder.resources.filter(
+      (r) => r.custom && r.type.startsWith("alicloud:") && !r.provider?.includes("::alicloud::"),
+    );
+    expect(unprovided.map((r) => r.name)).toEqual([]);
+  });
+
+  it("protects stateful resources in prod only", async () => {
+    const { recorder } = await evaluate(stack, text());
+    const buckets = recorder.ofType("alicloud:oss/bucket:Bucket");
+    const clusters = recorder.ofType("alicloud:cs/managedKubernetes:ManagedKubernetes");
+    expect(buckets.length).toBeGreaterThanOrEqual(2);
+    for (const resource of [...buckets, ...clusters]) {
+      expect(resource.protect, resource.name).toBe(stack === "prod");
+    }
+    if (stack === "prod") for (const bucket of buckets) expect(bucket.retainOnDelete, bucket.name).toBe(true);
+  });
+});
+
+describe("a bad stack file", () => {
+  it("stops the program with every problem listed and registers nothing", async () => {
+    const text = readRepoFile("Pulumi.dev.yaml")
+      .replace("bm25Weight: 0.3", "bm25Weight: 0.5")
+      .replace("instanceType: ecs.gn7i-c8g1.2xlarge", "instanceType: ecs.gn6i-c4g1.xlarge")
+      .replace("  search-backbone:network:", "  search-backbone:netwrok: {}\n  search-backbone:network:");
+    const recorder = await setupMocks({ stack: "dev" });
+    pulumi.runtime.setAllConfig(engineConfigFor(text));
+    const { runStack } = await import("../../stacks");
+    let error: unknown;
+    try {
+      runStack();
+    } catch (caught) {
+      error = caught;
+    }
+    await settle();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.path.join("."))).toEqual(
+      expect.arrayContaining(["netwrok", "serving.gpu.instanceType", "relevance.vectorWeight"]),
+    );
+    expect(recorder.resources).toEqual([]);
+  });
+});
