@@ -11,7 +11,16 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
   { echo "setup: Node.js $(node --version) is too old; 20 or newer is required" >&2; exit 1; }
 
 started=$SECONDS
-npm ci --no-audit --no-fund --loglevel=error
+# Not `npm ci`: registries that serve only some platforms' builds of rollup's optional native
+# packages (ours serves Linux only) leave those entries out of the lock, and `npm ci` then rejects
+# the lock as out of sync. `npm install` installs the same locked versions; the check below keeps
+# the guarantee `npm ci` gives, that the lock file is complete and is not rewritten.
+lock_before=$(sha256sum package-lock.json)
+npm install --no-audit --no-fund --loglevel=error
+if [ "$(sha256sum package-lock.json)" != "$lock_before" ]; then
+  echo "setup: package-lock.json was out of sync with package.json and has been rewritten; commit it" >&2
+  [ "${CI:-}" != "true" ] || exit 1
+fi
 echo "setup: npm dependencies installed ($((SECONDS - started)) s)"
 
 engine_started=$SECONDS

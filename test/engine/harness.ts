@@ -37,6 +37,20 @@ export async function findEngine(): Promise<EngineTools | undefined> {
   return { binDir, command };
 }
 
+/** Environment for a CLI run: a private file backend, passphrase secrets, no network fetches. */
+export function engineEnv(tools: EngineTools, stateDir: string): Record<string, string> {
+  return {
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "engine-test-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // Plugins (the language host, the dynamic-provider shim) are looked up beside the CLI and on PATH.
+    PATH: `${tools.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+    // The dynamic-provider shim resolves @pulumi/pulumi from its working folder, a temp dir here.
+    NODE_PATH: path.join(repoRoot, "node_modules"),
+  };
+}
+
 export interface EngineStack {
   readonly stack: Stack;
   readonly stateDir: string;
@@ -51,16 +65,7 @@ export async function createEngineStack(
   stackName = "engine-test",
 ): Promise<EngineStack> {
   const stateDir = mkdtempSync(path.join(tmpdir(), "backbone-engine-"));
-  const envVars: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${stateDir}`,
-    PULUMI_CONFIG_PASSPHRASE: "engine-test-passphrase",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    // Plugins (the language host, the dynamic-provider shim) are looked up beside the CLI and on PATH.
-    PATH: `${tools.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
-    // The dynamic-provider shim resolves @pulumi/pulumi from its working folder, a temp dir here.
-    NODE_PATH: path.join(repoRoot, "node_modules"),
-  };
+  const envVars = engineEnv(tools, stateDir);
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program },
     {
