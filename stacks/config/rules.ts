@@ -131,34 +131,15 @@ function relevanceProblems(cfg: Loose): Problem[] {
   }
 
   const embedding = obj(r.embedding);
+  const rerank = obj(r.rerank);
+  const embeddingProblems = modelRefProblems("embedding", embedding, EMBEDDING_MODELS);
+  problems.push(...embeddingProblems, ...modelRefProblems("rerank", rerank, RERANK_MODELS));
   const known = EMBEDDING_MODELS[str(embedding.model) ?? ""];
-  if (typeof embedding.model === "string" && !known) {
-    problems.push({
-      path: ["relevance", "embedding", "model"],
-      message: `expected one of ${Object.keys(EMBEDDING_MODELS).join(", ")}`,
-    });
-  } else if (known && typeof embedding.endpoint === "string" && known.endpoint !== embedding.endpoint) {
-    problems.push({
-      path: ["relevance", "embedding", "endpoint"],
-      message: `expected "${known.endpoint}", the endpoint that serves ${embedding.model}`,
-    });
-  } else if (known && num(embedding.dims) !== undefined && !known.dims.includes(embedding.dims as number)) {
+  const dims = num(embedding.dims);
+  if (known && embeddingProblems.length === 0 && dims !== undefined && !known.dims.includes(dims)) {
     problems.push({
       path: ["relevance", "embedding", "dims"],
       message: `expected a dimension that ${embedding.model} on ${known.endpoint} supports: ${known.dims.join(", ")}`,
-    });
-  }
-  const rerank = obj(r.rerank);
-  const knownRerank = RERANK_MODELS[str(rerank.model) ?? ""];
-  if (typeof rerank.model === "string" && !knownRerank) {
-    problems.push({
-      path: ["relevance", "rerank", "model"],
-      message: `expected one of ${Object.keys(RERANK_MODELS).join(", ")}`,
-    });
-  } else if (knownRerank && typeof rerank.endpoint === "string" && knownRerank.endpoint !== rerank.endpoint) {
-    problems.push({
-      path: ["relevance", "rerank", "endpoint"],
-      message: `expected "${knownRerank.endpoint}", the endpoint that serves ${rerank.model}`,
     });
   }
 
@@ -184,4 +165,26 @@ function relevanceProblems(cfg: Loose): Problem[] {
     });
   }
   return problems;
+}
+
+/** A model must be in the catalogue and be named with the endpoint that serves it. */
+function modelRefProblems(
+  role: "embedding" | "rerank",
+  ref: Loose,
+  catalogue: Readonly<Record<string, { readonly endpoint: string }>>,
+): Problem[] {
+  const model = str(ref.model);
+  if (model === undefined) return [];
+  const known = catalogue[model];
+  if (!known)
+    return [{ path: ["relevance", role, "model"], message: `expected one of ${Object.keys(catalogue).join(", ")}` }];
+  if (typeof ref.endpoint === "string" && known.endpoint !== ref.endpoint) {
+    return [
+      {
+        path: ["relevance", role, "endpoint"],
+        message: `expected "${known.endpoint}", the endpoint that serves ${model}`,
+      },
+    ];
+  }
+  return [];
 }

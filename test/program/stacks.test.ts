@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../stacks/config";
@@ -82,5 +83,52 @@ describe("a bad stack file", () => {
       expect.arrayContaining(["netwrok", "serving.gpu.instanceType", "relevance.vectorWeight"]),
     );
     expect(recorder.resources).toEqual([]);
+  });
+});
+
+/** Whether the provider's Args interface for a type token has a `tags` input. */
+function acceptsTags(type: string): boolean {
+  const match = /^alicloud:([\w]+)\/(\w+):(\w+)$/.exec(type);
+  if (!match) return false;
+  const [, module, file, resource] = match;
+  const declarations = readFileSync(require.resolve(`@pulumi/alicloud/${module}/${file}.d.ts`), "utf8");
+  const args = declarations.slice(declarations.indexOf(`export interface ${resource}Args {`));
+  return /\n\s+tags\?: /.test(args.slice(0, args.indexOf("\n}")));
+}
+
+describe("tags", () => {
+  it.each(STACK_FILES)("every taggable resource of stack %s carries the standard tags", async (stack, text) => {
+    const { recorder } = await evaluate(stack, text());
+    const taggable = recorder.resources.filter((r) => r.custom && acceptsTags(r.type));
+    expect(taggable.length).toBeGreaterThan(10);
+    const expected: Record<string, string> = { project: "search-backbone", stack, owner: expect.any(String) as never };
+    if (stack === "pr-42") expected["expires-at"] = "2026-11-23T06:00:00Z";
+    for (const resource of taggable) {
+      expect(resource.inputs.tags, `${resource.type} ${resource.name}`).toMatchObject(expected);
+    }
+  });
+});
+
+describe.each(STACK_FILES)("security invariants across stack %s", (stack, text) => {
+  it("no public bucket, no open security group, no FullAccess policy on a role", async () => {
+    const { recorder } = await evaluate(stack, text());
+    const buckets = recorder.ofType("alicloud:oss/bucket:Bucket").map((b) => b.inputs.bucket);
+    const acls = recorder.ofType("alicloud:oss/bucketAcl:BucketAcl");
+    const blocks = recorder.ofType("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock");
+    expect(acls.map((a) => a.inputs.bucket).sort()).toEqual([...buckets].sort());
+    for (const acl of acls) expect(acl.inputs.acl).toBe("private");
+    expect(blocks.map((b) => b.inputs.bucket).sort()).toEqual([...buckets].sort());
+    for (const block of blocks) expect(block.inputs.blockPublicAccess).toBe(true);
+
+    const rules = recorder.ofType("alicloud:ecs/securityGroupRule:SecurityGroupRule");
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) expect(rule.inputs.cidrIp ?? "", rule.name).not.toBe("0.0.0.0/0");
+
+    const attachments = recorder.ofType("alicloud:ram/rolePolicyAttachment:RolePolicyAttachment");
+    expect(attachments.length).toBe(3);
+    for (const attachment of attachments) {
+      expect(attachment.inputs.policyType).toBe("Custom");
+      expect(String(attachment.inputs.policyName)).not.toMatch(/FullAccess/i);
+    }
   });
 });
