@@ -72,6 +72,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): Problem[] {
           message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; expected one of: ${known.join(", ")}`,
         };
       });
+    case "invalid_key":
+      return [{ path, message: issue.issues.map((inner) => inner.message).join("; ") }];
     case "invalid_type":
       return [
         {

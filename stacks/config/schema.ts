@@ -18,6 +18,9 @@ const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
   message: "expected an IPv4 network in CIDR form with no host bits set, like 10.0.0.0/16",
 });
 
+/** Tags every resource gets from stacks/tags.ts; a stack's own `tags` may not redefine them. */
+export const RESERVED_TAG_KEYS: readonly string[] = ["project", "stack", "environment", "owner", "expires-at"];
+
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
 const namePrefix = z
@@ -34,8 +37,7 @@ const network = z.strictObject({
   vswitches: z.array(vswitch).min(1, "expected at least one vSwitch"),
   nat: z.strictObject({
     enabled: z.boolean(),
-    /** EIP bandwidth for egress (image pulls, DashScope calls). */
-    /** Pay-as-you-go EIPs allow up to 500 Mbit/s (200 when billed by traffic). */
+    /** EIP bandwidth for egress (image pulls, DashScope calls); pay-as-you-go EIPs allow up to 500 Mbit/s. */
     bandwidthMbps: positiveInt(500),
   }),
   /** Sources allowed to reach listeners that config makes public. Empty keeps everything private. */
@@ -126,7 +128,18 @@ export const configSchema = z.strictObject({
     .datetime({ offset: true, message: "expected an RFC 3339 time like 2026-11-23T18:00:00Z" })
     .optional(),
   tags: z.record(
-    z.string().regex(/^[A-Za-z0-9][\w.:/-]{0,127}$/, "expected a tag key of letters, digits, _.:/-"),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][\w.:/-]{0,127}$/, "expected a tag key of letters, digits, _.:/-")
+      // Alibaba Cloud reserves these prefixes for its own tags.
+      .refine(
+        (key) => !/^(aliyun|acs:|https?:\/\/)/i.test(key),
+        "expected a key not starting with aliyun, acs: or http(s)://",
+      )
+      .refine(
+        (key) => !RESERVED_TAG_KEYS.includes(key),
+        `expected a key other than ${RESERVED_TAG_KEYS.join(", ")}, which the stack sets itself`,
+      ),
     z.string().max(128),
   ),
   network,

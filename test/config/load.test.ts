@@ -223,3 +223,14 @@ describe("bad configs: each class gives a message naming key, value and expectat
     expect(message).toContain("pulumi config set --path");
   });
 });
+
+describe("tags", () => {
+  it("rejects keys the stack sets itself and prefixes Alibaba Cloud reserves", () => {
+    const raw = rawDevConfig();
+    raw.tags = { owner: "someone-else", "aliyun-team": "x", "cost-center": "rd" };
+    const { message, problems } = failure(raw);
+    expect(problems.map((p) => p.path.join("."))).toEqual(["tags.owner", "tags.aliyun-team"]);
+    expect(message).toContain("expected a key other than project, stack, environment, owner, expires-at");
+    expect(message).toContain("expected a key not starting with aliyun, acs: or http(s)://");
+  });
+});
