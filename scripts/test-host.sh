@@ -8,4 +8,4 @@ if ! command -v go >/dev/null; then
   echo "test-host: skipped (no Go on PATH)"
   exit 0
 fi
-GOSUMDB="${GOSUMDB:-off}" go test -mod=readonly -count=1 ./nodejs-host/
+GOSUMDB="${GOSUMDB:-off}" go test -mod=readonly -count=1 -v ./nodejs-host/ | grep -vE "^=== (RUN|PAUSE|CONT)"
