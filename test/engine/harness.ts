@@ -3,13 +3,14 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { repoRoot } from "../helpers/stack-files";
+
+export { repoRoot };
 
 /**
  * Runs programs through the real Pulumi engine on a file backend in a temporary folder, with
  * passphrase secrets and nothing fetched from the network. Later suites reuse it.
  */
-
-export const repoRoot = path.resolve(__dirname, "../..");
 
 export interface EngineTools {
   readonly binDir: string;
