@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Provides the pinned Pulumi CLI and the Node.js language host, offline-friendly.
+# Provides a Pulumi CLI at least as new as the SDK, with a Node.js language host, offline-friendly.
 #
 # Usage: scripts/pulumi-engine.sh            # ensure the tools exist, print their bin folder
-#        source <(scripts/pulumi-engine.sh --env)   # also put them on PATH in this shell
+#        source <(scripts/pulumi-engine.sh --env)   # also put them (and the project's Node.js) on PATH
 #
-# The version is the one of @pulumi/pulumi in package-lock.json, so the CLI always matches the
-# SDK. Order of preference:
+# The pinned version is the one of @pulumi/pulumi in package-lock.json. Order of preference:
 #   1. .tools/pulumi/v<version>/bin already holds both binaries;
-#   2. a `pulumi` on PATH prints exactly v<version> and has pulumi-language-nodejs beside it;
+#   2. a `pulumi` on PATH at or above v<version> with pulumi-language-nodejs beside it (Homebrew and the
+#      official installer ship both): used as it is, with a one-line notice, and nothing is built;
 #   3. a build cached in ~/.cache/search-backbone (survives fresh clones on the same machine);
-#   4. a build from the Go module proxy through the wrapper module in scripts/pulumi-cli.
+#   4. a build of exactly v<version> from the Go module proxy through the wrapper module in
+#      scripts/pulumi-cli. Only this step needs Go.
 # GOPROXY is honoured (teams behind a mirror such as goproxy.cn set it as usual).
 set -euo pipefail
 
@@ -34,7 +35,10 @@ tools_bin="${BACKBONE_TOOLS_DIR:-$root/.tools}/pulumi/v$version/bin"
 source_key=$(cat "$wrapper/go.mod" "$wrapper/go.sum" "$wrapper"/nodejs-host/*.go 2>/dev/null | sha256sum | cut -c1-12)
 cache_bin="${XDG_CACHE_HOME:-$HOME/.cache}/search-backbone/pulumi/v$version-$source_key/bin"
 
-has_version() { [ -x "$1/pulumi" ] && [ "$("$1/pulumi" version 2>/dev/null)" = "v$version" ]; }
+# True when $1 >= $2 (versions like v3.259.0 or 3.259.0).
+at_least() { [ "$(printf '%s\n%s\n' "${1#v}" "${2#v}" | sort -V | head -n 1)" = "${2#v}" ]; }
+cli_version() { "$1/pulumi" version 2>/dev/null | head -n 1; }
+has_version() { [ -x "$1/pulumi" ] && at_least "$(cli_version "$1")" "$version"; }
 complete() { has_version "$1" && [ -x "$1/pulumi-language-nodejs" ]; }
 
 link_shim() {
@@ -67,7 +71,7 @@ if ! complete "$tools_bin"; then
   mkdir -p "$tools_bin"
   found=$(command -v pulumi || true)
   if [ -n "$found" ] && complete "$(dirname "$(readlink -f "$found")")"; then
-    log "using $(readlink -f "$found") (v$version) from PATH"
+    log "using $(readlink -f "$found") $(cli_version "$(dirname "$(readlink -f "$found")")") from PATH (pinned v$version or newer); nothing to build"
     for tool in pulumi pulumi-language-nodejs; do ln -sf "$(dirname "$(readlink -f "$found")")/$tool" "$tools_bin/$tool"; done
   else
     complete "$cache_bin" || build "$cache_bin"
@@ -75,11 +79,13 @@ if ! complete "$tools_bin"; then
   fi
 fi
 link_shim
-complete "$tools_bin" || die "pulumi in $tools_bin does not report v$version"
+complete "$tools_bin" || die "pulumi in $tools_bin is older than v$version"
 
 if [ "$mode" = "--env" ]; then
-  echo "export PATH=\"$tools_bin:\$PATH\""
+  # node_modules/.bin holds the Node.js the project pins (the npm package `node`), which the language
+  # host then runs the program with, whatever the machine's own node is.
+  echo "export PATH=\"$tools_bin:$root/node_modules/.bin:\$PATH\""
 else
-  log "pulumi $("$tools_bin/pulumi" version) ready in $tools_bin"
+  log "pulumi $(cli_version "$tools_bin") ready in $tools_bin"
   echo "$tools_bin"
 fi

@@ -1,13 +1,35 @@
 import type * as alicloud from "@pulumi/alicloud";
 import type * as pulumi from "@pulumi/pulumi";
-import type { BackboneConfig } from "../../stacks/config";
 
 /**
- * Pure translations from BackboneConfig["cluster"] to provider inputs, kept apart from the component
- * so they can be read and tested on their own.
+ * Pure translations from the cluster settings to provider inputs, kept apart from the component so
+ * they can be read and tested on their own.
  */
 
-export type ClusterSettings = BackboneConfig["cluster"];
+export interface NodePoolSettings {
+  readonly instanceTypes: readonly string[];
+  readonly desiredSize: number;
+}
+
+export interface SearchPoolSettings extends NodePoolSettings {
+  readonly diskSizeGb: number;
+  readonly diskPerformanceLevel: "PL0" | "PL1" | "PL2" | "PL3";
+}
+
+/** The cluster component's contract; the stack maps its validated config onto it. */
+export interface ClusterSettings {
+  /** ACK edition: `ack.pro.small` (SLA-backed control plane) or `ack.standard`. */
+  readonly spec: "ack.standard" | "ack.pro.small";
+  /** Unset: ACK's default version. */
+  readonly kubernetesVersion?: string | undefined;
+  /** The API server is private unless this is set. */
+  readonly apiEndpointPublic: boolean;
+  readonly podCidr: string;
+  readonly serviceCidr: string;
+  readonly systemPool: NodePoolSettings;
+  readonly searchPool: SearchPoolSettings;
+}
+
 type Addon = alicloud.types.input.cs.ManagedKubernetesAddon;
 type NodePoolArgs = alicloud.cs.NodePoolArgs;
 
@@ -41,7 +63,7 @@ interface PoolPlacement {
   readonly tags: Record<string, string>;
 }
 
-const common = (p: PoolPlacement, role: "system" | "search", pool: ClusterSettings["systemPool"]): NodePoolArgs => ({
+const common = (p: PoolPlacement, role: "system" | "search", pool: NodePoolSettings): NodePoolArgs => ({
   clusterId: p.clusterId,
   nodePoolName: `${p.cloudName}-${role}`,
   instanceTypes: [...pool.instanceTypes],

@@ -1,6 +1,7 @@
 /**
  * Resource ARNs the policies name. Formats:
- *  - OSS `acs:oss:*:<bucket owner uid>:<bucket>[/<object>]` (alibaba-apis.md §6 [V]; OSS "How OSS works with RAM").
+ *  - OSS `acs:oss:*:<bucket owner uid>:<bucket>[/<object>]` ("How OSS works with RAM",
+ *    https://www.alibabacloud.com/help/en/oss/user-guide/how-oss-works-with-ram [V]).
  *  - AIRec instance `acs:airec:<regionId>:<accountId>:instance/<instanceId>` (AIRec "API authentication
  *    rules", help.aliyun.com/document_detail/102751.html [V]).
  *  - RAM `acs:ram:*:<accountId>:role/<name>`, `…:policy/<name>` (RAM API reference, e.g. CreateRole/GetRole [V]).

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { attributed } from "../errors";
 import { type DeployerPolicyInput, deployerPolicy } from "./deployer-policy";
 import { orchestratorPolicy, servingPolicy, trainingPolicy } from "./policies";
 import { ecsTrustPolicy, PAI_SERVICE, paiTrustPolicy, rrsaTrustPolicy } from "./trust";
@@ -69,8 +70,8 @@ export class Identity extends pulumi.ComponentResource {
       {
         roleName: `${cloudName}-training`,
         description: "PAI DLC training jobs: read raw/ and training/ of docs, write models/ of artifacts",
-        trustPolicy: json(paiTrustPolicy(args.paiServicePrincipal ?? PAI_SERVICE)),
-        policyDocument: base.apply((input) => json(trainingPolicy(input))),
+        trustPolicy: attributed(this, () => json(paiTrustPolicy(args.paiServicePrincipal ?? PAI_SERVICE))),
+        policyDocument: base.apply((input) => attributed(this, () => json(trainingPolicy(input)))),
         tags,
       },
       { parent: this },
@@ -81,7 +82,7 @@ export class Identity extends pulumi.ComponentResource {
         roleName: `${cloudName}-serving`,
         description: "GPU ECS hosts running TorchServe: read models/ of artifacts",
         trustPolicy: json(ecsTrustPolicy()),
-        policyDocument: base.apply((input) => json(servingPolicy(input))),
+        policyDocument: base.apply((input) => attributed(this, () => json(servingPolicy(input)))),
         tags,
       },
       { parent: this },
@@ -94,18 +95,22 @@ export class Identity extends pulumi.ComponentResource {
         trustPolicy: pulumi
           .all([args.rrsa.oidcProviderArn, args.rrsa.issuerUrl])
           .apply(([oidcProviderArn, issuerUrl]) =>
-            json(
-              rrsaTrustPolicy({
-                oidcProviderArn,
-                issuerUrl,
-                namespace: args.rrsa.namespace,
-                serviceAccount: args.rrsa.serviceAccount,
-              }),
+            attributed(this, () =>
+              json(
+                rrsaTrustPolicy({
+                  oidcProviderArn,
+                  issuerUrl,
+                  namespace: args.rrsa.namespace,
+                  serviceAccount: args.rrsa.serviceAccount,
+                }),
+              ),
             ),
           ),
         policyDocument: pulumi
           .all([base, args.airecInstanceId])
-          .apply(([input, airecInstanceId]) => json(orchestratorPolicy({ ...input, airecInstanceId }))),
+          .apply(([input, airecInstanceId]) =>
+            attributed(this, () => json(orchestratorPolicy({ ...input, airecInstanceId }))),
+          ),
         tags,
       },
       { parent: this },
@@ -114,7 +119,7 @@ export class Identity extends pulumi.ComponentResource {
     this.roles = { training: training.roleArn, serving: serving.roleArn, orchestrator: orchestrator.roleArn };
     this.roleNames = { training: training.roleName, serving: serving.roleName, orchestrator: orchestrator.roleName };
     this.deployerPolicy = base.apply(({ accountId, kmsKeyId }) =>
-      json(deployerPolicy({ accountId, region, cloudName, kmsKeyId, ...args.deployer })),
+      attributed(this, () => json(deployerPolicy({ accountId, region, cloudName, kmsKeyId, ...args.deployer }))),
     );
     this.registerOutputs({ roles: this.roles, roleNames: this.roleNames, deployerPolicy: this.deployerPolicy });
   }

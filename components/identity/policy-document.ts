@@ -2,7 +2,7 @@
  * RAM policy documents as plain data, and the checks every rendered document must pass.
  *
  * Format (Version "1", Statement[] of Effect/Action/Resource/Condition; explicit Deny wins) per
- * /work/shared/reference/alibaba-apis.md §6 [V]. RAM rejects custom policy documents over 6,144
+ * "How OSS works with RAM", https://www.alibabacloud.com/help/en/oss/user-guide/how-oss-works-with-ram [V]. RAM rejects custom policy documents over 6,144
  * bytes (the limit @pulumi/alicloud 3.108.0 documents on `ram.Policy.policyDocument`).
  */
 

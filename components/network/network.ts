@@ -1,5 +1,6 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
+import { attributed } from "../errors";
 import { eipBilling, type VSwitchSpec, vswitchKeys } from "./layout";
 import { INGRESS_RULES, ingressRuleArgs, SECURITY_TIERS, type SecurityTier } from "./rules";
 
@@ -36,7 +37,7 @@ export class Network extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:network:Network", name, {}, opts);
     const [first] = args.vswitches;
-    if (!first) throw new Error(`network ${name}: expected at least one vSwitch`);
+    if (!first) throw new pulumi.ResourceError(`network ${name}: expected at least one vSwitch`, this);
 
     const vpc = new alicloud.vpc.Network(
       `${name}-vpc`,
@@ -44,7 +45,7 @@ export class Network extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const keys = vswitchKeys(args.vswitches);
+    const keys = attributed(this, () => vswitchKeys(args.vswitches));
     const vswitches = args.vswitches.map(
       (spec, i) =>
         new alicloud.vpc.Switch(
@@ -108,7 +109,7 @@ export class Network extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const billing = eipBilling(args.nat.bandwidthMbps);
+    const billing = attributed(this, () => eipBilling(args.nat.bandwidthMbps));
     const eip = new alicloud.ecs.EipAddress(
       `${name}-nat-eip`,
       {

@@ -1,12 +1,20 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
-import type { BackboneConfig } from "../../stacks/config";
+import { attributed } from "../errors";
 import { enterpriseRegistryHost, imageReference, personalRegistryHost } from "./endpoints";
+
+/** The registry component's contract; the stack maps its validated config onto it. */
+export interface RegistrySettings {
+  /** `enterprise`: a dedicated ACR EE instance with a VPC endpoint; `personal`: the shared free edition. */
+  readonly edition: "enterprise" | "personal";
+  readonly namespace: string;
+  readonly repository: string;
+}
 
 export interface RegistryArgs {
   /** Prefix of every cloud name, e.g. "acme-prod"; the Enterprise instance is named after it. */
   readonly cloudName: string;
-  readonly settings: BackboneConfig["registry"];
+  readonly settings: RegistrySettings;
   /** With both, the Enterprise instance gets a VPC endpoint in this VPC (ignored by the personal edition). */
   readonly vpcId?: alicloud.cr.VpcEndpointLinkedVpcArgs["vpcId"];
   readonly vswitchId?: alicloud.cr.VpcEndpointLinkedVpcArgs["vswitchId"];
@@ -53,7 +61,7 @@ export class Registry extends pulumi.ComponentResource {
       this.instanceId = pulumi.output(undefined);
       this.repositoryUrl = pulumi
         .all([repo.domainList, namespace.name, repo.name])
-        .apply(([domains, ns, r]) => imageReference(personalRegistryHost(domains), ns, r));
+        .apply(([domains, ns, r]) => attributed(this, () => imageReference(personalRegistryHost(domains), ns, r)));
     } else {
       const instance = new alicloud.cr.RegistryEnterpriseInstance(
         `${name}-instance`,
@@ -114,7 +122,9 @@ export class Registry extends pulumi.ComponentResource {
           linked?.id,
         ])
         .apply(([endpoints, instanceName, region, ns, r]) =>
-          imageReference(enterpriseRegistryHost(endpoints, instanceName, region, linked ? "vpc" : "internet"), ns, r),
+          attributed(this, () =>
+            imageReference(enterpriseRegistryHost(endpoints, instanceName, region, linked ? "vpc" : "internet"), ns, r),
+          ),
         );
     }
 

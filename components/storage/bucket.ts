@@ -1,5 +1,5 @@
 import * as alicloud from "@pulumi/alicloud";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { BucketSettings } from "./settings";
 
 export interface PrivateBucketArgs {
@@ -60,7 +60,7 @@ export function privateBucket(
   }
   if (settings.accessLogPrefix !== undefined) {
     if (args.accessLogsBucket === undefined) {
-      throw new Error(`bucket ${name}: access logging needs an access-logs bucket`);
+      throw new pulumi.ResourceError(`bucket ${name}: access logging needs an access-logs bucket`, opts.parent);
     }
     new alicloud.oss.BucketLogging(
       `${name}-logging`,

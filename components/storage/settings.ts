@@ -1,9 +1,22 @@
-import type { BackboneConfig } from "../../stacks/config";
 import { STORAGE_PREFIXES } from "./layout";
 
 /** What each bucket gets, decided from the stack's storage settings; pure so it is tested directly. */
 
-export type StorageSettings = BackboneConfig["storage"];
+/** The storage component's contract; the stack maps its validated config onto it. */
+export interface StorageSettings {
+  readonly versioning: boolean;
+  readonly encryption: Encryption["sseAlgorithm"];
+  /** A customer KMS key (with KMS); unset uses the OSS-managed KMS key. */
+  readonly kmsKeyId?: string | undefined;
+  /** Objects under `logs/` (and the whole access-logs bucket) expire after this many days. */
+  readonly logExpirationDays: number;
+  /** Old object versions expire after this many days (with versioning). */
+  readonly noncurrentVersionExpirationDays: number;
+  /** Access logs into a separate private bucket. */
+  readonly accessLogging: boolean;
+  /** Empty buckets on destroy; the caller decides which stacks may. */
+  readonly forceDestroy: boolean;
+}
 
 export const BUCKET_ROLES = ["docs", "artifacts", "accessLogs"] as const;
 export type BucketRole = (typeof BUCKET_ROLES)[number];
@@ -43,7 +56,6 @@ export function bucketSettings(role: BucketRole, settings: StorageSettings): Buc
     encryption: encryptionFor(settings),
     versioning: settings.versioning ? "Enabled" : undefined,
     lifecycleRules: isLogBucket ? accessLogLifecycle(settings) : dataLifecycle(settings),
-    // The config loader allows this only in ephemeral stacks.
     forceDestroy: settings.forceDestroy,
     // The log bucket never logs into itself: every access would write a log object, forever.
     accessLogPrefix: settings.accessLogging && !isLogBucket ? accessLogPrefix(role) : undefined,

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
@@ -35,7 +35,17 @@ export async function findEngine(): Promise<EngineTools | undefined> {
     return undefined;
   }
   const command = await PulumiCommand.get({ root: path.dirname(binDir) });
+  const pinned = pinnedCliVersion();
+  if (!command.version || command.version.compare(pinned) < 0) {
+    throw new Error(`the Pulumi CLI in ${binDir} is ${command.version ?? "unknown"}; at least v${pinned} is required`);
+  }
   return { binDir, command };
+}
+
+/** The SDK version in package-lock.json, which the CLI must match or exceed. */
+export function pinnedCliVersion(): string {
+  const lock = JSON.parse(readFileSync(path.join(repoRoot, "package-lock.json"), "utf8"));
+  return lock.packages["node_modules/@pulumi/pulumi"].version;
 }
 
 /** Environment for a CLI run: a private file backend, passphrase secrets, no network fetches. */

@@ -17,7 +17,7 @@ const COMPONENTS = [
 async function evaluate(stack: string, stackFileText: string) {
   const recorder = await setupMocks({ stack });
   pulumi.runtime.setAllConfig(engineConfigFor(stackFileText));
-  const { runStack } = await import("../../stacks");
+  const { runStack } = await import("../../stacks/index.js");
   const outputs = runStack();
   await settle();
   return { recorder, outputs };
@@ -70,7 +70,7 @@ describe("a bad stack file", () => {
       .replace("  search-backbone:network:", "  search-backbone:netwrok: {}\n  search-backbone:network:");
     const recorder = await setupMocks({ stack: "dev" });
     pulumi.runtime.setAllConfig(engineConfigFor(text));
-    const { runStack } = await import("../../stacks");
+    const { runStack } = await import("../../stacks/index.js");
     let error: unknown;
     try {
       runStack();

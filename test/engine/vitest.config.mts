@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    root: __dirname,
+    root: import.meta.dirname,
     include: ["**/*.engine.test.ts"],
     pool: "forks",
     // Engine runs spawn the CLI, the language host and provider processes.
