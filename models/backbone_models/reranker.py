@@ -37,6 +37,19 @@ def candidates(rows: list[dict], extra_negatives: int, seed: int) -> list[tuple[
     return out
 
 
+def probe_loss(loss_fn, rows: list[dict], device: str) -> float:
+    """Loss over fixed training rows in eval mode: a steadier signal than the noisy per-batch loss."""
+    import torch
+
+    was_training = loss_fn.model.training
+    loss_fn.model.eval()
+    with torch.no_grad():
+        labels = torch.tensor([float(r["label"] > 0) for r in rows], device=device)
+        value = loss_fn([[r["query"] for r in rows], [r["document"] for r in rows]], labels).item()
+    loss_fn.model.train(was_training)
+    return value
+
+
 def evaluate(model, rows: list[dict], extra_negatives: int = 20, seed: int = 0, k: int = K) -> dict:
     runs = []
     for query, docs, relevant in candidates(rows, extra_negatives, seed):
@@ -72,6 +85,8 @@ def train(data: Path, out: Path, base: str, epochs: int = 1, batch_size: int = 3
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     total = planned_steps(len(train_rows), batch_size, epochs, max_steps)
     scheduler = warmup_linear(optimizer, total)
+    probe = train_rows[: min(len(train_rows), 256)]
+    probe_before = probe_loss(loss_fn, probe, device)
     losses: list[float] = []
     started = time.monotonic()
     model.train()
@@ -86,12 +101,14 @@ def train(data: Path, out: Path, base: str, epochs: int = 1, batch_size: int = 3
         say.every(step, total, f"steps, loss {losses[-1]:.4f}")
     model.eval()
     seconds = time.monotonic() - started
+    probe_after = probe_loss(loss_fn, probe, device)
+    say(f"loss on {len(probe)} training rows: {probe_before:.4f} before, {probe_after:.4f} after")
     trained_metrics = evaluate(model, eval_rows, extra_negatives, seed)
     say(f"trained model: {fmt(trained_metrics)}")
 
     model_dir = save(model, out / "model", base)
     metrics = {"base": base_metrics, "trained": trained_metrics,
-               "train": {**loss_summary(losses), "rows": len(train_rows), "seconds": round(seconds, 2),
+               "train": {**loss_summary(losses), "probe_loss_before": probe_before, "probe_loss_after": probe_after, "rows": len(train_rows), "seconds": round(seconds, 2),
                          "batch_size": batch_size, "lr": lr, "epochs": epochs}}
     write_json(out / "metrics.json", metrics)
     say(f"wrote {model_dir} and {out / 'metrics.json'}")

@@ -26,7 +26,7 @@ class ContractError(Exception):
 def parse_body(body) -> dict:
     """TorchServe hands the handler a parsed dict for application/json, raw bytes when parsing
     failed or another content type was sent, and None for an empty body."""
-    if body is None:
+    if body is None or (isinstance(body, bytes | bytearray) and not body.strip()):
         raise ContractError("request body is missing; send a JSON object with Content-Type: application/json")
     if isinstance(body, bytes | bytearray):
         try:
