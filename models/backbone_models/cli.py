@@ -127,7 +127,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--version", default="1")
     s.add_argument("--out", type=Path, required=True, help="model store folder")
     s.add_argument("--batch-size", type=int, default=8, help="TorchServe server-side batch size")
-    s.add_argument("--max-batch-delay-ms", type=int, default=5)
+    s.add_argument("--max-batch-delay-ms", type=int, default=2)
     s.add_argument("--workers", type=int, default=1)
     s.set_defaults(fn=_package)
 

@@ -45,7 +45,7 @@ def archiver() -> str:
 
 
 def package(kind: str, model_dir: Path, name: str, version: str, out: Path, batch_size: int = 8,
-            max_batch_delay_ms: int = 5, workers: int = 1, response_timeout_s: int = 60) -> Path:
+            max_batch_delay_ms: int = 2, workers: int = 1, response_timeout_s: int = 60) -> Path:
     say = Progress("package")
     if kind not in HANDLERS:
         raise ValueError(f"--kind is {kind!r}; expected one of {sorted(HANDLERS)}")
