@@ -1,0 +1,1 @@
+"""Training, evaluation and packaging of the search backbone's embedder and reranker."""

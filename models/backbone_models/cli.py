@@ -1,0 +1,158 @@
+"""One command per step. Runs the same locally and as a PAI DLC job, for example:
+
+    python -m backbone_models.cli prepare --events /mnt/data/logs --raw /mnt/data/raw --out /mnt/data/training
+    python -m backbone_models.cli train-embedder --data /mnt/data/training --out /mnt/data/models/embedder/v1 --base <model>
+    python -m backbone_models.cli train-reranker --data /mnt/data/training --out /mnt/data/models/reranker/v1 --base <model>
+    python -m backbone_models.cli evaluate --kind embed --model /mnt/data/models/embedder/v1/model --data /mnt/data/training
+    python -m backbone_models.cli package --kind embed --model /mnt/data/models/embedder/v1/model --name embed --version 1 --out /mnt/data/model-store
+
+Heavy libraries are imported inside each command, so `prepare` and `--help` start quickly.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _prepare(a):
+    from .prepare_run import run
+
+    return run(a.events, a.raw, a.out, a.split_by, a.eval_percent, a.seed, a.max_doc_chars)
+
+
+def _train_embedder(a):
+    from .embedder import train
+
+    return train(a.data, a.out, a.base, a.dims, a.dim_method, a.epochs, a.batch_size, a.lr, a.max_steps, a.seed,
+                 a.device, a.max_seq_length)
+
+
+def _train_reranker(a):
+    from .reranker import train
+
+    return train(a.data, a.out, a.base, a.epochs, a.batch_size, a.lr, a.max_steps, a.seed, a.device, a.max_length,
+                 a.extra_negatives)
+
+
+def _evaluate(a):
+    from .progress import Progress
+    from .training import read_split, write_json
+
+    say = Progress("evaluate")
+    if a.kind == "embed":
+        from . import embedder as mod
+
+        rows = read_split(a.data / "embedder", a.split, ("query", "positive"))
+    else:
+        from . import reranker as mod
+
+        rows = read_split(a.data / "reranker", a.split, ("query", "document", "label"))
+    say(f"{len(rows)} {a.split} rows; loading {a.model}")
+    metrics = mod.evaluate(mod.load(a.model), rows)
+    say(mod.fmt(metrics))
+    if a.out:
+        write_json(a.out, metrics)
+    return metrics
+
+
+def _package(a):
+    from .package import package
+
+    return str(package(a.kind, a.model, a.name, a.version, a.out, a.batch_size, a.max_batch_delay_ms, a.workers))
+
+
+def _serve_config(a):
+    from .serving_config import render
+
+    text = render(inference_address=a.inference_address, load_models=tuple(a.load_models.split(",")),
+                  model_store=a.model_store)
+    if a.out:
+        a.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m backbone_models.cli", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("prepare", help="event logs + raw/ documents -> training pairs split by query or user")
+    s.add_argument("--events", type=Path, required=True, help="folder of *.jsonl[.gz] event logs (searched recursively)")
+    s.add_argument("--raw", type=Path, required=True, help="folder of raw documents (raw/ in the docs bucket)")
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--split-by", choices=("query", "user"), default="query")
+    s.add_argument("--eval-percent", type=float, default=10.0)
+    s.add_argument("--seed", default="backbone")
+    s.add_argument("--max-doc-chars", type=int, default=4000)
+    s.set_defaults(fn=_prepare)
+
+    def training(s, batch_size, lr):
+        s.add_argument("--data", type=Path, required=True, help="output folder of `prepare`")
+        s.add_argument("--out", type=Path, required=True)
+        s.add_argument("--base", required=True, help="base model: a local folder or a Hugging Face model id")
+        s.add_argument("--epochs", type=int, default=1)
+        s.add_argument("--batch-size", type=int, default=batch_size)
+        s.add_argument("--lr", type=float, default=lr)
+        s.add_argument("--max-steps", type=int, default=None)
+        s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+
+    s = sub.add_parser("train-embedder", help="fine-tune the bi-encoder with MultipleNegativesRankingLoss")
+    training(s, 32, 2e-5)
+    s.add_argument("--dims", type=int, default=768, help="output dimension; must match the engines' vector fields")
+    s.add_argument("--dim-method", choices=("projection", "truncate"), default="projection")
+    s.add_argument("--max-seq-length", type=int, default=256)
+    s.set_defaults(fn=_train_embedder)
+
+    s = sub.add_parser("train-reranker", help="fine-tune the cross-encoder with binary cross-entropy")
+    training(s, 32, 2e-5)
+    s.add_argument("--max-length", type=int, default=512)
+    s.add_argument("--extra-negatives", type=int, default=20, help="other queries' documents added per eval query")
+    s.set_defaults(fn=_train_reranker)
+
+    s = sub.add_parser("evaluate", help="metrics of a saved model on a split of `prepare`'s output")
+    s.add_argument("--kind", choices=("embed", "rerank"), required=True)
+    s.add_argument("--model", type=Path, required=True, help="the model folder written by train-*")
+    s.add_argument("--data", type=Path, required=True)
+    s.add_argument("--split", choices=("train", "eval"), default="eval")
+    s.add_argument("--out", type=Path, default=None, help="write the metrics here as JSON")
+    s.set_defaults(fn=_evaluate)
+
+    s = sub.add_parser("package", help="build a TorchServe .mar with torch-model-archiver")
+    s.add_argument("--kind", choices=("embed", "rerank"), required=True)
+    s.add_argument("--model", type=Path, required=True)
+    s.add_argument("--name", required=True, help="the model's name in TorchServe's URL: /predictions/<name>")
+    s.add_argument("--version", default="1")
+    s.add_argument("--out", type=Path, required=True, help="model store folder")
+    s.add_argument("--batch-size", type=int, default=8, help="TorchServe server-side batch size")
+    s.add_argument("--max-batch-delay-ms", type=int, default=2)
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(fn=_package)
+
+    s = sub.add_parser("serve-config", help="render TorchServe's config.properties with safe defaults")
+    s.add_argument("--inference-address", default="http://127.0.0.1:8080", help="http://<private or loopback ip>:<port>")
+    s.add_argument("--model-store", default="model-store")
+    s.add_argument("--load-models", default="embed.mar,rerank.mar")
+    s.add_argument("--out", type=Path, default=None)
+    s.set_defaults(fn=_serve_config)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result = args.fn(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"{args.command}: error: {e}", file=sys.stderr)
+        return 2
+    if isinstance(result, dict | list):
+        print(json.dumps(result, indent=2, sort_keys=True))
+    elif result is not None:
+        print(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
