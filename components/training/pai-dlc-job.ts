@@ -63,14 +63,17 @@ export interface PaiDlcJobState extends PaiDlcJobSpec {
   readonly status: string;
 }
 
-/** Inputs that never change what runs; a change to them alone is not a diff. */
-const NOT_IDENTITY = new Set(["wait", "jobId", "status", "__provider"]);
+/**
+ * Inputs that never change what runs; a change to them alone is not a diff. An array, not a Set:
+ * the closure serializer copies a Set's methods onto a plain object, which then fails at runtime.
+ */
+const NOT_IDENTITY: readonly string[] = ["wait", "jobId", "status", "__provider"];
 
 /** Properties whose change means a new training run. */
 export function replacedProperties(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
   return [...keys]
-    .filter((key) => !NOT_IDENTITY.has(key))
+    .filter((key) => !NOT_IDENTITY.includes(key))
     .filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]))
     .sort();
 }
