@@ -263,7 +263,7 @@ export interface PaiDlcJobArgs {
   readonly instanceType: pulumi.Input<string>;
   readonly podCount: pulumi.Input<number>;
   readonly userCommand: pulumi.Input<string>;
-  readonly dataSources: pulumi.Input<pulumi.Input<DataSource>[]>;
+  readonly dataSources: pulumi.Input<pulumi.Input<{ uri: pulumi.Input<string>; mountPath: string }>[]>;
   readonly envs: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly maxRunningMinutes: pulumi.Input<number>;
   readonly roleArn?: pulumi.Input<string>;
