@@ -36,7 +36,8 @@ const DASHSCOPE_PATHS: Readonly<Record<ModelRole, string>> = {
 };
 
 export function torchserveEndpoint(baseUrl: string, role: ModelRole, modelName: string, dims?: number): ModelEndpoint {
-  if (!/^http:\/\/[^/\s]+$/.test(baseUrl)) throw new Error(`expected the NLB base URL http://host:port, got ${baseUrl}`);
+  if (!/^http:\/\/[^/\s]+$/.test(baseUrl))
+    throw new Error(`expected the NLB base URL http://host:port, got ${baseUrl}`);
   return {
     url: `${baseUrl}/predictions/${encodeURIComponent(modelName)}`,
     model: modelName,
@@ -47,7 +48,8 @@ export function torchserveEndpoint(baseUrl: string, role: ModelRole, modelName: 
 }
 
 export function bailianEndpoint(baseUrl: string, role: ModelRole, model: string, dims?: number): ModelEndpoint {
-  if (!/^https:\/\/[^/\s]+\/?$/.test(baseUrl)) throw new Error(`expected the DashScope base URL https://host, got ${baseUrl}`);
+  if (!/^https:\/\/[^/\s]+\/?$/.test(baseUrl))
+    throw new Error(`expected the DashScope base URL https://host, got ${baseUrl}`);
   return {
     url: `${baseUrl.replace(/\/$/, "")}${DASHSCOPE_PATHS[role]}`,
     model,

@@ -75,7 +75,11 @@ export class Serving extends pulumi.ComponentResource {
     );
     const imageId = image.apply((found) => {
       const id = found.ids?.[0];
-      if (!id) throw new pulumi.ResourceError(`no Alibaba Cloud Linux 3 image for ${gpu.instanceType} in ${args.region}`, this);
+      if (!id)
+        throw new pulumi.ResourceError(
+          `no Alibaba Cloud Linux 3 image for ${gpu.instanceType} in ${args.region}`,
+          this,
+        );
       return id;
     });
     const userData = pulumi
@@ -138,7 +142,13 @@ export class Serving extends pulumi.ComponentResource {
     );
 
     const fleet = attributed(this, () =>
-      fleetId({ models: args.models, type: gpu.instanceType, disk: gpu.diskSizeGb, spot: gpu.spot, packages: args.pipPackages }),
+      fleetId({
+        models: args.models,
+        type: gpu.instanceType,
+        disk: gpu.diskSizeGb,
+        spot: gpu.spot,
+        packages: args.pipPackages,
+      }),
     );
     this.fleet = fleet;
     const slots = attributed(this, () => hostSlots(gpu.count, args.vswitchCount, fleet));

@@ -74,9 +74,7 @@ export function renderUserData(input: UserDataInput): string {
   if (input.models.length === 0) problems.push("no models to serve");
   if (problems.length > 0) throw new Error(`user data: unsafe or missing values: ${problems.join(", ")}`);
 
-  const fetches = input.models
-    .map((m) => `fetch ${m.key} /opt/torchserve/model-store/${m.name}.mar`)
-    .join("\n");
+  const fetches = input.models.map((m) => `fetch ${m.key} /opt/torchserve/model-store/${m.name}.mar`).join("\n");
   const script = `#!/bin/bash
 # TorchServe ${TORCHSERVE_VERSION} GPU host, rendered by components/serving/user-data.ts
 set -euo pipefail

@@ -58,5 +58,8 @@ export function hashCode(files: readonly { relativePath: string; content: Buffer
 
 export function codeBundle(root: string): CodeBundle {
   const files = listCodeFiles(root);
-  return { files, hash: hashCode(files.map((f) => ({ relativePath: f.relativePath, content: readFileSync(f.absolutePath) }))) };
+  return {
+    files,
+    hash: hashCode(files.map((f) => ({ relativePath: f.relativePath, content: readFileSync(f.absolutePath) }))),
+  };
 }

@@ -23,8 +23,15 @@ export interface TrainingCommandInput {
 const SAFE = /^[A-Za-z0-9._-]+$/;
 
 export function trainingCommand(input: TrainingCommandInput): string {
-  for (const [label, value] of Object.entries({ name: input.name, version: input.version, baseModel: input.baseModel })) {
-    if (!SAFE.test(value)) throw new Error(`training command: ${label} ${JSON.stringify(value)} may hold only letters, digits, ".", "_" and "-"`);
+  for (const [label, value] of Object.entries({
+    name: input.name,
+    version: input.version,
+    baseModel: input.baseModel,
+  })) {
+    if (!SAFE.test(value))
+      throw new Error(
+        `training command: ${label} ${JSON.stringify(value)} may hold only letters, digits, ".", "_" and "-"`,
+      );
   }
   const kind = input.role === "embedding" ? "embed" : "rerank";
   const out = `${MOUNTS.artifacts}/${input.name}/${input.version}`;

@@ -57,7 +57,9 @@ export function runVersion(label: string, parts: Record<string, unknown>): strin
 /** PAI workspace names: 3-23 letters, digits or "_", starting with a letter, unique per region. */
 export function workspaceName(cloudName: string): string {
   const name = `${cloudName.replace(/[^A-Za-z0-9]+/g, "_")}_models`.replace(/^[^A-Za-z]+/, "");
-  return name.length <= 23 ? name : `${name.slice(0, 16)}_${createHash("sha256").update(name).digest("hex").slice(0, 6)}`;
+  return name.length <= 23
+    ? name
+    : `${name.slice(0, 16)}_${createHash("sha256").update(name).digest("hex").slice(0, 6)}`;
 }
 
 /**
@@ -126,7 +128,12 @@ export class Training extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-    dataset("training", args.buckets.docs, STORAGE_PREFIXES.training, "Training pairs built from telemetry (docs bucket, training/)");
+    dataset(
+      "training",
+      args.buckets.docs,
+      STORAGE_PREFIXES.training,
+      "Training pairs built from telemetry (docs bucket, training/)",
+    );
     dataset("models", args.buckets.artifacts, STORAGE_PREFIXES.models, "Model archives (artifacts bucket, models/)");
 
     const code = codePrefix(bundle.hash);
@@ -134,7 +141,12 @@ export class Training extends pulumi.ComponentResource {
       (file) =>
         new alicloud.oss.BucketObject(
           `${name}-code-${file.relativePath.replace(/[^A-Za-z0-9]+/g, "-")}`,
-          { bucket: args.buckets.artifacts, key: `${code}${file.relativePath}`, source: file.absolutePath, acl: "private" },
+          {
+            bucket: args.buckets.artifacts,
+            key: `${code}${file.relativePath}`,
+            source: file.absolutePath,
+            acl: "private",
+          },
           { parent: this },
         ),
     );
@@ -162,7 +174,13 @@ export class Training extends pulumi.ComponentResource {
           image: settings.image.replace("{region}", args.region),
           instanceType: settings.instanceType,
           podCount: 1,
-          userCommand: trainingCommand({ role, name: model.name, version, baseModel: model.baseModel, dims: model.dims }),
+          userCommand: trainingCommand({
+            role,
+            name: model.name,
+            version,
+            baseModel: model.baseModel,
+            dims: model.dims,
+          }),
           dataSources: [
             { uri: ossUri(args.buckets.artifacts, code), mountPath: MOUNTS.code },
             { uri: ossUri(args.buckets.docs, STORAGE_PREFIXES.training), mountPath: MOUNTS.data },

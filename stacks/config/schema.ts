@@ -107,7 +107,10 @@ const serving = z.strictObject({
   bailian: z.strictObject({
     baseUrl: z.url({ protocol: /^https$/, message: "expected an https URL like https://dashscope.aliyuncs.com" }),
     /** DashScope API key; set it as a secret (`pulumi config set --secret --path serving.bailian.apiKey`). */
-    apiKey: z.string().regex(/^sk-[A-Za-z0-9._-]{8,}$/, "expected a DashScope API key (sk-…)").optional(),
+    apiKey: z
+      .string()
+      .regex(/^sk-[A-Za-z0-9._-]{8,}$/, "expected a DashScope API key (sk-…)")
+      .optional(),
     /** Fine-tuned models to deploy on Model Studio, per role; without one a role uses its stock model. */
     deployments: z.strictObject({ embedding: bailianDeployment.optional(), rerank: bailianDeployment.optional() }),
   }),
@@ -127,7 +130,12 @@ const models = z.strictObject({
     /** DLC's public pay-as-you-go pool spec; any GPU family DLC offers, gn7i by default. */
     instanceType: z.string().regex(GPU_INSTANCE_TYPE, "expected an ECS GPU type like ecs.gn7i-c8g1.2xlarge"),
     /** Training image (PyTorch with CUDA), e.g. one of PAI's official images; `{region}` becomes the stack's region. */
-    image: z.string().regex(/^[a-z0-9.{}-]+(:\d+)?\/[a-z0-9._/-]+:[A-Za-z0-9._-]+$/, "expected an image reference with a tag ({region} is replaced by the stack's region)"),
+    image: z
+      .string()
+      .regex(
+        /^[a-z0-9.{}-]+(:\d+)?\/[a-z0-9._/-]+:[A-Za-z0-9._-]+$/,
+        "expected an image reference with a tag ({region} is replaced by the stack's region)",
+      ),
     maxRunningMinutes: positiveInt(10080),
     /** Wait for each job to finish during `pulumi up` (so serving picks up its artifact). */
     wait: z.boolean(),
