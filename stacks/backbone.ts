@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { BailianModels } from "../components/bailian";
 import { Cluster } from "../components/cluster";
 import { Identity } from "../components/identity";
-import { Network } from "../components/network";
 import {
   bailianEndpoint,
   DASHSCOPE_AUTH_SECRET,
@@ -13,6 +12,7 @@ import {
   type ModelRole,
   torchserveEndpoint,
 } from "../components/model-endpoints";
+import { Network } from "../components/network";
 import { Registry } from "../components/registry";
 import { Serving } from "../components/serving";
 import { modelPrefix, Storage, type StoragePrefixes } from "../components/storage";

@@ -1,2 +1,2 @@
-export * from "./deployment";
 export * from "./bailian";
+export * from "./deployment";
