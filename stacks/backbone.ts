@@ -1,10 +1,22 @@
+import * as path from "node:path";
 import * as alicloud from "@pulumi/alicloud";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { BailianModels } from "../components/bailian";
 import { Cluster } from "../components/cluster";
 import { Identity } from "../components/identity";
+import {
+  bailianEndpoint,
+  DASHSCOPE_AUTH_SECRET,
+  type ModelEndpoint,
+  type ModelEndpoints,
+  type ModelRole,
+  torchserveEndpoint,
+} from "../components/model-endpoints";
 import { Network } from "../components/network";
 import { Registry } from "../components/registry";
-import { Storage, type StoragePrefixes } from "../components/storage";
+import { Serving } from "../components/serving";
+import { modelPrefix, Storage, type StoragePrefixes } from "../components/storage";
+import { Training } from "../components/training";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
 import { type StackIdentity, standardTags } from "./tags";
@@ -44,7 +56,17 @@ export interface BackboneOutputs {
   };
   readonly registry: { readonly repositoryUrl: pulumi.Output<string> };
   readonly relevance: BackboneConfig["relevance"];
+  /** How to call the embedding and the rerank model, whichever backend serves each. */
+  readonly modelEndpoints: pulumi.Output<ModelEndpoints>;
+  /** Secret values by the names modelEndpoints gives in `authSecret`. */
+  readonly modelSecrets: pulumi.Output<Record<string, string>>;
 }
+
+/** The models/ folder of the repository: the training code the DLC jobs run. */
+export const MODELS_DIR = path.resolve(__dirname, "..", "models");
+
+/** Python packages the handlers import on the serving hosts besides TorchServe [I: versions as models/ pins them]. */
+export const SERVING_PACKAGES = ["torch==2.5.1", "transformers==4.46.3", "sentence-transformers==3.3.1"];
 
 /** Wires the components from one validated config. Components never read Pulumi config. */
 export function createBackbone(config: BackboneConfig, id: StackIdentity): BackboneOutputs {
@@ -131,6 +153,8 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     opts,
   );
 
+  const models = createModels(config, { cloudName, tags, network, storage, identity }, opts);
+
   return {
     environment: config.environment,
     region: config.region,
@@ -157,5 +181,108 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     },
     registry: { repositoryUrl: registry.repositoryUrl },
     relevance: config.relevance,
+    modelEndpoints: models.endpoints,
+    modelSecrets: models.secrets,
   };
+}
+
+interface ModelDeps {
+  readonly cloudName: string;
+  readonly tags: Record<string, string>;
+  readonly network: Network;
+  readonly storage: Storage;
+  readonly identity: Identity;
+}
+
+/**
+ * Training on PAI (when enabled), TorchServe hosts (when a model is served there) and Bailian
+ * deployments (when a fine-tuned Bailian model is configured), joined into one `modelEndpoints`.
+ */
+function createModels(config: BackboneConfig, deps: ModelDeps, opts: pulumi.ComponentResourceOptions) {
+  const { relevance, serving, models } = config;
+  const roles: ModelRole[] = ["embedding", "rerank"];
+  const onTorchServe = roles.filter((role) => relevance[role].endpoint === "torchserve");
+  const bases = { embedding: relevance.embedding.model, rerank: relevance.rerank.model };
+
+  const training = models.training.enabled
+    ? new Training(
+        "training",
+        {
+          cloudName: deps.cloudName,
+          region: config.region,
+          codeDir: MODELS_DIR,
+          buckets: { docs: deps.storage.docsBucket, artifacts: deps.storage.artifactsBucket },
+          intranetEndpoint: deps.storage.intranetEndpoint,
+          roleArn: deps.identity.roles.training,
+          settings: models.training,
+          models: {
+            embedding: { ...models.embedding, baseModel: bases.embedding, dims: relevance.embedding.dims },
+            rerank: { ...models.rerank, baseModel: bases.rerank },
+          },
+          tags: deps.tags,
+        },
+        opts,
+      )
+    : undefined;
+
+  // Trained runs pin their own version; otherwise the configured version of an earlier run is served.
+  const servedKey = (role: ModelRole) => {
+    const { name } = models[role];
+    const prefix = training ? training.artifacts[role].prefix : modelPrefix(name, models[role].version);
+    return { name, key: `${prefix}${name}.mar` };
+  };
+  const torchserve =
+    onTorchServe.length > 0 && serving.backend !== "bailian"
+      ? new Serving(
+          "serving",
+          {
+            cloudName: deps.cloudName,
+            region: config.region,
+            gpu: serving.gpu,
+            vpcId: deps.network.vpcId,
+            vswitchIds: deps.network.vswitchIds,
+            zoneIds: deps.network.zoneIds,
+            vswitchCount: config.network.vswitches.length,
+            securityGroupId: deps.network.securityGroupIds.apply((groups) => groups.gpu),
+            roleName: deps.identity.roleNames.serving,
+            artifactsBucket: deps.storage.artifactsBucket,
+            ossEndpoint: deps.storage.intranetEndpoint,
+            models: onTorchServe.map(servedKey),
+            pipPackages: SERVING_PACKAGES,
+            after: training ? training.jobs : [],
+            tags: deps.tags,
+          },
+          opts,
+        )
+      : undefined;
+
+  const bailianDeployments = Object.fromEntries(
+    roles.flatMap((role) => {
+      const deployment = serving.bailian.deployments[role];
+      return deployment && relevance[role].endpoint === "bailian" ? [[role, deployment]] : [];
+    }),
+  );
+  const bailian =
+    Object.keys(bailianDeployments).length > 0
+      ? new BailianModels("bailian", { baseUrl: serving.bailian.baseUrl, deployments: bailianDeployments }, opts)
+      : undefined;
+
+  const endpoint = (role: ModelRole): pulumi.Output<ModelEndpoint> => {
+    const dims = role === "embedding" ? relevance.embedding.dims : undefined;
+    if (relevance[role].endpoint === "torchserve") {
+      if (!torchserve) throw new pulumi.RunError(`relevance.${role} is served by TorchServe, but no hosts exist`);
+      return torchserve.baseUrl.apply((url) => torchserveEndpoint(url, role, models[role].name, dims));
+    }
+    const deployed = bailian?.deployedModels[role];
+    return (deployed ?? pulumi.output(relevance[role].model)).apply((model) =>
+      bailianEndpoint(serving.bailian.baseUrl, role, model, dims),
+    );
+  };
+  const endpoints: pulumi.Output<ModelEndpoints> = pulumi
+    .all([endpoint("embedding"), endpoint("rerank")])
+    .apply(([embedding, rerank]) => ({ embedding, rerank }));
+  const secrets = pulumi.secret(
+    serving.bailian.apiKey ? { [DASHSCOPE_AUTH_SECRET]: serving.bailian.apiKey } : ({} as Record<string, string>),
+  );
+  return { endpoints, secrets };
 }

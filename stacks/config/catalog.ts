@@ -34,3 +34,6 @@ export const RERANK_MODELS: Readonly<Record<string, { readonly endpoint: ModelEn
 
 /** gn7i: Ampere A10 (24 GB). Types look like ecs.gn7i-c8g1.2xlarge or ecs.gn7i-2x.8xlarge. */
 export const GN7I_INSTANCE_TYPE = /^ecs\.gn7i-(c\d+g1|\d+x)\.\d*xlarge$/;
+
+/** Any ECS GPU family (gn6i, gn7i, gn7e, gn8is, …); DLC training may use other GPUs than serving. */
+export const GPU_INSTANCE_TYPE = /^ecs\.gn\d+[a-z]*-[a-z0-9]+\.\d*xlarge$/;

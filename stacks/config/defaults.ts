@@ -39,8 +39,23 @@ const base: Defaults = {
   registry: { edition: "personal", namespace: "search-backbone", repository: "orchestrator" },
   serving: {
     backend: "both",
-    gpu: { instanceType: GPU, count: 1, spot: false },
-    bailian: { baseUrl: "https://dashscope.aliyuncs.com" },
+    gpu: { instanceType: GPU, count: 1, spot: false, diskSizeGb: 100 },
+    bailian: { baseUrl: "https://dashscope.aliyuncs.com", deployments: {} },
+  },
+  models: {
+    training: {
+      enabled: true,
+      instanceType: GPU,
+      // PAI's official PyTorch training image from the stack's region ({region} is filled in), over the
+      // VPC [I: repository and tag as PAI's image list names them; check the list for the region].
+      image: "dsw-registry-vpc.{region}.cr.aliyuncs.com/pai/pytorch-training:2.5-gpu-py311-cu124-ubuntu22.04",
+      maxRunningMinutes: 480,
+      wait: true,
+      waitTimeoutMinutes: 480,
+      dataVersion: "initial",
+    },
+    embedding: { name: "embed", version: "v1" },
+    rerank: { name: "rerank", version: "v1" },
   },
   relevance: {
     embedding: { endpoint: "torchserve", model: "bge-base-zh-v1.5", dims: 768 },
@@ -79,7 +94,9 @@ const overrides: Record<EnvironmentKind, DeepPartial<Defaults>> = {
       systemPool: { instanceTypes: ["ecs.g7.large", "ecs.g8i.large"], desiredSize: 1 },
       searchPool: { instanceTypes: ["ecs.r7.large", "ecs.r8i.large"], desiredSize: 1, diskSizeGb: 40 },
     },
-    serving: { gpu: { spot: true } },
+    serving: { gpu: { spot: true, diskSizeGb: 60 } },
+    // Test stacks serve pinned artifacts; a fine-tuning run costs GPU hours and takes hours.
+    models: { training: { enabled: false } },
   },
 };
 

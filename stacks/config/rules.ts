@@ -22,7 +22,7 @@ const cidrOf = (v: unknown): Cidr | undefined => (typeof v === "string" ? parseC
 
 export function crossFieldProblems(input: unknown): Problem[] {
   const cfg = obj(input);
-  return [...lifecycleProblems(cfg), ...networkProblems(cfg), ...relevanceProblems(cfg)];
+  return [...lifecycleProblems(cfg), ...networkProblems(cfg), ...relevanceProblems(cfg), ...bailianProblems(cfg)];
 }
 
 function environmentOf(cfg: Loose): EnvironmentKind | undefined {
@@ -187,4 +187,28 @@ function modelRefProblems(
     ];
   }
   return [];
+}
+
+/** Bailian needs its API key whenever a model is served there, and deploys only what a role uses. */
+function bailianProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const relevance = obj(cfg.relevance);
+  const bailian = obj(obj(cfg.serving).bailian);
+  const deployments = obj(bailian.deployments);
+  const roles = (["embedding", "rerank"] as const).filter((role) => obj(relevance[role]).endpoint === "bailian");
+  for (const role of ["embedding", "rerank"] as const) {
+    if (deployments[role] !== undefined && !roles.includes(role)) {
+      problems.push({
+        path: ["serving", "bailian", "deployments", role],
+        message: `a Bailian deployment only applies while relevance.${role}.endpoint is "bailian"`,
+      });
+    }
+  }
+  if (roles.length > 0 && bailian.apiKey === undefined) {
+    problems.push({
+      path: ["serving", "bailian", "apiKey"],
+      message: `expected a DashScope API key because relevance.${roles.join(" and relevance.")} use Bailian; set it with 'pulumi config set --secret --path serving.bailian.apiKey sk-…'`,
+    });
+  }
+  return problems;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GN7I_INSTANCE_TYPE } from "./catalog";
+import { GN7I_INSTANCE_TYPE, GPU_INSTANCE_TYPE } from "./catalog";
 import { parseCidr } from "./cidr";
 
 /**
@@ -88,6 +88,12 @@ const registry = z.strictObject({
   repository: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "expected a lowercase repository name"),
 });
 
+/** A fine-tuned model deployed on Model Studio (BailianDeployment). */
+const bailianDeployment = z.strictObject({
+  modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "expected a Model Studio model id"),
+  capacity: positiveInt(100),
+});
+
 const serving = z.strictObject({
   /** Where the embedding and rerank models run; both expose the same endpoint contract. */
   backend: z.enum(["torchserve", "bailian", "both"]),
@@ -95,10 +101,50 @@ const serving = z.strictObject({
     instanceType: z.string().regex(GN7I_INSTANCE_TYPE, "expected a gn7i GPU type like ecs.gn7i-c8g1.2xlarge"),
     count: z.number().int().min(0).max(20),
     spot: z.boolean(),
+    /** System disk: OS, CUDA, the Python environment and the .mar files. */
+    diskSizeGb: z.number().int().min(60).max(2048),
   }),
   bailian: z.strictObject({
     baseUrl: z.url({ protocol: /^https$/, message: "expected an https URL like https://dashscope.aliyuncs.com" }),
+    /** DashScope API key; set it as a secret (`pulumi config set --secret --path serving.bailian.apiKey`). */
+    apiKey: z
+      .string()
+      .regex(/^sk-[A-Za-z0-9._-]{8,}$/, "expected a DashScope API key (sk-…)")
+      .optional(),
+    /** Fine-tuned models to deploy on Model Studio, per role; without one a role uses its stock model. */
+    deployments: z.strictObject({ embedding: bailianDeployment.optional(), rerank: bailianDeployment.optional() }),
   }),
+});
+
+const modelVersion = z.strictObject({
+  /** TorchServe model name (the .mar is <name>.mar) and the folder under models/ of the artifacts bucket. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "expected 1-32 lowercase letters, digits or hyphens"),
+  /** Version label; the serving hosts fetch models/<name>/<version>/<name>.mar. */
+  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a version label like v1"),
+});
+
+const models = z.strictObject({
+  training: z.strictObject({
+    /** Run the two PAI DLC fine-tuning jobs in this stack. */
+    enabled: z.boolean(),
+    /** DLC's public pay-as-you-go pool spec; any GPU family DLC offers, gn7i by default. */
+    instanceType: z.string().regex(GPU_INSTANCE_TYPE, "expected an ECS GPU type like ecs.gn7i-c8g1.2xlarge"),
+    /** Training image (PyTorch with CUDA), e.g. one of PAI's official images; `{region}` becomes the stack's region. */
+    image: z
+      .string()
+      .regex(
+        /^[a-z0-9.{}-]+(:\d+)?\/[a-z0-9._/-]+:[A-Za-z0-9._-]+$/,
+        "expected an image reference with a tag ({region} is replaced by the stack's region)",
+      ),
+    maxRunningMinutes: positiveInt(10080),
+    /** Wait for each job to finish during `pulumi up` (so serving picks up its artifact). */
+    wait: z.boolean(),
+    waitTimeoutMinutes: positiveInt(1440),
+    /** Label of the training data under training/; a new label is a new training run. */
+    dataVersion: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a label like 2026-11-01"),
+  }),
+  embedding: modelVersion,
+  rerank: modelVersion,
 });
 
 const modelRef = z.strictObject({ endpoint: z.enum(["torchserve", "bailian"]), model: z.string().min(1) });
@@ -147,6 +193,7 @@ export const configSchema = z.strictObject({
   cluster,
   registry,
   serving,
+  models,
   relevance,
 });
 

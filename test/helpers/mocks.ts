@@ -78,6 +78,10 @@ export const DEFAULT_INVOKES: Record<string, InvokeHandler> = {
 
 /** Outputs the provider computes (not echoed inputs) for the types the program reads them from. */
 export const DEFAULT_OUTPUTS: Record<string, OutputsHandler> = {
+  "alicloud:oss/bucket:Bucket": () => ({
+    extranetEndpoint: "oss-cn-hangzhou.aliyuncs.com",
+    intranetEndpoint: "oss-cn-hangzhou-internal.aliyuncs.com",
+  }),
   "alicloud:cs/managedKubernetes:ManagedKubernetes": (args) => ({
     rrsaMetadata: {
       enabled: true,

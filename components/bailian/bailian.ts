@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BailianDeployment, type DeploymentWait } from "./deployment";
+
+export interface BailianModelsArgs {
+  readonly baseUrl: string;
+  /** Fine-tuned models to deploy, by role; roles without one use stock models and create nothing. */
+  readonly deployments: Readonly<Partial<Record<"embedding" | "rerank", { modelName: string; capacity: number }>>>;
+  readonly wait?: DeploymentWait;
+}
+
+/** Dedicated Model Studio deployments of fine-tuned models, one per configured role. */
+export class BailianModels extends pulumi.ComponentResource {
+  /** Per role with a deployment: the name callers pass as `model`. */
+  public readonly deployedModels: Partial<Record<"embedding" | "rerank", pulumi.Output<string>>> = {};
+
+  constructor(name: string, args: BailianModelsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("backbone:bailian:BailianModels", name, {}, opts);
+    for (const role of ["embedding", "rerank"] as const) {
+      const deployment = args.deployments[role];
+      if (!deployment) continue;
+      const resource = new BailianDeployment(
+        `${name}-${role}`,
+        {
+          baseUrl: args.baseUrl,
+          modelName: deployment.modelName,
+          capacity: deployment.capacity,
+          suffix: role,
+          wait: args.wait ?? { timeoutMinutes: 30, pollSeconds: 20 },
+        },
+        { parent: this },
+      );
+      this.deployedModels[role] = resource.deployedModel;
+    }
+    this.registerOutputs({ deployedModels: this.deployedModels });
+  }
+}

@@ -1,0 +1,2 @@
+export * from "./bailian";
+export * from "./deployment";

@@ -1,0 +1,60 @@
+/**
+ * The `modelEndpoints` stack output: how a consumer calls the embedding and the rerank model,
+ * whichever backend serves it. Pure functions, so the exact URLs are unit-tested.
+ *
+ * - protocol "contract": the project's model-endpoint contract (models/CONTRACT.md: OpenAI
+ *   embeddings shape, Cohere rerank shape) on TorchServe, POST <NLB>/predictions/<model name>.
+ *   No auth secret: TorchServe's token auth is off by design; the internal NLB and a security group
+ *   that admits only the VPC are the boundary (components/serving/user-data.ts).
+ * - protocol "dashscope": DashScope's native APIs (https://help.aliyun.com/en/model-studio/text-embedding-synchronous-api,
+ *   https://help.aliyun.com/en/model-studio/text-rerank-api) with `Authorization: Bearer <key>`;
+ *   the key is in the secret named by `authSecret` (the stack's secret output `modelSecrets`).
+ */
+
+export type ModelRole = "embedding" | "rerank";
+export type Protocol = "contract" | "dashscope";
+
+export interface ModelEndpoint {
+  readonly url: string;
+  /** The `model` value to send (TorchServe model name, or the Bailian model / deployed model). */
+  readonly model: string;
+  readonly protocol: Protocol;
+  /** Vector size (embedding), null for rerank. */
+  readonly dims: number | null;
+  /** Name of the secret that holds the credential, or null when the endpoint takes none. */
+  readonly authSecret: string | null;
+}
+
+export type ModelEndpoints = Readonly<Record<ModelRole, ModelEndpoint>>;
+
+/** The secret (a key in `modelSecrets`, and the Kubernetes Secret consumers mount) with the DashScope key. */
+export const DASHSCOPE_AUTH_SECRET = "dashscope-api-key";
+
+const DASHSCOPE_PATHS: Readonly<Record<ModelRole, string>> = {
+  embedding: "/api/v1/services/embeddings/text-embedding/text-embedding",
+  rerank: "/api/v1/services/rerank/text-rerank/text-rerank",
+};
+
+export function torchserveEndpoint(baseUrl: string, role: ModelRole, modelName: string, dims?: number): ModelEndpoint {
+  if (!/^http:\/\/[^/\s]+$/.test(baseUrl))
+    throw new Error(`expected the NLB base URL http://host:port, got ${baseUrl}`);
+  return {
+    url: `${baseUrl}/predictions/${encodeURIComponent(modelName)}`,
+    model: modelName,
+    protocol: "contract",
+    dims: role === "embedding" ? (dims ?? null) : null,
+    authSecret: null,
+  };
+}
+
+export function bailianEndpoint(baseUrl: string, role: ModelRole, model: string, dims?: number): ModelEndpoint {
+  if (!/^https:\/\/[^/\s]+\/?$/.test(baseUrl))
+    throw new Error(`expected the DashScope base URL https://host, got ${baseUrl}`);
+  return {
+    url: `${baseUrl.replace(/\/$/, "")}${DASHSCOPE_PATHS[role]}`,
+    model,
+    protocol: "dashscope",
+    dims: role === "embedding" ? (dims ?? null) : null,
+    authSecret: DASHSCOPE_AUTH_SECRET,
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./fleet";
+export * from "./serving";
+export * from "./user-data";

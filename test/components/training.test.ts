@@ -1,0 +1,63 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { codeBundle, trainingCommand } from "../../components/training";
+import { runVersion, workspaceName } from "../../components/training/training";
+
+describe("training code bundle", () => {
+  it("hashes paths and bytes, skips caches and environments, and is empty for an empty folder", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "code-"));
+    expect(codeBundle(dir)).toEqual({ files: [], hash: "" });
+    mkdirSync(path.join(dir, "backbone_models/__pycache__"), { recursive: true });
+    mkdirSync(path.join(dir, ".venv"));
+    writeFileSync(path.join(dir, "backbone_models/cli.py"), "print('hi')\n");
+    writeFileSync(path.join(dir, "backbone_models/__pycache__/cli.cpython-311.pyc"), "x");
+    writeFileSync(path.join(dir, ".venv/pyvenv.cfg"), "x");
+    writeFileSync(path.join(dir, "requirements.txt"), "torch==2.5.1\n");
+    const first = codeBundle(dir);
+    expect(first.files.map((f) => f.relativePath)).toEqual(["backbone_models/cli.py", "requirements.txt"]);
+    expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
+    writeFileSync(path.join(dir, "backbone_models/__pycache__/other.pyc"), "y");
+    expect(codeBundle(dir).hash).toBe(first.hash);
+    writeFileSync(path.join(dir, "requirements.txt"), "torch==2.5.2\n");
+    expect(codeBundle(dir).hash).not.toBe(first.hash);
+  });
+});
+
+describe("training runs", () => {
+  it("runs the models/ command line per step, writing models/<name>/<version>/", () => {
+    const command = trainingCommand({
+      role: "embedding",
+      name: "embed",
+      version: "v1-abc",
+      baseModel: "bge-base-zh-v1.5",
+      dims: 768,
+    });
+    expect(command).toContain(
+      "python -m backbone_models.cli train-embedder --data /mnt/data --out /mnt/artifacts/embed/v1-abc --base bge-base-zh-v1.5 --dims 768",
+    );
+    expect(command).toContain(
+      "package --kind embed --model /mnt/artifacts/embed/v1-abc/model --name embed --version v1-abc --out /mnt/artifacts/embed/v1-abc",
+    );
+    expect(
+      trainingCommand({ role: "rerank", name: "rerank", version: "v1", baseModel: "bge-reranker-base" }),
+    ).toContain("train-reranker");
+    expect(() => trainingCommand({ role: "rerank", name: "rerank", version: "v1; rm -rf /", baseModel: "x" })).toThrow(
+      /version/,
+    );
+  });
+
+  it("versions a run by everything that makes it different", () => {
+    const a = runVersion("v1", { code: "c1", data: "d1" });
+    expect(a).toMatch(/^v1-[0-9a-f]{10}$/);
+    expect(runVersion("v1", { code: "c1", data: "d1" })).toBe(a);
+    expect(runVersion("v1", { code: "c2", data: "d1" })).not.toBe(a);
+  });
+
+  it("names the PAI workspace within 3-23 letters, digits and _", () => {
+    expect(workspaceName("acme-search-dev")).toBe("acme_search_dev_models");
+    const long = workspaceName("a-very-long-organisation-prefix-prod");
+    expect(long).toMatch(/^[A-Za-z][A-Za-z0-9_]{2,22}$/);
+  });
+});

@@ -1,0 +1,161 @@
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../stacks/config";
+import { resolved, settle, setupMocks } from "../helpers/mocks";
+import { engineConfigFor, readRepoFile } from "../helpers/stack-files";
+
+const DLC = "pulumi-nodejs:dynamic/backbone-pai:DlcJob";
+const DEPLOYMENT = "pulumi-nodejs:dynamic/backbone-bailian:Deployment";
+
+async function evaluate(stack: string, text: string) {
+  const recorder = await setupMocks({ stack });
+  pulumi.runtime.setAllConfig(engineConfigFor(text));
+  const { runStack } = await import("../../stacks/index.js");
+  let outputs: any;
+  let error: unknown;
+  try {
+    outputs = runStack();
+  } catch (caught) {
+    error = caught;
+  }
+  await settle();
+  return { recorder, outputs, error };
+}
+
+/** The dev stack file with models served by Bailian: stock v4 embeddings, a fine-tuned reranker. */
+const devOnBailian = (apiKey = "\n      apiKey: sk-test-0123456789") =>
+  readRepoFile("Pulumi.dev.yaml")
+    .replace(
+      "      deployments: {}",
+      `      deployments:\n        rerank:\n          modelName: qwen3-rerank-ft-202611\n          capacity: 1${apiKey}`,
+    )
+    .replace(
+      "      endpoint: torchserve\n      model: bge-base-zh-v1.5",
+      "      endpoint: bailian\n      model: text-embedding-v4",
+    )
+    .replace(
+      "      endpoint: torchserve\n      model: bge-reranker-base",
+      "      endpoint: bailian\n      model: qwen3-rerank",
+    );
+
+describe("models in the dev stack", () => {
+  it("registers the PAI workspace, datasets, the code, two DLC jobs and gn7i hosts behind an internal NLB", async () => {
+    const { recorder, outputs, error } = await evaluate("dev", readRepoFile("Pulumi.dev.yaml"));
+    expect(error).toBeUndefined();
+    expect(recorder.ofType("alicloud:pai/workspaceWorkspace:WorkspaceWorkspace")).toHaveLength(1);
+    expect(recorder.ofType("alicloud:pai/workspaceDataset:WorkspaceDataset")).toHaveLength(2);
+    expect(recorder.ofType("alicloud:oss/bucketObject:BucketObject").length).toBeGreaterThan(0);
+    const jobs = recorder.ofType(DLC);
+    expect(jobs.map((j) => j.name).sort()).toEqual(["training-embedding", "training-rerank"]);
+    for (const job of jobs) {
+      expect(job.inputs.instanceType).toBe("ecs.gn7i-c8g1.2xlarge");
+      expect(job.inputs.image).toContain("cn-hangzhou");
+      expect(job.inputs.artifactUri).toMatch(
+        /^oss:\/\/acme-search-dev-artifacts\/models\/(embed|rerank)\/v1-[0-9a-f]{10}\/$/,
+      );
+      expect(job.inputs.dataSources).toContainEqual({
+        uri: "oss://acme-search-dev-docs.oss-cn-hangzhou-internal.aliyuncs.com/training/",
+        mountPath: "/mnt/data",
+      });
+      // The job's inputs never carry credentials.
+      const { __provider: _, ...inputs } = job.inputs;
+      expect(JSON.stringify(inputs)).not.toMatch(/AccessKey|apiKey|sk-/i);
+    }
+    expect(recorder.ofType("alicloud:ecs/instance:Instance")).toHaveLength(1);
+    expect(recorder.one("alicloud:nlb/loadBalancer:LoadBalancer").inputs.addressType).toBe("Intranet");
+    expect(recorder.ofType(DEPLOYMENT)).toHaveLength(0);
+
+    const endpoints = await resolved(outputs.modelEndpoints);
+    expect(endpoints).toEqual({
+      embedding: {
+        url: expect.stringMatching(/^http:\/\/.+:8080\/predictions\/embed$/),
+        model: "embed",
+        protocol: "contract",
+        dims: 768,
+        authSecret: null,
+      },
+      rerank: {
+        url: expect.stringMatching(/^http:\/\/.+:8080\/predictions\/rerank$/),
+        model: "rerank",
+        protocol: "contract",
+        dims: null,
+        authSecret: null,
+      },
+    });
+    // The hosts serve exactly what the runs write.
+    const host = recorder.one("alicloud:ecs/instance:Instance");
+    const embedRun = jobs
+      .find((j) => j.name === "training-embedding")!
+      .inputs.artifactUri.replace("oss://acme-search-dev-artifacts/", "");
+    expect(host.inputs.userData).toContain(`fetch ${embedRun}embed.mar`);
+  });
+
+  it("with Bailian per config: a deployment for the fine-tuned reranker, stock v4 embeddings, the key as a secret", async () => {
+    const { recorder, outputs, error } = await evaluate("dev", devOnBailian());
+    expect(error).toBeUndefined();
+    expect(recorder.ofType(DEPLOYMENT).map((d) => d.inputs)).toEqual([
+      expect.objectContaining({
+        modelName: "qwen3-rerank-ft-202611",
+        capacity: 1,
+        baseUrl: "https://dashscope.aliyuncs.com",
+      }),
+    ]);
+    expect(JSON.stringify(recorder.ofType(DEPLOYMENT)[0]!.inputs)).not.toContain("sk-test");
+    expect(JSON.stringify(recorder.resources.map((r) => r.inputs))).not.toContain("sk-test");
+    // No model on TorchServe: no GPU hosts.
+    expect(recorder.ofType("alicloud:ecs/instance:Instance")).toHaveLength(0);
+    const endpoints = await resolved(outputs.modelEndpoints);
+    expect(endpoints.embedding).toEqual({
+      url: "https://dashscope.aliyuncs.com/api/v1/services/embeddings/text-embedding/text-embedding",
+      model: "text-embedding-v4",
+      protocol: "dashscope",
+      dims: 768,
+      authSecret: "dashscope-api-key",
+    });
+    expect(endpoints.rerank).toMatchObject({ protocol: "dashscope", authSecret: "dashscope-api-key", dims: null });
+    expect(await pulumi.isSecret(outputs.modelSecrets)).toBe(true);
+  });
+});
+
+describe("models in the prod and ephemeral stacks", () => {
+  it("prod trains on its configured spec and runs two hosts", async () => {
+    const { recorder, error } = await evaluate("prod", readRepoFile("Pulumi.prod.yaml"));
+    expect(error).toBeUndefined();
+    expect(recorder.ofType(DLC).map((j) => j.inputs.instanceType)).toEqual([
+      "ecs.gn7i-c16g1.4xlarge",
+      "ecs.gn7i-c16g1.4xlarge",
+    ]);
+    expect(recorder.ofType("alicloud:ecs/instance:Instance")).toHaveLength(2);
+    for (const host of recorder.ofType("alicloud:ecs/instance:Instance"))
+      expect(host.inputs.spotStrategy).toBe("NoSpot");
+  });
+});
+
+describe("bad model configuration stops the program before anything is registered", () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "an unknown GPU type",
+      readRepoFile("Pulumi.dev.yaml").replace(
+        "      instanceType: ecs.gn7i-c8g1.2xlarge\n      count: 1",
+        "      instanceType: ecs.gn9x-c8g1.2xlarge\n      count: 1",
+      ),
+      /serving\.gpu\.instanceType: given "ecs\.gn9x-c8g1\.2xlarge"; expected a gn7i GPU type/,
+    ],
+    [
+      "dims the model cannot produce",
+      readRepoFile("Pulumi.dev.yaml").replace("      dims: 768", "      dims: 1024"),
+      /relevance\.embedding\.dims: given 1024; expected a dimension that bge-base-zh-v1\.5 on torchserve supports: 768/,
+    ],
+    [
+      "a missing Bailian API key",
+      devOnBailian(""),
+      /serving\.bailian\.apiKey: not set; expected a DashScope API key because relevance\.embedding and relevance\.rerank use Bailian/,
+    ],
+  ];
+  it.each(cases)("%s", async (_label, text, expected) => {
+    const { recorder, error } = await evaluate("dev", text);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(expected);
+    expect(recorder.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+});
