@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
@@ -65,8 +66,27 @@ export interface BackboneOutputs {
 /** The models/ folder of the repository: the training code the DLC jobs run. */
 export const MODELS_DIR = path.resolve(__dirname, "..", "models");
 
-/** Python packages the handlers import on the serving hosts besides TorchServe [I: versions as models/ pins them]. */
-export const SERVING_PACKAGES = ["torch==2.5.1", "transformers==4.46.3", "sentence-transformers==3.3.1"];
+/** What the TorchServe handlers import on the serving hosts besides TorchServe itself. */
+const HANDLER_IMPORTS = ["torch", "transformers", "sentence-transformers", "tokenizers"] as const;
+
+/**
+ * The serving hosts' pip pins, taken from models/requirements.txt so hosts run exactly the versions
+ * the handlers were tested with. Pure: tested directly.
+ */
+export function servingPackages(requirements: string): string[] {
+  const pins = new Map(
+    requirements
+      .split("\n")
+      .map((line) => line.replace(/#.*/, "").trim())
+      .map((line) => line.split("==") as [string, string?])
+      .filter((pair): pair is [string, string] => pair.length === 2 && pair[1] !== undefined),
+  );
+  return HANDLER_IMPORTS.map((name) => {
+    const version = pins.get(name);
+    if (!version) throw new Error(`models/requirements.txt does not pin ${name}==<version>`);
+    return `${name}==${version}`;
+  });
+}
 
 /** Wires the components from one validated config. Components never read Pulumi config. */
 export function createBackbone(config: BackboneConfig, id: StackIdentity): BackboneOutputs {
@@ -248,7 +268,7 @@ function createModels(config: BackboneConfig, deps: ModelDeps, opts: pulumi.Comp
             artifactsBucket: deps.storage.artifactsBucket,
             ossEndpoint: deps.storage.intranetEndpoint,
             models: onTorchServe.map(servedKey),
-            pipPackages: SERVING_PACKAGES,
+            pipPackages: servingPackages(readFileSync(path.join(MODELS_DIR, "requirements.txt"), "utf8")),
             after: training ? training.jobs : [],
             tags: deps.tags,
           },

@@ -210,4 +210,4 @@ export class Training extends pulumi.ComponentResource {
   }
 }
 
-const path = (dir: string) => (dir.split(/[\\/]/).slice(-1)[0] ?? dir) + "/";
+const path = (dir: string) => `${dir.split(/[\\/]/).slice(-1)[0] ?? dir}/`;
