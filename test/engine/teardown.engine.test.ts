@@ -56,7 +56,7 @@ beforeAll(async () => {
       { stackName: name, projectName: project, program },
       {
         workDir,
-        pulumiCommand: tools.command,
+        pulumiCommand: tools?.command,
         envVars,
         projectSettings: settings,
       },
