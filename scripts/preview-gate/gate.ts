@@ -11,6 +11,11 @@ export interface GateOptions {
   readonly source?: string;
   readonly allowDangerous?: boolean;
   readonly labels?: readonly string[];
+  /**
+   * `pulumi preview`'s exit status. Policy violations are not in the JSON (pulumi.md §4), so a failed
+   * preview whose JSON shows no error is still reported, and blocks.
+   */
+  readonly previewStatus?: number;
 }
 
 /** Reads preview JSON and decides. Throws GateInputError on input that is not preview JSON. */
@@ -27,6 +32,17 @@ export function runGate(text: string, options: GateOptions): GateResult {
       op: "error",
       changed: [],
       dangers: [protectedResource ? "the preview refused to touch a protected resource" : "the preview failed"],
+      notes: [],
+    });
+  }
+  const reported = preview.diagnostics.some((d) => d.severity === "error");
+  if (options.previewStatus && !reported) {
+    assessments.push({
+      type: "preview",
+      name: "pulumi preview",
+      op: "error",
+      changed: [],
+      dangers: [`exited ${options.previewStatus}: a mandatory policy violation or an error; see the job log`],
       notes: [],
     });
   }

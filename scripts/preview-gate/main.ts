@@ -1,5 +1,5 @@
 // Usage: node scripts/preview-gate/main.ts --stack <name> [--input preview.json|-] [--output comment.md]
-//          [--allow-dangerous] [--labels label1,label2]
+//          [--allow-dangerous] [--labels label1,label2] [--preview-status <pulumi's exit status>]
 // Writes the PR comment's Markdown; exits 1 on a dangerous change without an override, 2 on bad input.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -15,9 +15,16 @@ function main(): number {
       output: { type: "string" },
       "allow-dangerous": { type: "boolean", default: false },
       labels: { type: "string", default: "" },
+      "preview-status": { type: "string", default: "0" },
     },
   });
   if (!values.stack) throw new GateInputError("--stack: missing; expected the stack name the preview is of");
+  const previewStatus = Number(values["preview-status"]);
+  if (!Number.isInteger(previewStatus) || previewStatus < 0) {
+    throw new GateInputError(
+      `--preview-status ${JSON.stringify(values["preview-status"])}: expected an exit status (0-255)`,
+    );
+  }
   const source = values.input === "-" ? "standard input" : values.input;
   let text: string;
   try {
@@ -30,6 +37,7 @@ function main(): number {
     source,
     allowDangerous: values["allow-dangerous"],
     labels: values.labels.split(",").map((l) => l.trim()),
+    previewStatus,
   });
   const markdown = renderMarkdown(result);
   if (values.output) writeFileSync(values.output, markdown);

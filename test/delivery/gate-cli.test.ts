@@ -52,3 +52,18 @@ describe("preview-gate helpers", () => {
     expect(instanceHourly("ecs.gn7i-c8g1.2xlarge")).toBeUndefined();
   });
 });
+
+describe("preview-gate and pulumi's exit status", () => {
+  const empty = JSON.stringify({ steps: [], diagnostics: [], changeSummary: { same: 2 } });
+  it("blocks a preview that failed without an error in its JSON (a policy violation)", () => {
+    const run = gate(empty, ["--stack", "dev", "--preview-status", "255"]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("exited 255: a mandatory policy violation or an error; see the job log");
+  });
+  it("passes the same JSON when pulumi succeeded, and rejects a bad status", () => {
+    expect(gate(empty, ["--stack", "dev", "--preview-status", "0"]).status).toBe(0);
+    expect(gate(empty, ["--stack", "dev", "--preview-status", "x"]).stderr).toBe(
+      'preview-gate: --preview-status "x": expected an exit status (0-255)\n',
+    );
+  });
+});
