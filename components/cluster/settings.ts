@@ -83,12 +83,17 @@ export function systemPoolArgs(p: PoolPlacement, settings: ClusterSettings): Nod
   return common(p, "system", settings.systemPool);
 }
 
-/** OpenSearch's pool: ESSD data disks and a taint only search pods tolerate. */
+/**
+ * OpenSearch's pool: encrypted ESSD data disks (the policy pack's search-disks-encrypted rule; the
+ * provider takes the flag as a string) and a taint only search pods tolerate.
+ */
 export function searchPoolArgs(p: PoolPlacement, settings: ClusterSettings): NodePoolArgs {
   const pool = settings.searchPool;
   return {
     ...common(p, "search", pool),
-    dataDisks: [{ category: "cloud_essd", size: pool.diskSizeGb, performanceLevel: pool.diskPerformanceLevel }],
+    dataDisks: [
+      { category: "cloud_essd", size: pool.diskSizeGb, performanceLevel: pool.diskPerformanceLevel, encrypted: "true" },
+    ],
     taints: [{ ...SEARCH_TAINT }],
   };
 }

@@ -39,7 +39,8 @@ const base: Defaults = {
   registry: { edition: "personal", namespace: "search-backbone", repository: "orchestrator" },
   serving: {
     backend: "both",
-    gpu: { instanceType: GPU, count: 1, spot: false, diskSizeGb: 100 },
+    // Spot outside prod (the policy pack's gpu-spot-outside-prod): idle GPUs are the largest cost.
+    gpu: { instanceType: GPU, count: 1, spot: true, diskSizeGb: 100 },
     bailian: { baseUrl: "https://dashscope.aliyuncs.com", deployments: {} },
   },
   models: {
@@ -85,7 +86,7 @@ const overrides: Record<EnvironmentKind, DeepPartial<Defaults>> = {
       },
     },
     registry: { edition: "enterprise" },
-    serving: { gpu: { count: 2 } },
+    serving: { gpu: { count: 2, spot: false } },
   },
   ephemeral: {
     network: { nat: { bandwidthMbps: 5 } },

@@ -98,6 +98,7 @@ describe("Cluster (dev)", () => {
         category: "cloud_essd",
         size: config.cluster.searchPool.diskSizeGb,
         performanceLevel: config.cluster.searchPool.diskPerformanceLevel,
+        encrypted: "true",
       },
     ]);
     expect(search.inputs.taints).toEqual([{ key: "workload", value: "search", effect: "NoSchedule" }]);
