@@ -92,7 +92,8 @@ describe("OpenSearch renderings", () => {
       input: ["a"],
       model: "${parameters.model}",
     });
-    expect(embedding).not.toHaveProperty("credential");
+    expect(embedding.credential).toEqual({ unused: "none" });
+    expect(embedding.actions[0]!.headers).not.toHaveProperty("Authorization");
     const rerank = osRerankConnector("chunks", ENDPOINTS, { apiKey: "k" });
     expect(rerank.actions[0]).toMatchObject({
       url: ENDPOINTS.rerank.url,

@@ -79,9 +79,13 @@ export interface ConnectorAuth {
 
 const clientConfig = { connection_timeout: 10, read_timeout: 30, max_retry_times: 2 };
 
-function authParts(auth: ConnectorAuth): { credential?: Record<string, string>; headers: Record<string, string> } {
+/**
+ * ml-commons refuses a connector without credentials ("Connector credential is null or empty list"),
+ * so an endpoint without token authorisation still gets a placeholder that no header uses.
+ */
+function authParts(auth: ConnectorAuth): { credential: Record<string, string>; headers: Record<string, string> } {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (!auth.apiKey) return { headers };
+  if (!auth.apiKey) return { credential: { unused: "none" }, headers };
   return { credential: { key: auth.apiKey }, headers: { ...headers, Authorization: "Bearer ${credential.key}" } };
 }
 
@@ -93,7 +97,7 @@ export function osEmbeddingConnector(base: string, endpoints: ModelEndpoints, au
     version: 1,
     protocol: "http",
     parameters: { model: endpoints.embedding.model },
-    ...(credential ? { credential } : {}),
+    credential,
     client_config: clientConfig,
     actions: [
       {
@@ -122,7 +126,7 @@ export function osRerankConnector(base: string, endpoints: ModelEndpoints, auth:
     version: 1,
     protocol: "http",
     parameters: {},
-    ...(credential ? { credential } : {}),
+    credential,
     client_config: clientConfig,
     actions: [
       {

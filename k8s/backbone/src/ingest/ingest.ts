@@ -1,0 +1,207 @@
+import type { ModelClient } from "../model-client";
+import { FIELDS, indexNames, type RelevanceProfile } from "../profile";
+import { aliasTarget, indexExists, retireIndices, swapAlias } from "../setup/aliases";
+import { type ChunkOptions, chunkId, chunkText, DEFAULT_CHUNKING } from "./chunk";
+import { parseDocument } from "./parse";
+import type { DocumentSource, SourceObject } from "./source";
+import { ensureStateIndex, type ObjectState, readState, stateDeletions, stateOperations } from "./state";
+import type { Store } from "./stores";
+
+export interface IngestOptions {
+  readonly base: string;
+  readonly profile: RelevanceProfile;
+  readonly prefix: string;
+  readonly chunking?: ChunkOptions;
+  /** Chunks embedded per group before writing; a multiple of batch x concurrency keeps calls full. */
+  readonly groupChunks?: number;
+  readonly log?: (line: string) => void;
+  /** Test hook: called after each group is written (a crash here must be resumable). */
+  readonly afterGroup?: (written: number) => void | Promise<void>;
+}
+
+export interface IngestReport {
+  readonly listed: number;
+  readonly unchanged: number;
+  readonly ingested: number;
+  readonly chunks: number;
+  readonly deleted: number;
+  readonly failed: readonly { readonly key: string; readonly error: string }[];
+  readonly seconds: number;
+  readonly docsPerSecond: number;
+  readonly chunksPerSecond: number;
+  /** The alias moved to this generation's index in this run. */
+  readonly swapped: boolean;
+  readonly retired: readonly string[];
+}
+
+interface PreparedDoc {
+  readonly object: SourceObject;
+  readonly chunks: { id: string; text: string; source: Record<string, unknown> }[];
+}
+
+/**
+ * One ingestion run: raw/ objects -> chunks -> embeddings (once per chunk, batched) -> both engines
+ * with the same ids and vectors. Unchanged objects (same ETag in both engines' state) are skipped;
+ * objects gone from the bucket are removed from both engines by id; a document that fails to parse
+ * is reported and skipped. When the alias still points at an older generation, it is swapped to
+ * this generation's index once the run has filled it.
+ */
+export async function ingest(
+  source: DocumentSource,
+  stores: readonly [Store, Store],
+  models: ModelClient,
+  options: IngestOptions,
+): Promise<IngestReport> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const names = indexNames(options.base, options.profile);
+  const chunking = options.chunking ?? DEFAULT_CHUNKING;
+  const groupChunks = options.groupChunks ?? models.maxBatch * models.concurrency * 4;
+
+  for (const store of stores) {
+    // Writing into a missing index would auto-create it with guessed mappings.
+    if (!(await indexExists(store.request, names.index))) {
+      throw new Error(`${store.engine} has no index ${names.index}; run setup for this profile first`);
+    }
+  }
+  const retired = (await Promise.all(stores.map((s) => retireIndices(s.request, names.alias, names.index)))).flat();
+  await Promise.all(stores.map((s) => ensureStateIndex(s, names.state)));
+  const states = await Promise.all(stores.map((s) => readState(s, names.state)));
+  const objects = await source.list(options.prefix);
+  const current = new Set(objects.map((o) => o.key));
+
+  const unchanged = objects.filter((o) => states.every((state) => state.get(o.key)?.etag === o.etag));
+  const todo = objects.filter((o) => !unchanged.includes(o));
+  const gone = [...new Set(states.flatMap((state) => [...state.keys()]))].filter((key) => !current.has(key));
+  log(`ingest: ${objects.length} objects, ${unchanged.length} unchanged, ${todo.length} to do, ${gone.length} deleted`);
+
+  if (gone.length > 0) {
+    await Promise.all(
+      stores.map((store, i) => {
+        const ids = gone.flatMap((key) => states[i]!.get(key)?.chunkIds ?? []);
+        return store.bulk("deletion of removed objects", [
+          ...ids.map((id) => ({ delete: { _index: names.index, _id: id } })),
+          ...stateDeletions(names.state, gone),
+        ]);
+      }),
+    );
+  }
+
+  const failed: { key: string; error: string }[] = [];
+  let ingested = 0;
+  let chunkCount = 0;
+  let pendingWrite: Promise<void> = Promise.resolve();
+  let group: PreparedDoc[] = [];
+  let groupSize = 0;
+
+  const flush = async () => {
+    if (group.length === 0) return;
+    const docs = group;
+    group = [];
+    groupSize = 0;
+    const chunks = docs.flatMap((d) => d.chunks);
+    const vectors = await models.embed(chunks.map((c) => c.text));
+    // Writing this group overlaps with embedding the next one; state stays ordered because each
+    // write waits for the previous.
+    const previous = pendingWrite;
+    pendingWrite = previous.then(async () => {
+      await write(stores, states, names, docs, chunks, vectors);
+      ingested += docs.length;
+      chunkCount += chunks.length;
+      log(
+        `ingest: ${ingested}/${todo.length} documents, ${chunkCount} chunks, ${failed.length} failed, ${rate(chunkCount, started)} chunks/s`,
+      );
+      await options.afterGroup?.(ingested);
+    });
+    await previous;
+  };
+
+  for (const object of todo) {
+    try {
+      const parsed = await parseDocument(object.key, await source.get(object.key));
+      const texts = chunkText(parsed.text, chunking);
+      if (texts.length === 0) throw new Error(`${object.key}: no text`);
+      const chunks = texts.map((text, n) => ({
+        id: chunkId(object.key, n),
+        text,
+        source: {
+          [FIELDS.text]: text,
+          [FIELDS.title]: parsed.title,
+          [FIELDS.sourceKey]: object.key,
+          [FIELDS.sourceEtag]: object.etag,
+          [FIELDS.chunkNo]: n,
+          [FIELDS.contentType]: parsed.contentType,
+        },
+      }));
+      group.push({ object, chunks });
+      groupSize += chunks.length;
+    } catch (error) {
+      failed.push({ key: object.key, error: (error as Error).message });
+      log(`ingest: skipped ${object.key}: ${(error as Error).message}`);
+      continue;
+    }
+    if (groupSize >= groupChunks) await flush();
+  }
+  await flush();
+  await pendingWrite;
+
+  await Promise.all(stores.map((s) => s.request(`refresh of ${names.index}`, "POST", `/${names.index}/_refresh`)));
+  let swapped = false;
+  for (const store of stores) {
+    const target = await aliasTarget(store.request, names.alias);
+    if (target !== names.index) {
+      await swapAlias(store.request, names.alias, names.index);
+      swapped = true;
+      log(`ingest: ${store.engine} alias ${names.alias} -> ${names.index} (was ${target ?? "none"})`);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    listed: objects.length,
+    unchanged: unchanged.length,
+    ingested,
+    chunks: chunkCount,
+    deleted: gone.length,
+    failed,
+    seconds,
+    docsPerSecond: ingested / seconds,
+    chunksPerSecond: chunkCount / seconds,
+    swapped,
+    retired,
+  };
+}
+
+async function write(
+  stores: readonly [Store, Store],
+  states: readonly Map<string, ObjectState>[],
+  names: ReturnType<typeof indexNames>,
+  docs: readonly PreparedDoc[],
+  chunks: PreparedDoc["chunks"],
+  vectors: readonly number[][],
+): Promise<void> {
+  const operations = chunks.flatMap((chunk, i) => [
+    { index: { _index: names.index, _id: chunk.id } },
+    { ...chunk.source, [FIELDS.vector]: vectors[i] },
+  ]);
+  const newStates: ObjectState[] = docs.map((d) => ({
+    key: d.object.key,
+    etag: d.object.etag,
+    chunkIds: d.chunks.map((c) => c.id),
+  }));
+  await Promise.all(
+    stores.map(async (store, i) => {
+      await store.bulk(`indexing into ${names.index}`, operations);
+      // Chunks an edited document no longer has.
+      const stale = docs.flatMap((d) => {
+        const keep = new Set(d.chunks.map((c) => c.id));
+        return (states[i]!.get(d.object.key)?.chunkIds ?? []).filter((id) => !keep.has(id));
+      });
+      await store.bulk("deletion of stale chunks", [
+        ...stale.map((id) => ({ delete: { _index: names.index, _id: id } })),
+        ...stateOperations(names.state, newStates),
+      ]);
+    }),
+  );
+}
+
+const rate = (n: number, started: number) => Math.round(n / ((performance.now() - started) / 1000));
