@@ -94,8 +94,8 @@ export function corpusQueries(count: number, seed = 11): string[] {
 /** A one-page PDF with Helvetica text lines, wrapped at ~90 characters. */
 export function simplePdf(paragraphs: readonly string[]): Buffer {
   const lines = paragraphs.flatMap((p) => [...wrap(p, 90), ""]);
-  const escape = (s: string) => s.replace(/[\\()]/g, (c) => `\\${c}`);
-  const content = `BT /F1 10 Tf 12 TL 40 760 Td ${lines.map((l) => `(${escape(l)}) Tj T*`).join(" ")} ET`;
+  const escapePdf = (s: string) => s.replace(/[\\()]/g, (c) => `\\${c}`);
+  const content = `BT /F1 10 Tf 12 TL 40 760 Td ${lines.map((l) => `(${escapePdf(l)}) Tj T*`).join(" ")} ET`;
   const objects = [
     "<< /Type /Catalog /Pages 2 0 R >>",
     "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
