@@ -1,9 +1,10 @@
 import * as alicloud from "@pulumi/alicloud";
 import type * as pulumi from "@pulumi/pulumi";
-import { Cluster } from "../components/cluster";
+import { Cluster, SEARCH_TAINT } from "../components/cluster";
 import { Identity } from "../components/identity";
 import { Network } from "../components/network";
 import { Registry } from "../components/registry";
+import { Search } from "../components/search";
 import { Storage, type StoragePrefixes } from "../components/storage";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
@@ -44,6 +45,12 @@ export interface BackboneOutputs {
   };
   readonly registry: { readonly repositoryUrl: pulumi.Output<string> };
   readonly relevance: BackboneConfig["relevance"];
+  readonly search: {
+    readonly elasticsearchUrl: pulumi.Output<string>;
+    readonly opensearchUrl: pulumi.Output<string>;
+    readonly indexAlias: string;
+    readonly setupJobName: pulumi.Output<string>;
+  };
 }
 
 /** Wires the components from one validated config. Components never read Pulumi config. */
@@ -131,6 +138,53 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     opts,
   );
 
+  const { relevance, search: searchConfig } = config;
+  const search = new Search(
+    "search",
+    {
+      cloudName,
+      profile: {
+        embedding: { model: relevance.embedding.model, dims: relevance.embedding.dims },
+        rerank: { model: relevance.rerank.model },
+        similarity: relevance.similarity,
+        bm25Weight: relevance.bm25Weight,
+        vectorWeight: relevance.vectorWeight,
+        candidateDepth: relevance.candidateDepth,
+        rerankWindow: relevance.rerankWindow,
+        topK: relevance.topK,
+        analyzer: relevance.analyzer,
+      },
+      // Until the model-infrastructure stack output `modelEndpoints` exists, the contract's URLs come
+      // from config; the dims are the endpoint's when declared, else the profile's.
+      modelEndpoints: {
+        embedding: {
+          url: searchConfig.modelEndpoints.embeddingUrl,
+          model: relevance.embedding.model,
+          dims: searchConfig.modelEndpoints.embeddingDims ?? relevance.embedding.dims,
+        },
+        rerank: { url: searchConfig.modelEndpoints.rerankUrl, model: relevance.rerank.model },
+      },
+      indexAlias: searchConfig.indexAlias,
+      elasticsearch: searchConfig.elasticsearch,
+      opensearch: searchConfig.opensearch,
+      ingest: searchConfig.ingest,
+      network: { vpcCidr: network.vpcCidr, vswitchId: network.vswitchIds.apply((ids) => ids[0] as string) },
+      // Images are mirrored into the namespace of the stack's ACR (k8s/backbone/README.md).
+      imageRegistry: registry.repositoryUrl.apply((url) => url.slice(0, url.lastIndexOf("/"))),
+      oss: {
+        bucket: storage.docsBucket,
+        endpoint: storage.intranetEndpoint,
+        region: config.region,
+        prefix: "raw/",
+      },
+      searchPool: { nodeSelector: { workload: "search" }, tolerations: [SEARCH_TAINT] },
+      kubernetes: cluster.provider,
+      tags,
+      protect,
+    },
+    opts,
+  );
+
   return {
     environment: config.environment,
     region: config.region,
@@ -157,5 +211,11 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     },
     registry: { repositoryUrl: registry.repositoryUrl },
     relevance: config.relevance,
+    search: {
+      elasticsearchUrl: search.elasticsearchUrl,
+      opensearchUrl: search.opensearchUrl,
+      indexAlias: search.indexAlias,
+      setupJobName: search.setupJobName,
+    },
   };
 }
