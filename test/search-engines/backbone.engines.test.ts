@@ -116,6 +116,17 @@ describe("setup against real engines", () => {
     for (const store of stores) expect(await indexExists(store.request, indexNames(BASE, PROFILE).index)).toBe(false);
   });
 
+  it("refuses an endpoint that serves other dims than it declares, before applying anything", async (ctx) => {
+    if (!engines) ctx.skip();
+    const endpoints = endpointsFor(PROFILE);
+    const lying = { ...endpoints, embedding: { ...endpoints.embedding, url: models.embeddingUrl(128) } };
+    const models64 = new ModelClient({ endpoints: lying });
+    await expect(runSetup(engines!, models64, { base: BASE, profile: PROFILE, endpoints: lying })).rejects.toThrow(
+      "embedding endpoint returned 128 dims; the profile expects 64 (hash-embedder)",
+    );
+    for (const store of stores) expect(await indexExists(store.request, indexNames(BASE, PROFILE).index)).toBe(false);
+  });
+
   it("quotes the engine's own error when an engine rejects the configuration", async (ctx) => {
     if (!engines) ctx.skip();
     // The integ-test Elasticsearch has no analysis-common module, so "english" is unknown to it.
@@ -322,14 +333,17 @@ describe("a profile change rebuilds behind the alias", () => {
       while (running) {
         for (const store of stores) {
           try {
+            // Resolve the alias once and query the concrete index it named: querying the alias again
+            // could reach the new index (other dims) if the swap lands in between.
             const mapping = await store.request<any>("meta", "GET", `/${oldNames.alias}/_mapping`);
-            const meta = (Object.values(mapping)[0] as any).mappings._meta;
+            const [index, found] = Object.entries(mapping)[0] as [string, any];
+            const meta = found.mappings._meta;
             const vector = (
               await clientFor({ ...PROFILE, embedding: { model: meta.embedding_model, dims: meta.dims } }).embed([
                 "password reset",
               ])
             )[0]!;
-            const body = await store.request<any>("query", "POST", `/${oldNames.alias}/_search`, {
+            const body = await store.request<any>("query", "POST", `/${index}/_search`, {
               size: 5,
               query: { match: { content: "password reset" } },
               ...(store.engine === "elasticsearch"

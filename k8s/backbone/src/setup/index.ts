@@ -37,6 +37,8 @@ export async function runSetup(
 ): Promise<SetupResult> {
   assertValidProfile(options.profile, options.endpoints);
   const log = options.log ?? (() => {});
+  // The endpoint itself must serve the declared dims; ask it before anything is applied.
+  await models.embed(["dimension probe"]);
   const [elasticsearch, opensearch] = await Promise.all([
     setupElasticsearch(engines.es, {
       base: options.base,
