@@ -322,7 +322,13 @@ command=${1:-}
 shift || true
 case "$command" in
   fetch) assemble_opensearch; assemble_elasticsearch; log "cached in $CACHE" ;;
-  start) for engine in $(which_engines "${1:-all}"); do "start_$engine"; done ;;
+  start)
+    # Both at once: each spends most of its start-up waiting on its own JVM.
+    pids=()
+    for engine in $(which_engines "${1:-all}"); do "start_$engine" & pids+=($!); done
+    failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    exit "$failed" ;;
   stop)
     for engine in $(which_engines "${1:-all}"); do
       case $engine in opensearch) stop_node "$RUN_BASE/opensearch-$OS_PORT" ;; elasticsearch) stop_node "$RUN_BASE/elasticsearch-$ES_PORT" ;; esac
