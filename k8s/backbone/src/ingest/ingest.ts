@@ -128,24 +128,34 @@ export async function ingest(
     });
   };
 
+  const deliver = (batch: Batch, vectors: number[][]) => {
+    batch.forEach((item, i) => {
+      item.doc.vectors[item.chunk] = vectors[i]!;
+      if (--item.doc.remaining === 0) {
+        ready.push(item.doc);
+        readyChunks += item.doc.chunks.length;
+      }
+    });
+    if (readyChunks >= groupChunks) startWrite();
+  };
+  const embed = (batch: Batch) => models.embedBatch(batch.map((item) => item.doc.chunks[item.chunk]!.text));
+  // Each worker sends its next call as soon as the previous one answers, and only then does the
+  // bookkeeping, so the endpoint waits as little as possible on this process.
   const worker = async () => {
-    for (;;) {
-      const batch = await queue.take();
-      if (batch === null) return;
-      if (failure) continue;
+    let batch = await queue.take();
+    let call = batch && !failure ? embed(batch) : undefined;
+    while (batch) {
+      let vectors: number[][] | undefined;
       try {
-        const vectors = await models.embedBatch(batch.map((item) => item.doc.chunks[item.chunk]!.text));
-        batch.forEach((item, i) => {
-          item.doc.vectors[item.chunk] = vectors[i]!;
-          if (--item.doc.remaining === 0) {
-            ready.push(item.doc);
-            readyChunks += item.doc.chunks.length;
-          }
-        });
-        if (readyChunks >= groupChunks) startWrite();
+        vectors = await call;
       } catch (error) {
         failure ??= error;
       }
+      const next = await queue.take();
+      call = next && !failure ? embed(next) : undefined;
+      call?.catch(() => {}); // handled when awaited above
+      if (vectors && !failure) deliver(batch, vectors);
+      batch = next;
     }
   };
   const workers = Array.from({ length: models.concurrency }, worker);
