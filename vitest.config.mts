@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "stacks/**/*.test.ts", "components/**/*.test.ts", "policy/**/*.test.ts"],
-    exclude: ["test/engine/**", "node_modules/**"],
+    exclude: ["test/engine/**", "test/search-engines/**", "node_modules/**"],
     // Pulumi's runtime keeps global state per process; separate forks keep test files apart.
     pool: "forks",
     testTimeout: 20_000,

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { BailianModels } from "../components/bailian";
-import { Cluster } from "../components/cluster";
+import { Cluster, SEARCH_TAINT } from "../components/cluster";
 import { Identity } from "../components/identity";
 import {
   bailianEndpoint,
@@ -15,6 +15,7 @@ import {
 } from "../components/model-endpoints";
 import { Network } from "../components/network";
 import { Registry } from "../components/registry";
+import { Search } from "../components/search";
 import { Serving } from "../components/serving";
 import { modelPrefix, Storage, type StoragePrefixes } from "../components/storage";
 import { Training } from "../components/training";
@@ -61,6 +62,12 @@ export interface BackboneOutputs {
   readonly modelEndpoints: pulumi.Output<ModelEndpoints>;
   /** Secret values by the names modelEndpoints gives in `authSecret`. */
   readonly modelSecrets: pulumi.Output<Record<string, string>>;
+  readonly search: {
+    readonly elasticsearchUrl: pulumi.Output<string>;
+    readonly opensearchUrl: pulumi.Output<string>;
+    readonly indexAlias: string;
+    readonly setupJobName: pulumi.Output<string>;
+  };
 }
 
 /** The models/ folder of the repository: the training code the DLC jobs run. */
@@ -175,6 +182,53 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
 
   const models = createModels(config, { cloudName, tags, network, storage, identity }, opts);
 
+  const { relevance, search: searchConfig } = config;
+  const search = new Search(
+    "search",
+    {
+      cloudName,
+      profile: {
+        embedding: { model: relevance.embedding.model, dims: relevance.embedding.dims },
+        rerank: { model: relevance.rerank.model },
+        similarity: relevance.similarity,
+        bm25Weight: relevance.bm25Weight,
+        vectorWeight: relevance.vectorWeight,
+        candidateDepth: relevance.candidateDepth,
+        rerankWindow: relevance.rerankWindow,
+        topK: relevance.topK,
+        analyzer: relevance.analyzer,
+      },
+      // Until the model-infrastructure stack output `modelEndpoints` exists, the contract's URLs come
+      // from config; the dims are the endpoint's when declared, else the profile's.
+      modelEndpoints: {
+        embedding: {
+          url: searchConfig.modelEndpoints.embeddingUrl,
+          model: relevance.embedding.model,
+          dims: searchConfig.modelEndpoints.embeddingDims ?? relevance.embedding.dims,
+        },
+        rerank: { url: searchConfig.modelEndpoints.rerankUrl, model: relevance.rerank.model },
+      },
+      indexAlias: searchConfig.indexAlias,
+      elasticsearch: searchConfig.elasticsearch,
+      opensearch: searchConfig.opensearch,
+      ingest: searchConfig.ingest,
+      network: { vpcCidr: network.vpcCidr, vswitchId: network.vswitchIds.apply((ids) => ids[0] as string) },
+      // Images are mirrored into the namespace of the stack's ACR (k8s/backbone/README.md).
+      imageRegistry: registry.repositoryUrl.apply((url) => url.slice(0, url.lastIndexOf("/"))),
+      oss: {
+        bucket: storage.docsBucket,
+        endpoint: storage.intranetEndpoint,
+        region: config.region,
+        prefix: "raw/",
+      },
+      searchPool: { nodeSelector: { workload: "search" }, tolerations: [SEARCH_TAINT] },
+      kubernetes: cluster.provider,
+      tags,
+      protect,
+    },
+    opts,
+  );
+
   return {
     environment: config.environment,
     region: config.region,
@@ -203,6 +257,12 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     relevance: config.relevance,
     modelEndpoints: models.endpoints,
     modelSecrets: models.secrets,
+    search: {
+      elasticsearchUrl: search.elasticsearchUrl,
+      opensearchUrl: search.opensearchUrl,
+      indexAlias: search.indexAlias,
+      setupJobName: search.setupJobName,
+    },
   };
 }
 

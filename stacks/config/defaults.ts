@@ -67,6 +67,24 @@ const base: Defaults = {
     candidateDepth: 100,
     rerankWindow: 50,
     topK: 10,
+    analyzer: "standard",
+  },
+  search: {
+    indexAlias: "chunks",
+    elasticsearch: {
+      // The newest version Alibaba Cloud Elasticsearch offers.
+      version: "8.17.0",
+      dataNodes: { count: 2, spec: "elasticsearch.sn2ne.large", diskSizeGb: 100, diskPerformanceLevel: "PL1" },
+      zoneCount: 1,
+      kibanaSpec: "elasticsearch.sn1ne.large",
+    },
+    opensearch: { nodes: 1, storageGb: 100, diskPerformanceLevel: "PL0", heap: "2g", memory: "4Gi", cpu: "1" },
+    modelEndpoints: {
+      // The in-VPC model gateway in front of TorchServe (model-infrastructure issue).
+      embeddingUrl: "http://models.search-backbone.internal:8080/v1/embeddings",
+      rerankUrl: "http://models.search-backbone.internal:8080/v1/rerank",
+    },
+    ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2 },
   },
 };
 
@@ -87,6 +105,13 @@ const overrides: Record<EnvironmentKind, DeepPartial<Defaults>> = {
     },
     registry: { edition: "enterprise" },
     serving: { gpu: { count: 2, spot: false } },
+    search: {
+      elasticsearch: {
+        dataNodes: { count: 3, spec: "elasticsearch.sn2ne.xlarge", diskSizeGb: 500 },
+        zoneCount: 3,
+      },
+      opensearch: { nodes: 3, storageGb: 500, diskPerformanceLevel: "PL1", heap: "8g", memory: "16Gi", cpu: "4" },
+    },
   },
   ephemeral: {
     network: { nat: { bandwidthMbps: 5 } },
@@ -98,6 +123,7 @@ const overrides: Record<EnvironmentKind, DeepPartial<Defaults>> = {
     serving: { gpu: { spot: true, diskSizeGb: 60 } },
     // Test stacks serve pinned artifacts; a fine-tuning run costs GPU hours and takes hours.
     models: { training: { enabled: false } },
+    search: { opensearch: { storageGb: 40, heap: "1g", memory: "2Gi" } },
   },
 };
 

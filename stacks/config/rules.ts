@@ -1,3 +1,4 @@
+import { enginesLacking } from "../../components/search/profile";
 import { EMBEDDING_MODELS, RERANK_MODELS } from "./catalog";
 import { type Cidr, cidrContains, cidrsOverlap, isPrivate, parseCidr } from "./cidr";
 import { ENVIRONMENTS, type EnvironmentKind, MIN_ZONES } from "./schema";
@@ -22,7 +23,13 @@ const cidrOf = (v: unknown): Cidr | undefined => (typeof v === "string" ? parseC
 
 export function crossFieldProblems(input: unknown): Problem[] {
   const cfg = obj(input);
-  return [...lifecycleProblems(cfg), ...networkProblems(cfg), ...relevanceProblems(cfg), ...bailianProblems(cfg)];
+  return [
+    ...lifecycleProblems(cfg),
+    ...networkProblems(cfg),
+    ...relevanceProblems(cfg),
+    ...bailianProblems(cfg),
+    ...searchProblems(cfg),
+  ];
 }
 
 function environmentOf(cfg: Loose): EnvironmentKind | undefined {
@@ -208,6 +215,49 @@ function bailianProblems(cfg: Loose): Problem[] {
     problems.push({
       path: ["serving", "bailian", "apiKey"],
       message: `expected a DashScope API key because relevance.${roles.join(" and relevance.")} use Bailian; set it with 'pulumi config set --secret --path serving.bailian.apiKey sk-…'`,
+    });
+  }
+  return problems;
+}
+
+/** The search engines must be able to hold what the relevance profile asks for. */
+function searchProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const r = obj(cfg.relevance);
+  const search = obj(cfg.search);
+  const analyzer = str(r.analyzer);
+  if (analyzer) {
+    const lacking = enginesLacking(analyzer);
+    if (lacking.length > 0) {
+      problems.push({
+        path: ["relevance", "analyzer"],
+        message: `expected an analyzer both engines have; ${lacking.join(" and ")} ${lacking.length > 1 ? "lack" : "lacks"} it`,
+      });
+    }
+  }
+  const dims = num(obj(r.embedding).dims);
+  const endpointDims = num(obj(search.modelEndpoints).embeddingDims);
+  if (dims !== undefined && endpointDims !== undefined && dims !== endpointDims) {
+    problems.push({
+      path: ["relevance", "embedding", "dims"],
+      message: `expected the dimension the embedding endpoint serves (search.modelEndpoints.embeddingDims = ${endpointDims})`,
+    });
+  }
+  const es = obj(search.elasticsearch);
+  const zones = num(es.zoneCount);
+  const dataNodes = num(obj(es.dataNodes).count);
+  if (zones !== undefined && dataNodes !== undefined && dataNodes % zones !== 0) {
+    problems.push({
+      path: ["search", "elasticsearch", "dataNodes", "count"],
+      message: `expected a multiple of zoneCount (${zones}), so every zone holds the same number of data nodes`,
+    });
+  }
+  const osNodes = num(obj(search.opensearch).nodes);
+  const poolSize = num(obj(obj(cfg.cluster).searchPool).desiredSize);
+  if (osNodes !== undefined && poolSize !== undefined && osNodes > poolSize) {
+    problems.push({
+      path: ["search", "opensearch", "nodes"],
+      message: `expected at most cluster.searchPool.desiredSize (${poolSize}): each OpenSearch node needs its own search node`,
     });
   }
   return problems;

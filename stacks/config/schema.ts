@@ -161,6 +161,57 @@ const relevance = z.strictObject({
   rerankWindow: positiveInt(500),
   /** Results returned to callers. */
   topK: positiveInt(100),
+  /** Analyzer of the text field; must exist in both engines (k8s/backbone/src/profile/analyzers.ts). */
+  analyzer: z.string().min(1),
+});
+
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  message: "expected an http(s) URL like http://10.20.0.50:8080/v1/embeddings",
+});
+
+const search = z.strictObject({
+  /** The alias readers query; versioned indices are `<indexAlias>-<generation>` behind it. */
+  indexAlias: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, "expected lowercase letters, digits or hyphens"),
+  elasticsearch: z.strictObject({
+    /** Alibaba Cloud Elasticsearch versions with dense_vector HNSW and the kNN search API. */
+    version: z.enum(["8.17.0", "8.15.1", "8.5.1"]),
+    dataNodes: z.strictObject({
+      count: z.number().int().min(2).max(50),
+      spec: z.string().regex(/^elasticsearch\.[a-z0-9]+\.[a-z0-9]+$/, "expected a spec like elasticsearch.sn2ne.large"),
+      diskSizeGb: z.number().int().min(20).max(20480),
+      diskPerformanceLevel: z.enum(["PL1", "PL2", "PL3"]),
+    }),
+    zoneCount: z.number().int().min(1).max(3),
+    kibanaSpec: z
+      .string()
+      .regex(/^elasticsearch\.[a-z0-9]+\.[a-z0-9]+$/, "expected a spec like elasticsearch.sn1ne.large"),
+    /** Set as a secret (`pulumi config set --secret --path search.elasticsearch.password`); unset generates one. */
+    password: z.string().min(8).max(32).optional(),
+  }),
+  opensearch: z.strictObject({
+    nodes: z.number().int().min(1).max(15),
+    storageGb: z.number().int().min(20).max(32768),
+    diskPerformanceLevel: z.enum(["PL0", "PL1", "PL2", "PL3"]),
+    heap: z.string().regex(/^\d+[mg]$/, "expected a JVM heap size like 2g"),
+    memory: z.string().regex(/^\d+(Mi|Gi)$/, "expected a memory quantity like 4Gi"),
+    cpu: z.string().regex(/^\d+(m)?$/, "expected a CPU quantity like 2 or 500m"),
+  }),
+  /**
+   * The model-endpoint contract's URLs until the model-infrastructure stack output `modelEndpoints`
+   * exists; `embeddingDims`, when set, is what the endpoint serves and must equal relevance.embedding.dims.
+   */
+  modelEndpoints: z.strictObject({
+    embeddingUrl: httpUrl,
+    rerankUrl: httpUrl,
+    embeddingDims: z.number().int().min(1).max(4096).optional(),
+  }),
+  ingest: z.strictObject({
+    /** Cron schedule of the ingestion CronJob (UTC). */
+    schedule: z.string().regex(/^(\S+\s+){4}\S+$/, "expected a five-field cron schedule like */30 * * * *"),
+    batchSize: positiveInt(256),
+    concurrency: positiveInt(32),
+  }),
 });
 
 export const configSchema = z.strictObject({
@@ -195,6 +246,7 @@ export const configSchema = z.strictObject({
   serving,
   models,
   relevance,
+  search,
 });
 
 export type BackboneConfig = z.infer<typeof configSchema>;

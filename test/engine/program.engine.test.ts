@@ -11,7 +11,8 @@ import { type EngineTools, engineEnv, findEngine, repoRoot } from "./harness";
  * exercises the path that must not reach them: a bad configuration stops the program first.
  */
 
-const PROGRAM_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "stacks", "components"];
+// k8s: components/search imports the pure relevance-profile modules from k8s/backbone/src/profile.
+const PROGRAM_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "stacks", "components", "k8s"];
 let tools: EngineTools | undefined;
 let workDir: string;
 let stateDir: string;

@@ -1,0 +1,6 @@
+export * from "./elasticsearch";
+export * from "./jobs";
+export * from "./opensearch";
+export * from "./opensearch-manifests";
+export * from "./profile";
+export * from "./search";

@@ -1,0 +1,185 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { type ModelEndpoints, type RelevanceProfile, stableHash } from "./profile";
+
+export interface SearchJobsArgs {
+  readonly namespace: pulumi.Input<string>;
+  /** The in-cluster package's image (k8s/backbone) in the stack's ACR. */
+  readonly image: pulumi.Input<string>;
+  readonly indexAlias: string;
+  readonly profile: RelevanceProfile;
+  readonly modelEndpoints: pulumi.Input<ModelEndpoints>;
+  readonly elasticsearch: {
+    readonly url: pulumi.Input<string>;
+    readonly username: string;
+    readonly password: pulumi.Input<string>;
+  };
+  readonly opensearch: {
+    readonly url: pulumi.Input<string>;
+    readonly adminSecretName: pulumi.Input<string>;
+    readonly tlsSecretName: pulumi.Input<string>;
+  };
+  readonly oss: {
+    readonly bucket: pulumi.Input<string>;
+    readonly endpoint: pulumi.Input<string>;
+    readonly region: string;
+    readonly prefix: string;
+  };
+  readonly ingest: { readonly schedule: string; readonly batchSize: number; readonly concurrency: number };
+  readonly nodeSelector?: Record<string, string>;
+  /** Objects that must exist before the setup job runs (the OpenSearch StatefulSet, the ES instance). */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** What the setup job's name hashes: a change to any of it runs setup again. */
+export function setupFingerprint(inputs: {
+  profile: RelevanceProfile;
+  endpoints: ModelEndpoints;
+  indexAlias: string;
+  image: string;
+}): string {
+  return stableHash(inputs);
+}
+
+/**
+ * The in-cluster package's two entry points: the setup Job (applies the rendered profile to both
+ * engines, then warms them up; its name carries a hash of the profile, endpoints and image, so a
+ * change creates a new Job that runs again) and the ingestion CronJob (raw/ -> both engines).
+ * Pulumi waits for the Job to complete, so `pulumi up` finishes only once the backbone is ready.
+ */
+export class SearchJobs extends pulumi.ComponentResource {
+  public readonly setupJobName: pulumi.Output<string>;
+  public readonly ingestCronJobName: pulumi.Output<string>;
+
+  constructor(name: string, args: SearchJobsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("backbone:search:Jobs", name, {}, opts);
+    const child = { parent: this };
+    const namespace = args.namespace;
+    const labels = { "app.kubernetes.io/name": "search-backbone-jobs", "app.kubernetes.io/instance": name };
+
+    const settings = new k8s.core.v1.ConfigMap(
+      `${name}-settings`,
+      {
+        metadata: { namespace, labels },
+        data: {
+          "profile.json": JSON.stringify(args.profile),
+          "endpoints.json": pulumi.output(args.modelEndpoints).apply((e) => JSON.stringify(e)),
+        },
+      },
+      child,
+    );
+    const esSecret = new k8s.core.v1.Secret(
+      `${name}-elasticsearch`,
+      {
+        metadata: { namespace, labels },
+        type: "Opaque",
+        stringData: { username: args.elasticsearch.username, password: args.elasticsearch.password },
+      },
+      child,
+    );
+    const account = new k8s.core.v1.ServiceAccount(
+      `${name}-account`,
+      { metadata: { namespace, labels }, automountServiceAccountToken: false },
+      child,
+    );
+
+    const env: k8s.types.input.core.v1.EnvVar[] = [
+      { name: "PROFILE_FILE", value: "/etc/backbone/profile.json" },
+      { name: "ENDPOINTS_FILE", value: "/etc/backbone/endpoints.json" },
+      { name: "INDEX_ALIAS", value: args.indexAlias },
+      { name: "ELASTICSEARCH_URL", value: args.elasticsearch.url },
+      {
+        name: "ELASTICSEARCH_USERNAME",
+        valueFrom: { secretKeyRef: { name: esSecret.metadata.name, key: "username" } },
+      },
+      {
+        name: "ELASTICSEARCH_PASSWORD",
+        valueFrom: { secretKeyRef: { name: esSecret.metadata.name, key: "password" } },
+      },
+      { name: "OPENSEARCH_URL", value: args.opensearch.url },
+      {
+        name: "OPENSEARCH_USERNAME",
+        valueFrom: { secretKeyRef: { name: args.opensearch.adminSecretName, key: "username" } },
+      },
+      {
+        name: "OPENSEARCH_PASSWORD",
+        valueFrom: { secretKeyRef: { name: args.opensearch.adminSecretName, key: "password" } },
+      },
+      { name: "OPENSEARCH_CA_FILE", value: "/etc/opensearch-tls/ca.crt" },
+      { name: "OSS_BUCKET", value: args.oss.bucket },
+      { name: "OSS_ENDPOINT", value: args.oss.endpoint },
+      { name: "OSS_REGION", value: args.oss.region },
+      { name: "RAW_PREFIX", value: args.oss.prefix },
+      { name: "EMBED_BATCH", value: String(args.ingest.batchSize) },
+      { name: "EMBED_CONCURRENCY", value: String(args.ingest.concurrency) },
+    ];
+    const podSpec = (command: string): k8s.types.input.core.v1.PodSpec => ({
+      serviceAccountName: account.metadata.name,
+      restartPolicy: "Never",
+      ...(args.nodeSelector ? { nodeSelector: args.nodeSelector } : {}),
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [
+        {
+          name: command,
+          image: args.image,
+          args: [command],
+          env,
+          resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+          },
+          volumeMounts: [
+            { name: "settings", mountPath: "/etc/backbone", readOnly: true },
+            { name: "opensearch-tls", mountPath: "/etc/opensearch-tls", readOnly: true },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "settings", configMap: { name: settings.metadata.name } },
+        {
+          name: "opensearch-tls",
+          secret: { secretName: args.opensearch.tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] },
+        },
+      ],
+    });
+
+    const fingerprint = pulumi
+      .all([args.modelEndpoints, args.image])
+      .apply(([endpoints, image]) =>
+        setupFingerprint({ profile: args.profile, endpoints, indexAlias: args.indexAlias, image }),
+      );
+    const setup = new k8s.batch.v1.Job(
+      `${name}-setup`,
+      {
+        metadata: { name: pulumi.interpolate`search-setup-${fingerprint}`, namespace, labels },
+        spec: {
+          backoffLimit: 3,
+          activeDeadlineSeconds: 1800,
+          template: { metadata: { labels }, spec: podSpec("setup") },
+        },
+      },
+      { ...child, dependsOn: args.dependsOn ?? [] },
+    );
+    const cron = new k8s.batch.v1.CronJob(
+      `${name}-ingest`,
+      {
+        metadata: { namespace, labels },
+        spec: {
+          schedule: args.ingest.schedule,
+          timeZone: "Etc/UTC",
+          // One run at a time: ingestion is resumable, never concurrent.
+          concurrencyPolicy: "Forbid",
+          successfulJobsHistoryLimit: 3,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: { spec: { backoffLimit: 2, template: { metadata: { labels }, spec: podSpec("ingest") } } },
+        },
+      },
+      { ...child, dependsOn: [setup] },
+    );
+    this.setupJobName = setup.metadata.name;
+    this.ingestCronJobName = cron.metadata.name;
+    this.registerOutputs({ setupJobName: this.setupJobName, ingestCronJobName: this.ingestCronJobName });
+  }
+}

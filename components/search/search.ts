@@ -1,0 +1,119 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Elasticsearch, type ElasticsearchSettings } from "./elasticsearch";
+import { SearchJobs } from "./jobs";
+import { OpenSearch } from "./opensearch";
+import { OPENSEARCH_VERSION, type OpenSearchSettings, type Toleration } from "./opensearch-manifests";
+import { assertValidProfile, type ModelEndpoints, ProfileError, type RelevanceProfile } from "./profile";
+
+/** Tag of the in-cluster package's image (k8s/backbone); bump with its package.json version. */
+export const JOBS_IMAGE_TAG = "0.1.0";
+
+export interface SearchArgs {
+  readonly cloudName: string;
+  readonly profile: RelevanceProfile;
+  /** The model-endpoint contract's URLs (the model-infrastructure stack output `modelEndpoints`). */
+  readonly modelEndpoints: ModelEndpoints;
+  readonly indexAlias: string;
+  readonly elasticsearch: ElasticsearchSettings & { readonly password?: pulumi.Input<string> };
+  readonly opensearch: OpenSearchSettings;
+  readonly ingest: { readonly schedule: string; readonly batchSize: number; readonly concurrency: number };
+  readonly network: { readonly vpcCidr: pulumi.Input<string>; readonly vswitchId: pulumi.Input<string> };
+  /** Registry and namespace the images are mirrored into, e.g. registry-vpc.cn-hangzhou.aliyuncs.com/acme-search. */
+  readonly imageRegistry: pulumi.Input<string>;
+  readonly oss: {
+    readonly bucket: pulumi.Input<string>;
+    readonly endpoint: pulumi.Input<string>;
+    readonly region: string;
+    readonly prefix: string;
+  };
+  readonly searchPool: { readonly nodeSelector: Record<string, string>; readonly tolerations: readonly Toleration[] };
+  /** The cluster's Kubernetes provider. */
+  readonly kubernetes: k8s.Provider;
+  readonly tags: Record<string, string>;
+  readonly protect: boolean;
+}
+
+/**
+ * The search backbone: Alibaba Cloud Elasticsearch, OpenSearch on ACK, and the jobs that apply the
+ * one relevance profile to both and fill them. The profile is checked against the model endpoints
+ * before any resource is registered.
+ */
+export class Search extends pulumi.ComponentResource {
+  public readonly elasticsearchUrl: pulumi.Output<string>;
+  public readonly opensearchUrl: pulumi.Output<string>;
+  public readonly indexAlias: string;
+  public readonly setupJobName: pulumi.Output<string>;
+
+  constructor(name: string, args: SearchArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("backbone:search:Search", name, {}, opts);
+    try {
+      assertValidProfile(args.profile, args.modelEndpoints);
+    } catch (error) {
+      if (error instanceof ProfileError) throw new pulumi.ResourceError(error.message, this);
+      throw error;
+    }
+    const inCluster = { parent: this, provider: args.kubernetes };
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: "search", labels: { "app.kubernetes.io/part-of": "search-backbone" } } },
+      inCluster,
+    );
+    const { password, ...esSettings } = args.elasticsearch;
+    const elasticsearch = new Elasticsearch(
+      `${name}-elasticsearch`,
+      {
+        cloudName: args.cloudName,
+        settings: esSettings,
+        vswitchId: args.network.vswitchId,
+        vpcCidr: args.network.vpcCidr,
+        ...(password !== undefined ? { password } : {}),
+        tags: args.tags,
+        protect: args.protect,
+      },
+      { parent: this },
+    );
+    const image = (repository: string, tag: string) => pulumi.interpolate`${args.imageRegistry}/${repository}:${tag}`;
+    const opensearch = new OpenSearch(
+      `${name}-opensearch`,
+      {
+        namespace: namespace.metadata.name,
+        settings: args.opensearch,
+        image: image("opensearch", OPENSEARCH_VERSION),
+        nodeSelector: args.searchPool.nodeSelector,
+        tolerations: args.searchPool.tolerations,
+        protect: args.protect,
+      },
+      inCluster,
+    );
+    const jobs = new SearchJobs(
+      `${name}-jobs`,
+      {
+        namespace: namespace.metadata.name,
+        image: image("search-backbone-jobs", JOBS_IMAGE_TAG),
+        indexAlias: args.indexAlias,
+        profile: args.profile,
+        modelEndpoints: args.modelEndpoints,
+        elasticsearch: { url: elasticsearch.url, username: elasticsearch.username, password: elasticsearch.password },
+        opensearch: {
+          url: opensearch.url,
+          adminSecretName: opensearch.adminSecretName,
+          tlsSecretName: opensearch.tlsSecretName,
+        },
+        oss: args.oss,
+        ingest: args.ingest,
+        dependsOn: [opensearch, elasticsearch],
+      },
+      inCluster,
+    );
+    this.elasticsearchUrl = elasticsearch.url;
+    this.opensearchUrl = opensearch.url;
+    this.indexAlias = args.indexAlias;
+    this.setupJobName = jobs.setupJobName;
+    this.registerOutputs({
+      elasticsearchUrl: this.elasticsearchUrl,
+      opensearchUrl: this.opensearchUrl,
+      setupJobName: this.setupJobName,
+    });
+  }
+}

