@@ -1,4 +1,4 @@
-import { type OpenSearchClient, osRequest } from "../engines";
+import { EngineError, type OpenSearchClient, osRequest } from "../engines";
 import {
   type ConnectorAuth,
   indexNames,
@@ -69,18 +69,14 @@ export async function setupOpenSearch(os: OpenSearchClient, options: OpenSearchS
 
 async function ensureModelGroup(os: OpenSearchClient, base: string): Promise<string> {
   const group = osModelGroup(base);
-  const found = await osRequest(os, "model group search", "POST", "/_plugins/_ml/model_groups/_search", {
+  const found = await mlSearch(os, "model group search", "/_plugins/_ml/model_groups/_search", {
     size: 100,
     query: { match_phrase: { name: group.name } },
   });
   const hit = found.hits?.hits?.find((h: any) => h._source?.name === group.name);
   if (hit) return hit._id;
-  const created = await osRequest(
-    os,
-    `model group ${group.name}`,
-    "POST",
-    "/_plugins/_ml/model_groups/_register",
-    group,
+  const created = await mlRetry(() =>
+    osRequest(os, `model group ${group.name}`, "POST", "/_plugins/_ml/model_groups/_register", group),
   );
   return created.model_group_id;
 }
@@ -90,7 +86,7 @@ async function ensureRemoteModel(
   groupId: string,
   connector: { name: string } & Record<string, unknown>,
 ): Promise<string> {
-  const found = await osRequest(os, "model search", "POST", "/_plugins/_ml/models/_search", {
+  const found = await mlSearch(os, "model search", "/_plugins/_ml/models/_search", {
     size: 100,
     query: { bool: { must: [{ match_phrase: { name: connector.name } }, { term: { algorithm: "REMOTE" } }] } },
   });
@@ -99,19 +95,17 @@ async function ensureRemoteModel(
   if (existing) {
     modelId = existing._id;
   } else {
-    const createdConnector = await osRequest(
-      os,
-      `connector ${connector.name}`,
-      "POST",
-      "/_plugins/_ml/connectors/_create",
-      connector,
+    const createdConnector = await mlRetry(() =>
+      osRequest(os, `connector ${connector.name}`, "POST", "/_plugins/_ml/connectors/_create", connector),
     );
-    const registered = await osRequest(
-      os,
-      `model registration ${connector.name}`,
-      "POST",
-      "/_plugins/_ml/models/_register",
-      osRemoteModel(connector.name, groupId, createdConnector.connector_id),
+    const registered = await mlRetry(() =>
+      osRequest(
+        os,
+        `model registration ${connector.name}`,
+        "POST",
+        "/_plugins/_ml/models/_register",
+        osRemoteModel(connector.name, groupId, createdConnector.connector_id),
+      ),
     );
     modelId = registered.model_id ?? (await waitForTask(os, registered.task_id)).model_id;
   }
@@ -126,6 +120,39 @@ async function ensureRemoteModel(
     if (deploy.task_id) await waitForTask(os, deploy.task_id);
   }
   return modelId;
+}
+
+const TRANSIENT_ML = /Fail(ed)? to search|all shards failed|no_shard_available|index_not_found_exception/;
+
+/**
+ * ml-commons creates its system indices on first use; until their shards are active its own
+ * uniqueness checks fail ("Failed to search indices [.plugins-ml-model-group]: all shards failed").
+ * Retried for up to a minute; any other error is the engine's and fails setup at once.
+ */
+async function mlRetry<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const text = error instanceof EngineError ? JSON.stringify(error.detail) : "";
+      if (!TRANSIENT_ML.test(text) || attempt >= 30) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+/**
+ * On a fresh cluster ml-commons' system indices do not exist until the first object is created, and
+ * its search APIs then fail ("Fail to search" / index_not_found) rather than return no hits.
+ */
+async function mlSearch(os: OpenSearchClient, step: string, path: string, body: unknown): Promise<any> {
+  try {
+    return await osRequest(os, step, "POST", path, body);
+  } catch (error) {
+    const text = error instanceof EngineError ? JSON.stringify(error.detail) : "";
+    if (TRANSIENT_ML.test(text)) return { hits: { hits: [] } };
+    throw error;
+  }
 }
 
 async function waitForTask(os: OpenSearchClient, taskId: string): Promise<{ model_id: string }> {
