@@ -21,6 +21,13 @@ if [ "$(sha256sum package-lock.json)" != "$lock_before" ]; then
   echo "setup: package-lock.json was out of sync with package.json and has been rewritten; commit it" >&2
   [ "${CI:-}" != "true" ] || exit 1
 fi
+# The orchestrator (k8s/orchestrator) has its own lock and runs on its own Node.js 24 (npm `node`).
+orchestrator_lock=$(sha256sum k8s/orchestrator/package-lock.json)
+npm install --prefix k8s/orchestrator --no-audit --no-fund --loglevel=error
+if [ "$(sha256sum k8s/orchestrator/package-lock.json)" != "$orchestrator_lock" ]; then
+  echo "setup: k8s/orchestrator/package-lock.json was out of sync and has been rewritten; commit it" >&2
+  [ "${CI:-}" != "true" ] || exit 1
+fi
 echo "setup: npm dependencies installed ($((SECONDS - started)) s)"
 
 engine_started=$SECONDS

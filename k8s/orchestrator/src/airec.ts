@@ -81,12 +81,17 @@ export class AirecClient {
     };
     if (args.items?.length) query.items = args.items.map((i) => `${i.id}:${i.type}`).join(",");
     const response = await this.client.callApi(
-      this.params("Recommend", `/v2/openapi/instances/${encodeURIComponent(this.o.instanceId)}/actions/recommend`, "GET"),
+      this.params(
+        "Recommend",
+        `/v2/openapi/instances/${encodeURIComponent(this.o.instanceId)}/actions/recommend`,
+        "GET",
+      ),
       new OpenApiRequest({ query }),
       this.runtime(args.timeoutMs ?? this.o.timeoutMs),
     );
     const body = response.body as { result?: any[]; code?: string; message?: string };
-    if (!Array.isArray(body?.result)) throw new Error(`AIRec Recommend answered without result: ${body?.code ?? ""} ${body?.message ?? ""}`);
+    if (!Array.isArray(body?.result))
+      throw new Error(`AIRec Recommend answered without result: ${body?.code ?? ""} ${body?.message ?? ""}`);
     return body.result.map((r) => ({
       itemId: String(r.itemId),
       itemType: String(r.itemType ?? ""),
@@ -107,7 +112,8 @@ export class AirecClient {
       this.runtime(Math.max(this.o.timeoutMs, 5000)),
     );
     const body = response.body as { result?: boolean; code?: string; message?: string };
-    if (body?.result !== true) throw new Error(`AIRec PushDocument refused the batch: ${body?.code ?? ""} ${body?.message ?? ""}`);
+    if (body?.result !== true)
+      throw new Error(`AIRec PushDocument refused the batch: ${body?.code ?? ""} ${body?.message ?? ""}`);
   }
 }
 

@@ -23,11 +23,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const metrics = createMetrics();
   const es = elasticsearchClient({
     url: config.ELASTICSEARCH_URL,
-    ...(config.ELASTICSEARCH_USERNAME ? { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? "" } : {}),
+    ...(config.ELASTICSEARCH_USERNAME
+      ? { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? "" }
+      : {}),
   });
   const os = openSearchClient({
     url: config.OPENSEARCH_URL,
-    ...(config.OPENSEARCH_USERNAME ? { username: config.OPENSEARCH_USERNAME, password: config.OPENSEARCH_PASSWORD ?? "" } : {}),
+    ...(config.OPENSEARCH_USERNAME
+      ? { username: config.OPENSEARCH_USERNAME, password: config.OPENSEARCH_PASSWORD ?? "" }
+      : {}),
     ...(config.OPENSEARCH_CA_FILE ? { caFile: config.OPENSEARCH_CA_FILE } : {}),
   });
   const airec = config.AIREC_ENABLED
@@ -59,14 +63,28 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     capacity: config.TELEMETRY_BUFFER_EVENTS,
     flushMs: config.TELEMETRY_FLUSH_MS,
     metrics,
-    onError: (sink: string, error: unknown) => log.warn({ sink, err: { message: (error as Error)?.message?.slice(0, 300) } }, "telemetry send failed; retrying"),
+    onError: (sink: string, error: unknown) =>
+      log.warn({ sink, err: { message: (error as Error)?.message?.slice(0, 300) } }, "telemetry send failed; retrying"),
     ...(overrides.telemetryBackoff ? { backoff: overrides.telemetryBackoff } : {}),
   };
   const instance = `${hostname()}-${process.pid}-${Date.now().toString(36)}`;
   const queues: SinkQueue<any>[] = [
-    new SinkQueue(eventLogSink(eventStore, { prefix: config.EVENT_LOG_PREFIX, noQueryPrefix: config.EVENT_LOG_RECS_PREFIX, instance }), queueOptions),
+    new SinkQueue(
+      eventLogSink(eventStore, {
+        prefix: config.EVENT_LOG_PREFIX,
+        noQueryPrefix: config.EVENT_LOG_RECS_PREFIX,
+        instance,
+      }),
+      queueOptions,
+    ),
   ];
-  if (airec) queues.push(new SinkQueue(airecSink(airec, { itemType: config.AIREC_ITEM_TYPE, sceneId: config.AIREC_SCENE_ID as string }), queueOptions));
+  if (airec)
+    queues.push(
+      new SinkQueue(
+        airecSink(airec, { itemType: config.AIREC_ITEM_TYPE, sceneId: config.AIREC_SCENE_ID as string }),
+        queueOptions,
+      ),
+    );
   const engagement = new EngagementStore();
   const telemetry = new Telemetry(queues, (event) => engagement.observe(event));
 
@@ -88,14 +106,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     profile: config.profile,
     rawPrefix: config.RAW_PREFIX,
     docUriPrefix: config.DOC_URI_PREFIX,
-    airec: airec ? { client: airec, sceneId: config.AIREC_SCENE_ID as string, itemType: config.AIREC_ITEM_TYPE } : undefined,
+    airec: airec
+      ? { client: airec, sceneId: config.AIREC_SCENE_ID as string, itemType: config.AIREC_ITEM_TYPE }
+      : undefined,
     engagement,
     timeouts: { engine: config.ENGINE_TIMEOUT_MS, airec: config.AIREC_TIMEOUT_MS },
     metrics,
   });
   const generator =
     overrides.generator ??
-    new DashScopeGenerator({ baseURL: config.DASHSCOPE_BASE_URL, apiKey: config.DASHSCOPE_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS }, config.CHAT_MODEL, config.CHAT_MAX_TOKENS);
+    new DashScopeGenerator(
+      { baseURL: config.DASHSCOPE_BASE_URL, apiKey: config.DASHSCOPE_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS },
+      config.CHAT_MODEL,
+      config.CHAT_MAX_TOKENS,
+    );
 
   const server = await buildServer({
     retriever,

@@ -9,8 +9,8 @@
  */
 export {
   type ElasticsearchClient,
-  elasticsearchClient,
   type EngineConnection,
+  elasticsearchClient,
   type OpenSearchClient,
   openSearchClient,
 } from "../../backbone/src/engines";

@@ -52,7 +52,9 @@ export class OssStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer): Promise<void> {
-    await this.client.put(key, body, { headers: { "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip" } });
+    await this.client.put(key, body, {
+      headers: { "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip" },
+    });
   }
 }
 

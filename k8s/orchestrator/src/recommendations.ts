@@ -95,11 +95,23 @@ export class Recommender {
     const warnings: Warning[] = [];
     const items: RecItem[] = [];
     const exclude = new Set<string>([...(request.relatedDocIds ?? [])]);
-    const add = (docs: Chunk[], source: RecItem["source"], strategy: RecItem["strategy"], trace: (d: string) => string) => {
+    const add = (
+      docs: Chunk[],
+      source: RecItem["source"],
+      strategy: RecItem["strategy"],
+      trace: (d: string) => string,
+    ) => {
       for (const doc of docs) {
         if (items.length >= request.count || exclude.has(doc.docId)) continue;
         exclude.add(doc.docId);
-        items.push({ docId: doc.docId, title: doc.title, uri: `${this.o.docUriPrefix}${doc.sourceKey}`, source, strategy, traceId: trace(doc.docId) });
+        items.push({
+          docId: doc.docId,
+          title: doc.title,
+          uri: `${this.o.docUriPrefix}${doc.sourceKey}`,
+          source,
+          strategy,
+          traceId: trace(doc.docId),
+        });
       }
     };
 
@@ -116,10 +128,16 @@ export class Recommender {
           }),
         );
         const traces = new Map(found.map((f) => [f.itemId, f.traceId]));
-        const docs = await this.hydrate(found.map((f) => f.itemId), deadline);
+        const docs = await this.hydrate(
+          found.map((f) => f.itemId),
+          deadline,
+        );
         add(docs, "airec", "airec", (d) => traces.get(d) ?? requestId);
         if (items.length < request.count) {
-          warnings.push({ dependency: "airec", message: `AIRec returned ${items.length} usable of ${request.count} items` });
+          warnings.push({
+            dependency: "airec",
+            message: `AIRec returned ${items.length} usable of ${request.count} items`,
+          });
         }
       } catch (error) {
         warnings.push({ dependency: "airec", message: `AIRec failed, backbone fallback: ${message(error)}` });
@@ -133,7 +151,12 @@ export class Recommender {
         add(like, "backbone", "more-like-engaged", () => requestId);
       }
       if (items.length < request.count) {
-        add(await this.hydrate(this.o.engagement.popular(request.count * 3), deadline), "backbone", "popular", () => requestId);
+        add(
+          await this.hydrate(this.o.engagement.popular(request.count * 3), deadline),
+          "backbone",
+          "popular",
+          () => requestId,
+        );
       }
       if (items.length < request.count) {
         add(await this.catalogue(request.count + exclude.size, deadline), "backbone", "catalogue", () => requestId);
@@ -155,7 +178,8 @@ export class Recommender {
           const response: any =
             engine === "elasticsearch"
               ? await this.o.es.search({ index: this.o.alias, ...(body as any) }, { requestTimeout, maxRetries: 0 })
-              : (await this.o.os.search({ index: this.o.alias, body: body as any }, { requestTimeout, maxRetries: 0 })).body;
+              : (await this.o.os.search({ index: this.o.alias, body: body as any }, { requestTimeout, maxRetries: 0 }))
+                  .body;
           return response.hits?.hits ?? [];
         });
       } catch (error) {
@@ -168,7 +192,14 @@ export class Recommender {
   private chunk(h: any): Chunk {
     const s = h._source ?? {};
     const sourceKey = String(s[FIELDS.sourceKey] ?? "");
-    return { id: String(h._id), sourceKey, docId: docIdOf(sourceKey, this.o.rawPrefix), title: String(s[FIELDS.title] ?? ""), content: "", chunkNo: Number(s[FIELDS.chunkNo] ?? 0) };
+    return {
+      id: String(h._id),
+      sourceKey,
+      docId: docIdOf(sourceKey, this.o.rawPrefix),
+      title: String(s[FIELDS.title] ?? ""),
+      content: "",
+      chunkNo: Number(s[FIELDS.chunkNo] ?? 0),
+    };
   }
 
   /** Documents by id (first chunk of each), in the order given; unknown ids are left out. */
@@ -188,7 +219,12 @@ export class Recommender {
     return docIds.flatMap((d) => (byId.has(d) ? [byId.get(d) as Chunk] : []));
   }
 
-  private async moreLike(engaged: readonly string[], context: readonly number[] | undefined, n: number, deadline: Deadline): Promise<Chunk[]> {
+  private async moreLike(
+    engaged: readonly string[],
+    context: readonly number[] | undefined,
+    n: number,
+    deadline: Deadline,
+  ): Promise<Chunk[]> {
     const vectors: number[][] = context ? [[...context]] : [];
     if (engaged.length > 0) {
       const hits = await this.search(
@@ -218,13 +254,21 @@ export class Recommender {
           const requestTimeout = deadline.timeout(this.o.timeouts.engine);
           if (engine === "elasticsearch") {
             const r: any = await this.o.es.search(
-              { index: this.o.alias, size: k, _source: fields, knn: { field: FIELDS.vector, query_vector: vector, k, num_candidates: Math.max(100, k * 2) } },
+              {
+                index: this.o.alias,
+                size: k,
+                _source: fields,
+                knn: { field: FIELDS.vector, query_vector: vector, k, num_candidates: Math.max(100, k * 2) },
+              },
               { requestTimeout, maxRetries: 0 },
             );
             return r.hits.hits;
           }
           const r: any = await this.o.os.search(
-            { index: this.o.alias, body: { size: k, _source: fields, query: { knn: { [FIELDS.vector]: { vector, k } } } } as any },
+            {
+              index: this.o.alias,
+              body: { size: k, _source: fields, query: { knn: { [FIELDS.vector]: { vector, k } } } } as any,
+            },
             { requestTimeout, maxRetries: 0 },
           );
           return r.body.hits.hits;

@@ -102,7 +102,11 @@ export class Retriever {
     return vector as number[];
   }
 
-  async retrieve(text: string, deadline: Deadline, options: { filters?: Filters; topK?: number } = {}): Promise<Retrieval> {
+  async retrieve(
+    text: string,
+    deadline: Deadline,
+    options: { filters?: Filters; topK?: number } = {},
+  ): Promise<Retrieval> {
     const warnings: Warning[] = [];
     const profile = this.o.profile;
     let vector: number[] | undefined;
@@ -135,7 +139,11 @@ export class Retriever {
           ),
         );
         ranked = merged
-          .map((hit, i) => ({ ...hit, score: scores[i] as number, scores: { ...hit.scores, rerank: scores[i] as number } }))
+          .map((hit, i) => ({
+            ...hit,
+            score: scores[i] as number,
+            scores: { ...hit.scores, rerank: scores[i] as number },
+          }))
           .sort(byScoreThenId);
         rerank = "applied";
       } catch (error) {
@@ -162,7 +170,10 @@ export class Retriever {
   ): Promise<{ fused: FusedHit[]; chunks: Map<string, Chunk> }> {
     const requestTimeout = deadline.timeout(this.o.timeouts.engine);
     const filter = filterClauses(filters);
-    const bodies = engine === "elasticsearch" ? esBodies(this.o.profile, text, vector, filter) : osBodies(this.o.profile, text, vector, filter);
+    const bodies =
+      engine === "elasticsearch"
+        ? esBodies(this.o.profile, text, vector, filter)
+        : osBodies(this.o.profile, text, vector, filter);
     const responses = await timed(this.o.metrics, engine, () =>
       Promise.all(
         bodies.map((body) =>
@@ -214,7 +225,12 @@ export function filterClauses(filters: Filters): FilterClause[] {
 }
 
 /** The profile's rendered ES requests, with the fields retrieval needs and the filters added. */
-export function esBodies(profile: RelevanceProfile, text: string, vector: number[] | undefined, filter: FilterClause[]) {
+export function esBodies(
+  profile: RelevanceProfile,
+  text: string,
+  vector: number[] | undefined,
+  filter: FilterClause[],
+) {
   const bm25 = { ...esBm25Request(profile, text), _source: SOURCE_FIELDS } as any;
   if (filter.length) bm25.query = { bool: { must: [bm25.query], filter } };
   if (!vector) return [bm25, undefined];
@@ -224,7 +240,12 @@ export function esBodies(profile: RelevanceProfile, text: string, vector: number
 }
 
 /** The two sub-queries of the profile's rendered OpenSearch hybrid query, sent as plain searches. */
-export function osBodies(profile: RelevanceProfile, text: string, vector: number[] | undefined, filter: FilterClause[]) {
+export function osBodies(
+  profile: RelevanceProfile,
+  text: string,
+  vector: number[] | undefined,
+  filter: FilterClause[],
+) {
   const hybrid = osHybridQuery(profile, text, vector ?? [], "fusion") as any;
   const [match, knn] = hybrid.query.hybrid.queries as [any, any];
   const body = (query: unknown) => ({ size: profile.candidateDepth, _source: SOURCE_FIELDS, query });
@@ -237,7 +258,9 @@ export function osBodies(profile: RelevanceProfile, text: string, vector: number
 
 interface MergedHit extends RetrievedHit {}
 
-export function mergeEngines(perEngine: Map<EngineName, { fused: FusedHit[]; chunks: Map<string, Chunk> }>): MergedHit[] {
+export function mergeEngines(
+  perEngine: Map<EngineName, { fused: FusedHit[]; chunks: Map<string, Chunk> }>,
+): MergedHit[] {
   const merged = new Map<string, MergedHit>();
   for (const [engine, { fused, chunks }] of perEngine) {
     for (const hit of fused) {

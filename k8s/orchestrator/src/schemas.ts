@@ -44,9 +44,12 @@ const event = z
     ts: z.iso.datetime({ offset: true }).optional(),
   })
   .superRefine((e, ctx) => {
-    if (e.type !== "feedback" && !e.docId) ctx.addIssue({ code: "custom", path: ["docId"], message: `required for ${e.type}` });
-    if (e.type === "feedback" && !e.value) ctx.addIssue({ code: "custom", path: ["value"], message: "required for feedback ('up' or 'down')" });
-    if (e.type !== "feedback" && e.value) ctx.addIssue({ code: "custom", path: ["value"], message: "only feedback has a value" });
+    if (e.type !== "feedback" && !e.docId)
+      ctx.addIssue({ code: "custom", path: ["docId"], message: `required for ${e.type}` });
+    if (e.type === "feedback" && !e.value)
+      ctx.addIssue({ code: "custom", path: ["value"], message: "required for feedback ('up' or 'down')" });
+    if (e.type !== "feedback" && e.value)
+      ctx.addIssue({ code: "custom", path: ["value"], message: "only feedback has a value" });
     if (e.type === "expose" && e.channel !== "recs" && !e.query)
       ctx.addIssue({ code: "custom", path: ["query"], message: "required for expose outside the recs channel" });
   });

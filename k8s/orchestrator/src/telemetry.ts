@@ -92,10 +92,16 @@ export class SinkQueue<R> {
   push(event: TelemetryEvent, seq: number): void {
     const metric = (outcome: string) => this.o.metrics.telemetryEvents.inc({ sink: this.sink.name, outcome });
     const key = `${event.queryId}\u0000${event.docId ?? ""}`;
-    if (event.type !== "expose" && event.docId !== undefined && !this.exposed.has(key)) return metric("refused");
+    if (event.type !== "expose" && event.docId !== undefined && !this.exposed.has(key)) {
+      metric("refused");
+      return;
+    }
     const row = this.sink.encode(event);
     if (row === undefined) return;
-    if (this.closing || this.buffer.length >= this.o.capacity) return metric("dropped");
+    if (this.closing || this.buffer.length >= this.o.capacity) {
+      metric("dropped");
+      return;
+    }
     if (event.type === "expose") this.exposed.add(key);
     this.buffer.push({ seq, row, bytes: Buffer.byteLength(JSON.stringify(row)) + 1 });
     this.o.metrics.telemetryBuffered.set({ sink: this.sink.name }, this.buffer.length);
@@ -209,7 +215,10 @@ export function eventLogSink(
       const without = rows.filter((r) => r.row.channel === "recs");
       const at = new Date();
       if (withQuery.length)
-        await store.put(batchKey(options.prefix, options.instance, first, at), encodeBatch(withQuery.map((r) => r.row)));
+        await store.put(
+          batchKey(options.prefix, options.instance, first, at),
+          encodeBatch(withQuery.map((r) => r.row)),
+        );
       if (without.length)
         await store.put(
           batchKey(options.noQueryPrefix, options.instance, first, at),
@@ -237,7 +246,8 @@ export class Telemetry {
     if (event.type === "expose") {
       if (this.exposures.has(key)) return { accepted: true };
       this.exposures.set(key, { traceId: event.traceId, channel: event.channel });
-      if (this.exposures.size > this.exposureCapacity) this.exposures.delete(this.exposures.keys().next().value as string);
+      if (this.exposures.size > this.exposureCapacity)
+        this.exposures.delete(this.exposures.keys().next().value as string);
     } else if (event.docId !== undefined) {
       const exposure = this.exposures.get(key);
       if (!exposure) {

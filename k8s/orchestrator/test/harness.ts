@@ -1,7 +1,12 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
+import { promisify } from "node:util";
+import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpus";
+import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
+import { type ModelServer, startModelServer } from "../../../test/search-engines/model-server";
 // Reused from the search backbone: its setup, ingestion, test corpus, engine start script and model server.
 import { ingest } from "../../backbone/src/ingest/ingest";
 import { FolderSource } from "../../backbone/src/ingest/source";
@@ -9,12 +14,9 @@ import { esStore, osStore } from "../../backbone/src/ingest/stores";
 import { ModelClient } from "../../backbone/src/model-client";
 import type { ModelEndpoints, RelevanceProfile } from "../../backbone/src/profile";
 import { runSetup } from "../../backbone/src/setup/index";
-import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpus";
-import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
-import { type ModelServer, startModelServer } from "../../../test/search-engines/model-server";
+import { type AppOverrides, createApp } from "../src/app";
 import { hashKey } from "../src/auth";
 import { loadConfig } from "../src/config";
-import { createApp, type AppOverrides } from "../src/app";
 
 export const ALIAS = "orch-chunks";
 export const DIMS = 64;
@@ -44,12 +46,40 @@ export const SECRETS = {
 // Ports of their own, so the search suite's nodes (9250/9260) and ours never stop each other.
 export const ENGINE_PORTS = { OS_PORT: "9270", OS_TRANSPORT_PORT: "9370", ES_PORT: "9280", ES_TRANSPORT_PORT: "9380" };
 
+const script = path.resolve(__dirname, "../../../scripts/engines.sh");
+const run = promisify(execFile);
+
+/**
+ * The nodes are started asynchronously here (acquireEngines' synchronous start would block the test
+ * worker for minutes, and vitest's worker RPC times out); acquireEngines then finds them running.
+ * Under CI=true an engine that cannot be started fails the suite.
+ */
 export async function engines(): Promise<Engines | undefined> {
   Object.assign(process.env, ENGINE_PORTS);
-  return acquireEngines();
+  let startedHere = false;
+  if (!process.env.ELASTICSEARCH_URL || !process.env.OPENSEARCH_URL) {
+    try {
+      const { stdout } = await run("bash", [script, "env"]);
+      if (!/ELASTICSEARCH_URL/.test(stdout) || !/OPENSEARCH_URL/.test(stdout)) {
+        const started = await run("bash", [script, "start", "all"], { timeout: 900_000 });
+        process.stderr.write(started.stderr);
+        startedHere = true;
+      }
+    } catch (error) {
+      if (process.env.CI === "true")
+        throw new Error(`search engines could not be started: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+  const found = await acquireEngines();
+  return found && { ...found, startedHere: found.startedHere || startedHere };
 }
 
-export async function seedBackbone(e: Engines, models: ModelServer, documents = 40): Promise<{ corpusDir: string; endpoints: ModelEndpoints }> {
+export async function seedBackbone(
+  e: Engines,
+  models: ModelServer,
+  documents = 40,
+): Promise<{ corpusDir: string; endpoints: ModelEndpoints }> {
   const endpoints: ModelEndpoints = {
     embedding: { url: models.embeddingUrl(DIMS), model: PROFILE.embedding.model, dims: DIMS },
     rerank: { url: models.rerankUrl, model: PROFILE.rerank.model },
@@ -58,7 +88,12 @@ export async function seedBackbone(e: Engines, models: ModelServer, documents = 
   await runSetup(e, client, { base: ALIAS, profile: PROFILE, endpoints });
   const corpusDir = mkdtempSync(path.join(tmpdir(), "orch-corpus-"));
   writeCorpus(corpusDir, corpusDocuments(documents));
-  await ingest(new FolderSource(corpusDir), [esStore(e.es), osStore(e.os)], client, { base: ALIAS, profile: PROFILE, prefix: "raw/", chunking: { maxChars: 400, overlapChars: 60 } });
+  await ingest(new FolderSource(corpusDir), [esStore(e.es), osStore(e.os)], client, {
+    base: ALIAS,
+    profile: PROFILE,
+    prefix: "raw/",
+    chunking: { maxChars: 400, overlapChars: 60 },
+  });
   return { corpusDir, endpoints };
 }
 
@@ -120,11 +155,21 @@ export async function startApp(options: {
     ALIBABA_CLOUD_ACCESS_KEY_ID: SECRETS.akId,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRETS.akSecret,
     ...(options.airecEndpoint
-      ? { AIREC_ENABLED: "true", AIREC_ENDPOINT: options.airecEndpoint, AIREC_PROTOCOL: "http", AIREC_INSTANCE_ID: "airec-cn-test", AIREC_SCENE_ID: "home" }
+      ? {
+          AIREC_ENABLED: "true",
+          AIREC_ENDPOINT: options.airecEndpoint,
+          AIREC_PROTOCOL: "http",
+          AIREC_INSTANCE_ID: "airec-cn-test",
+          AIREC_SCENE_ID: "home",
+        }
       : {}),
     ...options.env,
   };
-  const app = await createApp(loadConfig(env), { logStream, telemetryBackoff: { startingDelay: 50, maxDelay: 200, attempts: 2 }, ...options.overrides });
+  const app = await createApp(loadConfig(env), {
+    logStream,
+    telemetryBackoff: { startingDelay: 50, maxDelay: 200, attempts: 2 },
+    ...options.overrides,
+  });
   const address = await app.server.listen({ port: 0, host: "127.0.0.1" });
   return {
     url: address,
@@ -133,7 +178,11 @@ export async function startApp(options: {
     call: (method, route, body, headers) =>
       fetch(`${address}${route}`, {
         method,
-        headers: { authorization: `Bearer ${SECRETS.apiKey}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+        headers: {
+          authorization: `Bearer ${SECRETS.apiKey}`,
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...headers,
+        },
         ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
       }),
   };

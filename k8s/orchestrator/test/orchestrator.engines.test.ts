@@ -9,7 +9,17 @@ import type { ModelEndpoints } from "../../backbone/src/profile";
 import { AirecClient } from "../src/airec";
 import { startAirec } from "./fakes/airec";
 import { startDashScope } from "./fakes/dashscope";
-import { type AppHandle, ENGINE_PORTS, engines as acquire, logLines, PROFILE, SECRETS, seedBackbone, sseEvents, startApp } from "./harness";
+import {
+  type AppHandle,
+  engines as acquire,
+  ENGINE_PORTS,
+  logLines,
+  PROFILE,
+  SECRETS,
+  seedBackbone,
+  sseEvents,
+  startApp,
+} from "./harness";
 
 /**
  * The orchestrator against real OpenSearch 3.6 and Elasticsearch 8.17 nodes (scripts/engines.sh, on
@@ -28,8 +38,14 @@ let airec: Awaited<ReturnType<typeof startAirec>>;
 let app: AppHandle;
 const started = performance.now();
 const urls = () => {
-  const env = execFileSync("bash", [path.resolve(__dirname, "../../../scripts/engines.sh"), "env"], { encoding: "utf8", env: { ...process.env, ...ENGINE_PORTS } });
-  return { esUrl: /ELASTICSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.ELASTICSEARCH_URL ?? "", osUrl: /OPENSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.OPENSEARCH_URL ?? "" };
+  const env = execFileSync("bash", [path.resolve(__dirname, "../../../scripts/engines.sh"), "env"], {
+    encoding: "utf8",
+    env: { ...process.env, ...ENGINE_PORTS },
+  });
+  return {
+    esUrl: /ELASTICSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.ELASTICSEARCH_URL ?? "",
+    osUrl: /OPENSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.OPENSEARCH_URL ?? "",
+  };
 };
 const airecItems = ["md/doc-0.md", "no/such-doc.md", "txt/doc-1.txt"];
 
@@ -47,27 +63,45 @@ beforeAll(async () => {
     recommend: () => airecItems.map((itemId, i) => ({ itemId, itemType: "article", traceId: `airec-trace-${i}` })),
   });
   app = await startApp({ ...urls(), endpoints, chatBaseURL: chat.baseURL, airecEndpoint: airec.endpoint });
-  console.log(`orchestrator suite ready in ${((performance.now() - started) / 1000).toFixed(1)} s (engines ${e.startSeconds.toFixed(1)} s)`);
+  console.log(
+    `orchestrator suite ready in ${((performance.now() - started) / 1000).toFixed(1)} s (engines ${e.startSeconds.toFixed(1)} s)`,
+  );
 });
 
 afterAll(async () => {
   await app?.app.shutdown();
   await Promise.all([models?.close(), slowModels?.close(), chat?.close(), airec?.close()]);
   if (corpusDir) rmSync(corpusDir, { recursive: true, force: true });
-  if (e?.startedHere) execFileSync("bash", [path.resolve(__dirname, "../../../scripts/engines.sh"), "stop", "all"], { stdio: "inherit", env: { ...process.env, ...ENGINE_PORTS } });
+  if (e?.startedHere)
+    execFileSync("bash", [path.resolve(__dirname, "../../../scripts/engines.sh"), "stop", "all"], {
+      stdio: "inherit",
+      env: { ...process.env, ...ENGINE_PORTS },
+    });
   console.log(`orchestrator suite: ${((performance.now() - started) / 1000).toFixed(1)} s in total`);
 });
 
-const json = async (r: Response) => ({ status: r.status, type: r.headers.get("content-type"), body: (await r.json()) as any });
+const json = async (r: Response) => ({
+  status: r.status,
+  type: r.headers.get("content-type"),
+  body: (await r.json()) as any,
+});
 const until = async (check: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
   while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   return check();
 };
+/** Exposures are per document shown (a result list can hold several chunks of one document). */
+const docsOf = (body: any) => new Set(body.results.map((r: any) => r.docId)).size;
 const eventLog = (root: string, prefix = "logs/events") => {
   const dir = path.join(root, ...prefix.split("/"));
   const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".jsonl.gz")).sort();
-  return files.flatMap((f) => gunzipSync(readFileSync(path.join(dir, f))).toString("utf8").trim().split("\n").map((l) => JSON.parse(l)));
+  return files.flatMap((f) =>
+    gunzipSync(readFileSync(path.join(dir, f)))
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l)),
+  );
 };
 
 describe("search", () => {
@@ -83,8 +117,10 @@ describe("search", () => {
     expect(models.stats.embedCalls - embedCalls).toBe(1);
     const ids = body.results.map((r: any) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(body.results.every((r: any) => r.engines.includes("elasticsearch") && r.engines.includes("opensearch"))).toBe(true);
-    expect(body.results[0].title).toMatch(/^invoice guide/);
+    expect(
+      body.results.every((r: any) => r.engines.includes("elasticsearch") && r.engines.includes("opensearch")),
+    ).toBe(true);
+    expect(body.results[0].snippet).toMatch(/invoice|refund|payment/);
     const scores = body.results.map((r: any) => r.scores.rerank);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     expect(body.results[0].uri).toMatch(/^oss:\/\/docs-bucket\/raw\//);
@@ -92,7 +128,9 @@ describe("search", () => {
 
   it("applies filters on both engines", async (ctx) => {
     if (!e) ctx.skip();
-    const { body } = await json(await app.call("POST", "/v1/search", { query: "cluster shard", filters: { sourcePrefix: "raw/md/" }, topK: 5 }));
+    const { body } = await json(
+      await app.call("POST", "/v1/search", { query: "cluster shard", filters: { sourcePrefix: "raw/md/" }, topK: 5 }),
+    );
     expect(body.results.length).toBeGreaterThan(0);
     expect(body.results.every((r: any) => r.docId.startsWith("md/"))).toBe(true);
   });
@@ -110,7 +148,9 @@ describe("search", () => {
     expect(notJson).toMatchObject({ status: 400, type: expect.stringContaining("problem+json") });
     const huge = await json(await app.call("POST", "/v1/search", { query: "x".repeat(70_000) }));
     expect(huge.status).toBe(413);
-    const chatBad = await json(await app.call("POST", "/v1/chat", { messages: [{ role: "assistant", content: "hi" }] }));
+    const chatBad = await json(
+      await app.call("POST", "/v1/chat", { messages: [{ role: "assistant", content: "hi" }] }),
+    );
     expect(chatBad.body.errors[0].field).toBe("body.messages");
     const recsBad = await json(await app.call("GET", "/v1/recommendations?count=500"));
     expect(recsBad.body.errors.map((x: any) => x.field).sort()).toEqual(["query.count", "query.userId"]);
@@ -125,7 +165,8 @@ describe("search", () => {
     if (!e) ctx.skip();
     const limited = { authorization: `Bearer ${SECRETS.limitedKey}` };
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await app.call("GET", "/v1/recommendations?userId=u-limit&count=1", undefined, limited)).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await app.call("GET", "/v1/recommendations?userId=u-limit&count=1", undefined, limited)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const other = await app.call("GET", "/v1/recommendations?userId=u-limit&count=1");
     expect(other.status).toBe(200);
@@ -135,21 +176,35 @@ describe("search", () => {
 describe("chat", () => {
   it("answers with numbered citations and recommendations", async (ctx) => {
     if (!e) ctx.skip();
-    const { status, body } = await json(await app.call("POST", "/v1/chat", { messages: [{ role: "user", content: "how do I reset my password token" }], userId: "u-chat" }));
+    const { status, body } = await json(
+      await app.call("POST", "/v1/chat", {
+        messages: [{ role: "user", content: "how do I reset my password token" }],
+        userId: "u-chat",
+      }),
+    );
     expect(status).toBe(200);
     expect(body.citations.map((c: any) => c.n)).toEqual(body.citations.map((_: any, i: number) => i + 1));
-    expect(body.citations[0]).toMatchObject({ id: expect.any(String), title: expect.stringMatching(/^password guide/), uri: expect.stringMatching(/^oss:/), snippet: expect.any(String) });
+    expect(body.citations[0]).toMatchObject({
+      id: expect.any(String),
+      title: expect.any(String),
+      uri: expect.stringMatching(/^oss:/),
+      snippet: expect.any(String),
+    });
     expect(body.answer).toMatch(/\[1\]\[2\]/);
-    expect(chat.stats.lastMessages[0]?.content).toContain("[1] password guide");
+    expect(body.citations[0].snippet).toMatch(/password|reset|token/);
+    expect(chat.stats.lastMessages[0]?.content).toContain(`[1] ${body.citations[0].title}`);
     expect(body.recommendations.length).toBeGreaterThan(0);
-    expect(body.recommendations[0]).toMatchObject({ source: "airec", traceId: "airec-trace-0", docId: "md/doc-0.md" });
+    expect(body.recommendations[0]).toMatchObject({ source: "airec", traceId: expect.stringMatching(/^airec-trace-/) });
     const cited = new Set(body.citations.map((c: any) => c.docId));
     expect(body.recommendations.every((r: any) => !cited.has(r.docId))).toBe(true);
   });
 
   it("streams citations, then tokens, then recommendations, then done", async (ctx) => {
     if (!e) ctx.skip();
-    const response = await app.call("POST", "/v1/chat", { messages: [{ role: "user", content: "kubernetes pod deployment" }], stream: true });
+    const response = await app.call("POST", "/v1/chat", {
+      messages: [{ role: "user", content: "kubernetes pod deployment" }],
+      stream: true,
+    });
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     const events = sseEvents(await response.text());
     const kinds = events.map((x) => x.event);
@@ -157,7 +212,7 @@ describe("chat", () => {
     expect(kinds.slice(1, -2).every((k) => k === "token")).toBe(true);
     expect(kinds.slice(-2)).toEqual(["recommendations", "done"]);
     expect(kinds.filter((k) => k === "token").length).toBe(12);
-    expect(events[0]!.data.citations[0].title).toMatch(/^kubernetes guide/);
+    expect(events[0]!.data.citations[0].snippet).toMatch(/kubernetes|pod|deployment/);
     expect(events.at(-1)!.data).toEqual({ finishReason: "stop" });
   });
 
@@ -173,7 +228,7 @@ describe("chat", () => {
       }),
     );
     expect(body.retrievalQuery).toMatch(/^and how long does it take\? .*invoice/);
-    expect(body.citations[0].title).toMatch(/^invoice guide/);
+    expect(body.citations[0].snippet).toMatch(/invoice|billing|refund/);
     expect(chat.stats.lastMessages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
   });
 
@@ -181,13 +236,30 @@ describe("chat", () => {
     if (!e) ctx.skip();
     chat.options.failAfterTokens = 3;
     try {
-      const events = sseEvents(await (await app.call("POST", "/v1/chat", { messages: [{ role: "user", content: "network vpc subnet" }], stream: true })).text());
-      expect(events.map((x) => x.event)).toEqual(["citations", "token", "token", "token", "error", "recommendations", "done"]);
+      const events = sseEvents(
+        await (
+          await app.call("POST", "/v1/chat", {
+            messages: [{ role: "user", content: "network vpc subnet" }],
+            stream: true,
+          })
+        ).text(),
+      );
+      expect(events.map((x) => x.event)).toEqual([
+        "citations",
+        "token",
+        "token",
+        "token",
+        "error",
+        "recommendations",
+        "done",
+      ]);
       const error = events[4]!.data;
       expect(error).toMatchObject({ title: "Generation failed", status: 502 });
       expect(error.citations.length).toBeGreaterThan(0);
       expect(events.at(-1)!.data).toEqual({ finishReason: "error" });
-      const plain = await json(await app.call("POST", "/v1/chat", { messages: [{ role: "user", content: "network vpc subnet" }] }));
+      const plain = await json(
+        await app.call("POST", "/v1/chat", { messages: [{ role: "user", content: "network vpc subnet" }] }),
+      );
       expect(plain).toMatchObject({ status: 502, type: expect.stringContaining("problem+json") });
       expect(plain.body.detail).toMatch(/could not be generated/);
       expect(plain.body.citations.length).toBeGreaterThan(0);
@@ -214,16 +286,29 @@ describe("recommendations and telemetry", () => {
 
   it("is refused by AIRec when the signature is made with another secret", async (ctx) => {
     if (!e) ctx.skip();
-    const forged = new AirecClient({ endpoint: airec.endpoint, protocol: "http", instanceId: "airec-cn-test", accessKeyId: SECRETS.akId, accessKeySecret: "wrong-secret", timeoutMs: 2000 });
+    const forged = new AirecClient({
+      endpoint: airec.endpoint,
+      protocol: "http",
+      instanceId: "airec-cn-test",
+      accessKeyId: SECRETS.akId,
+      accessKeySecret: "wrong-secret",
+      timeoutMs: 2000,
+    });
     await expect(forged.recommend({ userId: "u", sceneId: "home", count: 2 })).rejects.toThrow(/SignatureDoesNotMatch/);
     airec.state.refused.length = 0;
   });
 
   it("refuses a click without its exposure and sends exposures before clicks to AIRec and the event log", async (ctx) => {
     if (!e) ctx.skip();
-    const orphan = await json(await app.call("POST", "/v1/events", { events: [{ type: "click", userId: "u-ev", queryId: "q-unknown", docId: "md/doc-0.md" }] }));
+    const orphan = await json(
+      await app.call("POST", "/v1/events", {
+        events: [{ type: "click", userId: "u-ev", queryId: "q-unknown", docId: "md/doc-0.md" }],
+      }),
+    );
     expect(orphan).toMatchObject({ status: 422, body: { errors: [{ field: "body.events.0.docId" }] } });
-    const search = await json(await app.call("POST", "/v1/search", { query: "storage bucket lifecycle", userId: "u-ev" }));
+    const search = await json(
+      await app.call("POST", "/v1/search", { query: "storage bucket lifecycle", userId: "u-ev" }),
+    );
     const doc = search.body.results[1];
     const accepted = await json(
       await app.call("POST", "/v1/events", {
@@ -235,36 +320,62 @@ describe("recommendations and telemetry", () => {
     );
     expect(accepted).toMatchObject({ status: 202, body: { accepted: 2, refused: [] } });
     const mine = () => airec.state.rows.filter((r) => r.fields.user_id === "u-ev");
-    expect(await until(() => mine().length >= search.body.results.length + 2)).toBe(true);
+    expect(await until(() => mine().length >= docsOf(search.body) + 2)).toBe(true);
     const kinds = mine().map((r) => r.fields.bhv_type);
     expect(kinds.indexOf("click")).toBeGreaterThan(kinds.lastIndexOf("expose"));
-    expect(mine().find((r) => r.fields.bhv_type === "click")?.fields).toMatchObject({ item_id: doc.docId, trace_id: "Alibaba", item_type: "article" });
+    expect(mine().find((r) => r.fields.bhv_type === "click")?.fields).toMatchObject({
+      item_id: doc.docId,
+      trace_id: "Alibaba",
+      item_type: "article",
+    });
     expect(airec.state.clicksExceededExposures).toBe(false);
-    expect(await until(() => eventLog(app.eventDir).some((l) => l.type === "feedback" && l.userId === "u-ev"))).toBe(true);
+    expect(await until(() => eventLog(app.eventDir).some((l) => l.type === "feedback" && l.userId === "u-ev"))).toBe(
+      true,
+    );
     const lines = eventLog(app.eventDir).filter((l) => l.queryId === search.body.queryId);
-    expect(lines[0]).toMatchObject({ type: "expose", query: "storage bucket lifecycle", userId: "u-ev", docId: search.body.results[0].docId, position: 0, channel: "search" });
+    expect(lines[0]).toMatchObject({
+      type: "expose",
+      query: "storage bucket lifecycle",
+      userId: "u-ev",
+      docId: search.body.results[0].docId,
+      position: 0,
+      channel: "search",
+    });
     expect(lines.find((l) => l.type === "click")).toMatchObject({ docId: doc.docId, channel: "search" });
   });
 
   it("falls back to the backbone when AIRec is down, and delivers buffered events once it recovers", async (ctx) => {
     if (!e) ctx.skip();
     airec.state.down = true;
+    let search: any;
     try {
       const { status, body } = await json(await app.call("GET", "/v1/recommendations?userId=u-ev&count=5"));
       expect(status).toBe(200);
       expect(body.degraded).toBe(true);
       expect(body.warnings[0].dependency).toBe("airec");
       expect(body.items).toHaveLength(5);
-      expect(body.items[0]).toMatchObject({ source: "backbone", strategy: "more-like-engaged", traceId: body.requestId });
-      const search = await json(await app.call("POST", "/v1/search", { query: "training dataset epoch", userId: "u-outage" }));
-      await app.call("POST", "/v1/events", { events: [{ type: "citation_open", userId: "u-outage", queryId: search.body.queryId, docId: search.body.results[0].docId }] });
+      expect(body.items[0]).toMatchObject({
+        source: "backbone",
+        strategy: "more-like-engaged",
+        traceId: body.requestId,
+      });
+      search = (
+        await json(await app.call("POST", "/v1/search", { query: "training dataset epoch", userId: "u-outage" }))
+      ).body;
+      await app.call("POST", "/v1/events", {
+        events: [
+          { type: "citation_open", userId: "u-outage", queryId: search.queryId, docId: search.results[0].docId },
+        ],
+      });
       await new Promise((r) => setTimeout(r, 600));
       expect(airec.state.rows.some((r) => r.fields.user_id === "u-outage")).toBe(false);
       expect(app.app.telemetry.buffered()).toBeGreaterThan(0);
     } finally {
       airec.state.down = false;
     }
-    expect(await until(() => airec.state.rows.filter((r) => r.fields.user_id === "u-outage").length === PROFILE.topK + 1)).toBe(true);
+    expect(
+      await until(() => airec.state.rows.filter((r) => r.fields.user_id === "u-outage").length === docsOf(search) + 1),
+    ).toBe(true);
     expect(airec.state.clicksExceededExposures).toBe(false);
     const metrics = await (await app.call("GET", "/metrics")).text();
     expect(metrics).toMatch(/orchestrator_telemetry_retries_total\{sink="airec"\} [1-9]/);
@@ -273,13 +384,25 @@ describe("recommendations and telemetry", () => {
 
   it("flushes buffered telemetry at shutdown", async (ctx) => {
     if (!e) ctx.skip();
-    const other = await startApp({ ...urls(), endpoints, chatBaseURL: chat.baseURL, airecEndpoint: airec.endpoint, env: { TELEMETRY_FLUSH_MS: "600000" } });
-    const search = await json(await other.call("POST", "/v1/search", { query: "chat citation answer", userId: "u-shutdown" }));
-    await other.call("POST", "/v1/events", { events: [{ type: "click", userId: "u-shutdown", queryId: search.body.queryId, docId: search.body.results[0].docId }] });
+    const other = await startApp({
+      ...urls(),
+      endpoints,
+      chatBaseURL: chat.baseURL,
+      airecEndpoint: airec.endpoint,
+      env: { TELEMETRY_FLUSH_MS: "600000" },
+    });
+    const search = await json(
+      await other.call("POST", "/v1/search", { query: "chat citation answer", userId: "u-shutdown" }),
+    );
+    await other.call("POST", "/v1/events", {
+      events: [
+        { type: "click", userId: "u-shutdown", queryId: search.body.queryId, docId: search.body.results[0].docId },
+      ],
+    });
     expect(airec.state.rows.some((r) => r.fields.user_id === "u-shutdown")).toBe(false);
     await other.app.shutdown();
-    expect(airec.state.rows.filter((r) => r.fields.user_id === "u-shutdown")).toHaveLength(PROFILE.topK + 1);
-    expect(eventLog(other.eventDir).filter((l) => l.userId === "u-shutdown")).toHaveLength(PROFILE.topK + 1);
+    expect(airec.state.rows.filter((r) => r.fields.user_id === "u-shutdown")).toHaveLength(docsOf(search.body) + 1);
+    expect(eventLog(other.eventDir).filter((l) => l.userId === "u-shutdown")).toHaveLength(docsOf(search.body) + 1);
   });
 });
 
@@ -294,7 +417,9 @@ describe("faults", () => {
     });
     try {
       const t0 = performance.now();
-      const { status, body } = await json(await slow.call("POST", "/v1/search", { query: "vector embedding similarity" }));
+      const { status, body } = await json(
+        await slow.call("POST", "/v1/search", { query: "vector embedding similarity" }),
+      );
       const ms = performance.now() - t0;
       expect(status).toBe(200);
       expect(body).toMatchObject({ degraded: true, rerank: "skipped" });
@@ -320,8 +445,12 @@ describe("faults", () => {
       expect(body.warnings.map((w: any) => w.dependency)).toEqual(["elasticsearch"]);
       expect(body.results).toHaveLength(PROFILE.topK);
       expect(body.results.every((r: any) => r.engines.join() === "opensearch")).toBe(true);
-      expect(body.results[0].title).toMatch(/^invoice guide/);
-      const stream = sseEvents(await (await app.call("POST", "/v1/chat", { messages: [{ role: "user", content: "invoice" }], stream: true })).text());
+      expect(body.results[0].snippet).toMatch(/invoice|refund|payment/);
+      const stream = sseEvents(
+        await (
+          await app.call("POST", "/v1/chat", { messages: [{ role: "user", content: "invoice" }], stream: true })
+        ).text(),
+      );
       expect(stream[0]!.data.degraded).toBe(true);
       expect(stream.at(-1)!.event).toBe("done");
       await new Promise((r) => setTimeout(r, 5100));

@@ -15,7 +15,17 @@ const file = (name: string, value: unknown) => {
   writeFileSync(p, JSON.stringify(value));
   return p;
 };
-const profile = { embedding: { model: "m", dims: 8 }, rerank: { model: "r" }, similarity: "cosine", bm25Weight: 0.3, vectorWeight: 0.7, candidateDepth: 20, rerankWindow: 10, topK: 5, analyzer: "standard" };
+const profile = {
+  embedding: { model: "m", dims: 8 },
+  rerank: { model: "r" },
+  similarity: "cosine",
+  bm25Weight: 0.3,
+  vectorWeight: 0.7,
+  candidateDepth: 20,
+  rerankWindow: 10,
+  topK: 5,
+  analyzer: "standard",
+};
 const endpoints = { embedding: { url: "http://m/e", model: "m", dims: 8 }, rerank: { url: "http://m/r", model: "r" } };
 const validEnv = () => ({
   PROFILE_FILE: file("p.json", profile),
@@ -33,14 +43,25 @@ const validEnv = () => ({
 describe("configuration", () => {
   it("accepts the documented environment and applies defaults", () => {
     const config = loadConfig(validEnv());
-    expect(config).toMatchObject({ PORT: 8080, AIREC_ENABLED: false, REQUEST_BUDGET_MS: 4000, EVENT_LOG_PREFIX: "logs/events/" });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      AIREC_ENABLED: false,
+      REQUEST_BUDGET_MS: 4000,
+      EVENT_LOG_PREFIX: "logs/events/",
+    });
     expect(config.profile.embedding.dims).toBe(8);
   });
 
   it("names every bad variable, its value and what was expected, and hides secrets", () => {
     const error = (() => {
       try {
-        loadConfig({ ...validEnv(), ELASTICSEARCH_URL: "es:9200", PORT: "http", AIREC_ENABLED: "yes", DASHSCOPE_API_KEY: "" });
+        loadConfig({
+          ...validEnv(),
+          ELASTICSEARCH_URL: "es:9200",
+          PORT: "http",
+          AIREC_ENABLED: "yes",
+          DASHSCOPE_API_KEY: "",
+        });
       } catch (e) {
         return e as ConfigError;
       }
@@ -49,18 +70,26 @@ describe("configuration", () => {
     expect(error!.message).toContain('ELASTICSEARCH_URL: Invalid URL (given "es:9200")');
     expect(error!.message).toContain('PORT: Invalid input: expected number, received NaN (given "http")');
     expect(error!.message).toMatch(/AIREC_ENABLED: .*"true".*"false".* \(given "yes"\)/);
-    expect(error!.message).toContain("DASHSCOPE_API_KEY: Invalid input: expected string, received undefined (given unset)");
+    expect(error!.message).toContain(
+      "DASHSCOPE_API_KEY: Invalid input: expected string, received undefined (given unset)",
+    );
   });
 
   it("requires AIRec's settings when AIRec is on, and never prints a secret", () => {
-    expect(() => loadConfig({ ...validEnv(), AIREC_ENABLED: "true", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "very-secret" })).toThrow(
-      /AIREC_ENDPOINT: required when AIREC_ENABLED=true \(given unset\)/,
-    );
-    expect(() => loadConfig({ ...validEnv(), ELASTICSEARCH_PASSWORD: "", OPENSEARCH_PASSWORD: "x".repeat(0) })).not.toThrow();
+    expect(() =>
+      loadConfig({ ...validEnv(), AIREC_ENABLED: "true", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "very-secret" }),
+    ).toThrow(/AIREC_ENDPOINT: required when AIREC_ENABLED=true \(given unset\)/);
+    expect(() =>
+      loadConfig({ ...validEnv(), ELASTICSEARCH_PASSWORD: "", OPENSEARCH_PASSWORD: "x".repeat(0) }),
+    ).not.toThrow();
   });
 
   it("checks the mounted files: profile dims against the endpoint, the API key hashes", () => {
-    const env = { ...validEnv(), ENDPOINTS_FILE: file("e2.json", { ...endpoints, embedding: { ...endpoints.embedding, dims: 16 } }), API_KEYS_FILE: file("k2.json", [{ id: "a", sha256: "plaintext-key" }]) };
+    const env = {
+      ...validEnv(),
+      ENDPOINTS_FILE: file("e2.json", { ...endpoints, embedding: { ...endpoints.embedding, dims: 16 } }),
+      API_KEYS_FILE: file("k2.json", [{ id: "a", sha256: "plaintext-key" }]),
+    };
     expect(() => loadConfig(env)).toThrow(/PROFILE_FILE embedding.dims: given 8; expected the endpoint's dims \(16\)/);
     expect(() => loadConfig(env)).toThrow(/API_KEYS_FILE \(.*\) 0.sha256: Invalid string/);
   });
@@ -84,8 +113,32 @@ describe("merge across engines", () => {
     const chunk = (id: string) => ({ id, docId: id, sourceKey: `raw/${id}`, title: id, content: id, chunkNo: 0 });
     const merged = mergeEngines(
       new Map([
-        ["elasticsearch", { fused: [{ id: "a", score: 0.9, parts: [] }, { id: "b", score: 0.5, parts: [] }], chunks: new Map([["a", chunk("a")], ["b", chunk("b")]]) }],
-        ["opensearch", { fused: [{ id: "b", score: 0.95, parts: [] }, { id: "c", score: 0.1, parts: [] }], chunks: new Map([["b", chunk("b")], ["c", chunk("c")]]) }],
+        [
+          "elasticsearch",
+          {
+            fused: [
+              { id: "a", score: 0.9, parts: [] },
+              { id: "b", score: 0.5, parts: [] },
+            ],
+            chunks: new Map([
+              ["a", chunk("a")],
+              ["b", chunk("b")],
+            ]),
+          },
+        ],
+        [
+          "opensearch",
+          {
+            fused: [
+              { id: "b", score: 0.95, parts: [] },
+              { id: "c", score: 0.1, parts: [] },
+            ],
+            chunks: new Map([
+              ["b", chunk("b")],
+              ["c", chunk("c")],
+            ]),
+          },
+        ],
       ] as any),
     );
     expect(merged.map((h) => [h.id, h.score, h.engines.join("+")])).toEqual([
@@ -139,7 +192,12 @@ describe("telemetry buffer", () => {
     const metrics = createMetrics();
     let down = true;
     const { sink, batches } = collecting(() => down);
-    const queue = new SinkQueue(sink, { capacity: 10, flushMs: 20, metrics, backoff: { startingDelay: 5, maxDelay: 10, attempts: 2 } });
+    const queue = new SinkQueue(sink, {
+      capacity: 10,
+      flushMs: 20,
+      metrics,
+      backoff: { startingDelay: 5, maxDelay: 10, attempts: 2 },
+    });
     const telemetry = new Telemetry([queue]);
     for (let i = 0; i < 10; i++) telemetry.record(event(i));
     // Buffer full: this exposure is dropped, so its click must not reach the sink either.

@@ -32,14 +32,16 @@ export async function startAirec(options: AirecFakeOptions) {
   };
   const fake = await listen(async (req, res) => {
     const body = await readBody(req);
-    if (state.down) return sendJson(res, 503, { requestId: "fake", code: "ServiceUnavailable", message: "down for the test" });
+    if (state.down)
+      return sendJson(res, 503, { requestId: "fake", code: "ServiceUnavailable", message: "down for the test" });
     const url = new URL(req.url ?? "/", "http://fake");
     const auth = String(req.headers.authorization ?? "");
     const match = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)$/.exec(auth);
     if (!match) return refuse(res, 401, "MissingAuthorization", "no ACS3-HMAC-SHA256 Authorization header");
     if (match[1] !== options.accessKeyId) return refuse(res, 403, "InvalidAccessKeyId.NotFound", "unknown access key");
     const payloadHash = createHash("sha256").update(body).digest("hex");
-    if (req.headers["x-acs-content-sha256"] !== payloadHash) return refuse(res, 403, "SignatureDoesNotMatch", "payload hash");
+    if (req.headers["x-acs-content-sha256"] !== payloadHash)
+      return refuse(res, 403, "SignatureDoesNotMatch", "payload hash");
     const headers: Record<string, string> = {};
     for (const name of match[2]!.split(";")) headers[name] = String(req.headers[name] ?? "");
     const expected = OpenApiUtil.getAuthorization(
@@ -55,13 +57,19 @@ export async function startAirec(options: AirecFakeOptions) {
     if (req.method === "GET" && url.pathname === `${base}/actions/recommend`) {
       const userId = url.searchParams.get("userId");
       const count = Number(url.searchParams.get("returnCount"));
-      if (!userId || !(count >= 0 && count <= 50)) return refuse(res, 400, "InvalidParameter", "userId and returnCount (0-50) are required");
+      if (!userId || !(count >= 0 && count <= 50))
+        return refuse(res, 400, "InvalidParameter", "userId and returnCount (0-50) are required");
       state.recommendCalls++;
-      return sendJson(res, 200, { requestId: "fake", code: "Success", result: options.recommend(userId).slice(0, count) });
+      return sendJson(res, 200, {
+        requestId: "fake",
+        code: "Success",
+        result: options.recommend(userId).slice(0, count),
+      });
     }
     if (req.method === "POST" && url.pathname === `${base}/tables/behavior/actions/bulk`) {
       const rows = JSON.parse(body.toString("utf8"));
-      if (!Array.isArray(rows) || rows.length === 0) return refuse(res, 400, "InvalidParameter", "body must be a non-empty array");
+      if (!Array.isArray(rows) || rows.length === 0)
+        return refuse(res, 400, "InvalidParameter", "body must be a non-empty array");
       if (rows.length > 800) return refuse(res, 400, "TooManyDocuments", `${rows.length} > 800 rows`);
       if (body.length > 1024 * 1024) return refuse(res, 400, "RequestTooLarge", `${body.length} bytes > 1 MB`);
       for (const row of rows) {

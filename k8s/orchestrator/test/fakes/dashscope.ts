@@ -31,19 +31,31 @@ export async function startDashScope(options: ChatFakeOptions) {
     stats.lastMessages = body.messages;
     const sources = (String(body.messages[0]?.content ?? "").match(/^\[(\d+)\]/gm) ?? []).slice(0, 2);
     const count = options.tokens ?? 12;
-    const words = Array.from({ length: count }, (_, i) => (i === count - 1 ? ` ${sources.join("") || "[none]"}.` : i === 0 ? "According" : ` word${i}`));
+    const words = Array.from({ length: count }, (_, i) =>
+      i === count - 1 ? ` ${sources.join("") || "[none]"}.` : i === 0 ? "According" : ` word${i}`,
+    );
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
     await sleep(options.firstTokenMs ?? 0);
     for (const [i, word] of words.entries()) {
       if (options.failAfterTokens !== undefined && i >= options.failAfterTokens) {
+        // Let the tokens already written reach the client, then cut the connection mid-stream.
+        await sleep(50);
         res.destroy();
         return;
       }
       if (i > 0) await sleep(options.tokenMs ?? 0);
-      const chunk = { id: "chatcmpl-fake", object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+      const chunk = {
+        id: "chatcmpl-fake",
+        object: "chat.completion.chunk",
+        created: 0,
+        model: body.model,
+        choices: [{ index: 0, delta: { content: word }, finish_reason: null }],
+      };
       res.write(`data: ${JSON.stringify(chunk)}\n\n`);
     }
-    res.write(`data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
+    );
     res.end("data: [DONE]\n\n");
   });
   return { ...fake, baseURL: `${fake.url}/compatible-mode/v1`, stats, options };
