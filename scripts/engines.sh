@@ -207,6 +207,7 @@ wait_green() { # name, port, pid-file, log
 start_opensearch() {
   local run="$RUN_BASE/opensearch-$OS_PORT" t0=$SECONDS java home
   if is_running "$run/node.pid"; then log "OpenSearch already running on $OS_PORT"; return 0; fi
+  port_free "$OS_PORT" || die "port $OS_PORT is in use by something this script did not start"
   assemble_opensearch
   java=$(opensearch_java)
   local fetched=$((SECONDS - t0))
@@ -253,7 +254,9 @@ EOF
     chown -R "$ENGINE_USER" "$run/config" "$run/data" "$run/logs" "$run/tmp"
     cmd=(setpriv --reuid="$ENGINE_USER" --regid="$(id -g "$ENGINE_USER")" --clear-groups -- "${cmd[@]}")
   fi
-  (cd "$run" && nohup "${cmd[@]}" >"$run/logs/stdout.log" 2>&1 & echo $! >"$run/node.pid")
+  # exec: the recorded pid is the JVM's own (setpriv and nohup exec too), so `stop` reaches it.
+  (cd "$run" && exec nohup "${cmd[@]}" >"$run/logs/stdout.log" 2>&1) &
+  echo $! >"$run/node.pid"
   wait_green OpenSearch "$OS_PORT" "$run/node.pid" "$run/logs/backbone-it-os.log" || { tail -20 "$run/logs/stdout.log" >&2; return 1; }
   log "OpenSearch $OS_VERSION green on 127.0.0.1:$OS_PORT (fetch+assemble ${fetched}s, start $((SECONDS - t0 - fetched))s)"
 }
@@ -261,6 +264,7 @@ EOF
 start_elasticsearch() {
   local run="$RUN_BASE/elasticsearch-$ES_PORT" t0=$SECONDS java home
   if is_running "$run/node.pid"; then log "Elasticsearch already running on $ES_PORT"; return 0; fi
+  port_free "$ES_PORT" || die "port $ES_PORT is in use by something this script did not start"
   assemble_elasticsearch
   java=$(elasticsearch_java)
   local fetched=$((SECONDS - t0))
@@ -295,6 +299,9 @@ EOF
   wait_green Elasticsearch "$ES_PORT" "$run/node.pid" "$run/logs/backbone-it-es.log" || return 1
   log "Elasticsearch $ES_VERSION green on 127.0.0.1:$ES_PORT (fetch+unpack ${fetched}s, start $((SECONDS - t0 - fetched))s)"
 }
+
+# A node left over from another run would answer our health check; refuse rather than mix them up.
+port_free() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
 
 is_running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 

@@ -20,7 +20,17 @@ export interface ModelServer {
   readonly url: string;
   embeddingUrl(dims: number): string;
   readonly rerankUrl: string;
-  readonly stats: { embedCalls: number; embedInputs: number; rerankCalls: number; maxInFlight: number };
+  readonly stats: {
+    embedCalls: number;
+    embedInputs: number;
+    rerankCalls: number;
+    maxInFlight: number;
+    /** Epoch ms when the first embedding request arrived and the last one was answered. */
+    firstEmbedAt: number;
+    lastEmbedAt: number;
+  };
+  /** Changes the delay of every later call. */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -65,8 +75,9 @@ async function readJson(req: IncomingMessage): Promise<any> {
 export async function startModelServer(options: ModelServerOptions = {}): Promise<ModelServer> {
   const maxBatch = options.maxBatch ?? 256;
   const maxChars = options.maxChars ?? 8192;
-  const stats = { embedCalls: 0, embedInputs: 0, rerankCalls: 0, maxInFlight: 0 };
+  const stats = { embedCalls: 0, embedInputs: 0, rerankCalls: 0, maxInFlight: 0, firstEmbedAt: 0, lastEmbedAt: 0 };
   let inFlight = 0;
+  let latencyMs = options.latencyMs ?? 0;
   const server: Server = createServer(async (req, res) => {
     inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
@@ -77,7 +88,21 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       } catch {
         return send(res, 400, { error: "request body is not JSON" });
       }
-      if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+      if (req.method === "POST" && req.url === "/admin/latency") {
+        latencyMs = Number(body.ms) || 0;
+        Object.assign(stats, {
+          embedCalls: 0,
+          embedInputs: 0,
+          rerankCalls: 0,
+          maxInFlight: 0,
+          firstEmbedAt: 0,
+          lastEmbedAt: 0,
+        });
+        return send(res, 200, { latencyMs });
+      }
+      if (req.method === "POST" && req.url === "/admin/stats") return send(res, 200, stats);
+      const arrived = Date.now();
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       const embedPath = /^\/d\/(\d+)\/v1\/embeddings$/.exec(req.url ?? "");
       if (req.method === "POST" && embedPath) {
         const dims = Number(embedPath[1]);
@@ -91,6 +116,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
           return send(res, 400, { error: `item longer than ${maxChars} characters` });
         stats.embedCalls++;
         stats.embedInputs += input.length;
+        if (!stats.firstEmbedAt) stats.firstEmbedAt = arrived;
+        stats.lastEmbedAt = Date.now();
         return send(res, 200, {
           object: "list",
           model: body.model ?? "hash-embedder",
@@ -131,10 +158,22 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     embeddingUrl: (dims) => `${url}/d/${dims}/v1/embeddings`,
     rerankUrl: `${url}/v1/rerank`,
     stats,
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** Run as its own process (the benchmark does, so the endpoint's timing is not the client's event loop). */
+if (require.main === module) {
+  const maxBatch = Number(process.argv[2] ?? 256);
+  startModelServer({ maxBatch }).then((server) => {
+    process.stdout.write(`${server.url}\n`);
+    process.on("SIGTERM", () => server.close().then(() => process.exit(0)));
+  });
 }

@@ -41,7 +41,8 @@ export class ModelClient {
     return results.flat();
   }
 
-  private async embedBatch(input: string[]): Promise<number[][]> {
+  /** One call: at most maxBatch texts. */
+  async embedBatch(input: string[]): Promise<number[][]> {
     const { embedding } = this.options.endpoints;
     const body = await this.post(embedding.url, { input, model: embedding.model });
     const data = (body as { data?: { index: number; embedding: number[] }[] }).data;

@@ -3,6 +3,7 @@ import { FIELDS, indexNames, type RelevanceProfile } from "../profile";
 import { aliasTarget, indexExists, retireIndices, swapAlias } from "../setup/aliases";
 import { type ChunkOptions, chunkId, chunkText, DEFAULT_CHUNKING } from "./chunk";
 import { parseDocument } from "./parse";
+import { BoundedQueue } from "./queue";
 import type { DocumentSource, SourceObject } from "./source";
 import { ensureStateIndex, type ObjectState, readState, stateDeletions, stateOperations } from "./state";
 import type { Store } from "./stores";
@@ -12,7 +13,7 @@ export interface IngestOptions {
   readonly profile: RelevanceProfile;
   readonly prefix: string;
   readonly chunking?: ChunkOptions;
-  /** Chunks embedded per group before writing; a multiple of batch x concurrency keeps calls full. */
+  /** Chunks written to the engines per bulk group. */
   readonly groupChunks?: number;
   readonly log?: (line: string) => void;
   /** Test hook: called after each group is written (a crash here must be resumable). */
@@ -56,7 +57,7 @@ export async function ingest(
   const log = options.log ?? (() => {});
   const names = indexNames(options.base, options.profile);
   const chunking = options.chunking ?? DEFAULT_CHUNKING;
-  const groupChunks = options.groupChunks ?? models.maxBatch * models.concurrency * 4;
+  const groupChunks = options.groupChunks ?? 256;
 
   for (const store of stores) {
     // Writing into a missing index would auto-create it with guessed mappings.
@@ -90,60 +91,92 @@ export async function ingest(
   const failed: { key: string; error: string }[] = [];
   let ingested = 0;
   let chunkCount = 0;
-  let pendingWrite: Promise<void> = Promise.resolve();
-  let group: PreparedDoc[] = [];
-  let groupSize = 0;
 
-  const flush = async () => {
-    if (group.length === 0) return;
-    const docs = group;
-    group = [];
-    groupSize = 0;
-    const chunks = docs.flatMap((d) => d.chunks);
-    const vectors = await models.embed(chunks.map((c) => c.text));
-    // Writing this group overlaps with embedding the next one; state stays ordered because each
-    // write waits for the previous.
-    const previous = pendingWrite;
-    pendingWrite = previous.then(async () => {
-      await write(stores, states, names, docs, chunks, vectors);
-      ingested += docs.length;
-      chunkCount += chunks.length;
-      log(
-        `ingest: ${ingested}/${todo.length} documents, ${chunkCount} chunks, ${failed.length} failed, ${rate(chunkCount, started)} chunks/s`,
-      );
-      await options.afterGroup?.(ingested);
+  // Three stages overlap: parsing fills a bounded queue of full batches; `concurrency` workers keep
+  // that many embedding calls in flight; documents whose chunks are all embedded are written to both
+  // engines in groups, one group at a time (so state stays ordered and memory bounded).
+  type Batch = { doc: PreparedDoc & { vectors: number[][]; remaining: number }; chunk: number }[];
+  const queue = new BoundedQueue<Batch | null>(models.concurrency * 2);
+  let pending: Batch = [];
+  let ready: (PreparedDoc & { vectors: number[][] })[] = [];
+  let readyChunks = 0;
+  let writing: Promise<void> = Promise.resolve();
+  let writesQueued = 0;
+  let failure: unknown;
+
+  const startWrite = () => {
+    if (ready.length === 0) return;
+    const docs = ready;
+    ready = [];
+    readyChunks = 0;
+    writesQueued++;
+    writing = writing.then(async () => {
+      if (failure) return;
+      try {
+        await write(stores, states, names, docs);
+        ingested += docs.length;
+        chunkCount += docs.reduce((n, d) => n + d.chunks.length, 0);
+        log(
+          `ingest: ${ingested}/${todo.length} documents, ${chunkCount} chunks, ${failed.length} failed, ${rate(chunkCount, started)} chunks/s`,
+        );
+        await options.afterGroup?.(ingested);
+      } catch (error) {
+        failure ??= error;
+      } finally {
+        writesQueued--;
+      }
     });
-    await previous;
   };
 
+  const worker = async () => {
+    for (;;) {
+      const batch = await queue.take();
+      if (batch === null) return;
+      if (failure) continue;
+      try {
+        const vectors = await models.embedBatch(batch.map((item) => item.doc.chunks[item.chunk]!.text));
+        batch.forEach((item, i) => {
+          item.doc.vectors[item.chunk] = vectors[i]!;
+          if (--item.doc.remaining === 0) {
+            ready.push(item.doc);
+            readyChunks += item.doc.chunks.length;
+          }
+        });
+        if (readyChunks >= groupChunks) startWrite();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  const workers = Array.from({ length: models.concurrency }, worker);
+
   for (const object of todo) {
+    if (failure) break;
+    let doc: PreparedDoc;
     try {
-      const parsed = await parseDocument(object.key, await source.get(object.key));
-      const texts = chunkText(parsed.text, chunking);
-      if (texts.length === 0) throw new Error(`${object.key}: no text`);
-      const chunks = texts.map((text, n) => ({
-        id: chunkId(object.key, n),
-        text,
-        source: {
-          [FIELDS.text]: text,
-          [FIELDS.title]: parsed.title,
-          [FIELDS.sourceKey]: object.key,
-          [FIELDS.sourceEtag]: object.etag,
-          [FIELDS.chunkNo]: n,
-          [FIELDS.contentType]: parsed.contentType,
-        },
-      }));
-      group.push({ object, chunks });
-      groupSize += chunks.length;
+      doc = await prepare(source, object, chunking);
     } catch (error) {
       failed.push({ key: object.key, error: (error as Error).message });
       log(`ingest: skipped ${object.key}: ${(error as Error).message}`);
       continue;
     }
-    if (groupSize >= groupChunks) await flush();
+    const tracked = { ...doc, vectors: new Array<number[]>(doc.chunks.length), remaining: doc.chunks.length };
+    for (let chunk = 0; chunk < doc.chunks.length; chunk++) {
+      pending.push({ doc: tracked, chunk });
+      if (pending.length === models.maxBatch) {
+        await queue.put(pending);
+        pending = [];
+      }
+    }
+    // Writes slower than embedding must hold the parser back, not pile up in memory.
+    while (writesQueued > 2 && !failure) await writing;
   }
-  await flush();
-  await pendingWrite;
+  if (pending.length > 0) await queue.put(pending);
+  for (let i = 0; i < models.concurrency; i++) await queue.put(null);
+  await Promise.all(workers);
+  startWrite();
+  await writing;
+  if (failure) throw failure;
 
   await Promise.all(stores.map((s) => s.request(`refresh of ${names.index}`, "POST", `/${names.index}/_refresh`)));
   let swapped = false;
@@ -171,18 +204,39 @@ export async function ingest(
   };
 }
 
+async function prepare(source: DocumentSource, object: SourceObject, chunking: ChunkOptions): Promise<PreparedDoc> {
+  const parsed = await parseDocument(object.key, await source.get(object.key));
+  const texts = chunkText(parsed.text, chunking);
+  if (texts.length === 0) throw new Error(`${object.key}: no text`);
+  return {
+    object,
+    chunks: texts.map((text, n) => ({
+      id: chunkId(object.key, n),
+      text,
+      source: {
+        [FIELDS.text]: text,
+        [FIELDS.title]: parsed.title,
+        [FIELDS.sourceKey]: object.key,
+        [FIELDS.sourceEtag]: object.etag,
+        [FIELDS.chunkNo]: n,
+        [FIELDS.contentType]: parsed.contentType,
+      },
+    })),
+  };
+}
+
 async function write(
   stores: readonly [Store, Store],
   states: readonly Map<string, ObjectState>[],
   names: ReturnType<typeof indexNames>,
-  docs: readonly PreparedDoc[],
-  chunks: PreparedDoc["chunks"],
-  vectors: readonly number[][],
+  docs: readonly (PreparedDoc & { vectors: number[][] })[],
 ): Promise<void> {
-  const operations = chunks.flatMap((chunk, i) => [
-    { index: { _index: names.index, _id: chunk.id } },
-    { ...chunk.source, [FIELDS.vector]: vectors[i] },
-  ]);
+  const operations = docs.flatMap((doc) =>
+    doc.chunks.flatMap((chunk, i) => [
+      { index: { _index: names.index, _id: chunk.id } },
+      { ...chunk.source, [FIELDS.vector]: doc.vectors[i] },
+    ]),
+  );
   const newStates: ObjectState[] = docs.map((d) => ({
     key: d.object.key,
     etag: d.object.etag,

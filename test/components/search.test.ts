@@ -1,0 +1,97 @@
+import * as k8s from "@pulumi/kubernetes";
+import { beforeEach, describe, expect, it } from "vitest";
+import { nodeDnsNames, openSearchYml, Search, type SearchArgs, setupFingerprint } from "../../components/search";
+import { type MockRecorder, settle, setupMocks } from "../helpers/mocks";
+import { ENDPOINTS, PROFILE } from "../search/profile-fixtures";
+
+let mocks: MockRecorder;
+beforeEach(async () => {
+  mocks = await setupMocks();
+});
+
+function args(change: Partial<SearchArgs> = {}): SearchArgs {
+  return {
+    cloudName: "acme-dev",
+    profile: PROFILE,
+    modelEndpoints: ENDPOINTS,
+    indexAlias: "chunks",
+    elasticsearch: {
+      version: "8.17.0",
+      dataNodes: { count: 2, spec: "elasticsearch.sn2ne.large", diskSizeGb: 100, diskPerformanceLevel: "PL1" },
+      zoneCount: 1,
+      kibanaSpec: "elasticsearch.sn1ne.large",
+    },
+    opensearch: { nodes: 1, storageGb: 100, diskPerformanceLevel: "PL0", heap: "2g", memory: "4Gi", cpu: "1" },
+    ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2 },
+    network: { vpcCidr: "10.20.0.0/16", vswitchId: "vsw-a" },
+    imageRegistry: "registry-vpc.cn-hangzhou.aliyuncs.com/acme",
+    oss: {
+      bucket: "acme-dev-docs",
+      endpoint: "oss-cn-hangzhou-internal.aliyuncs.com",
+      region: "cn-hangzhou",
+      prefix: "raw/",
+    },
+    searchPool: {
+      nodeSelector: { workload: "search" },
+      tolerations: [{ key: "workload", value: "search", effect: "NoSchedule" }],
+    },
+    kubernetes: new k8s.Provider("k8s", { kubeconfig: "{}" }),
+    tags: { stack: "dev" },
+    protect: false,
+    ...change,
+  };
+}
+
+describe("Search component", () => {
+  it("refuses a profile that disagrees with the model endpoints before registering any child", async () => {
+    expect(
+      () =>
+        new Search(
+          "search",
+          args({ modelEndpoints: { ...ENDPOINTS, embedding: { ...ENDPOINTS.embedding, dims: 1024 } } }),
+        ),
+    ).toThrow("embedding.dims: given 768; expected the dimension the embedding endpoint serves (1024");
+    await settle();
+    expect(
+      mocks.resources.filter((r) => r.type !== "pulumi:providers:kubernetes" && r.type !== "backbone:search:Search"),
+    ).toEqual([]);
+  });
+
+  it("uses the password from config as a secret and generates none", async () => {
+    new Search("search", args({ elasticsearch: { ...args().elasticsearch, password: "Str0ng-Passw0rd" } }));
+    await settle();
+    expect(mocks.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name)).toEqual([
+      "search-opensearch-admin-password",
+    ]);
+    expect(mocks.one("alicloud:elasticsearch/instance:Instance").inputs.password).toBeDefined();
+  });
+
+  it("refuses data nodes that do not divide over the zones", () => {
+    expect(() => new Search("search", args({ elasticsearch: { ...args().elasticsearch, zoneCount: 3 } }))).toThrow(
+      "search.elasticsearch.dataNodes.count 2 is not a multiple of zoneCount 3",
+    );
+  });
+});
+
+describe("OpenSearch manifests", () => {
+  it("uses single-node discovery for one node and seeds every pod for three", () => {
+    expect(openSearchYml("os", "search", 1)).toContain("discovery.type: single-node");
+    const three = openSearchYml("os", "search", 3);
+    expect(three).toContain('cluster.initial_cluster_manager_nodes: ["os-0", "os-1", "os-2"]');
+    expect(three).toContain('discovery.seed_hosts: ["os-headless.search.svc.cluster.local"]');
+    expect(three).not.toContain("demo");
+  });
+
+  it("certifies the service and every pod behind the headless service", () => {
+    expect(nodeDnsNames("os", "search")).toEqual(
+      expect.arrayContaining(["os.search.svc", "*.os-headless.search.svc.cluster.local"]),
+    );
+  });
+
+  it("fingerprints the setup job by profile, endpoints, alias and image", () => {
+    const base = { profile: PROFILE, endpoints: ENDPOINTS, indexAlias: "chunks", image: "r/jobs:0.1.0" };
+    expect(setupFingerprint(base)).toBe(setupFingerprint({ ...base }));
+    expect(setupFingerprint({ ...base, image: "r/jobs:0.2.0" })).not.toBe(setupFingerprint(base));
+    expect(setupFingerprint({ ...base, profile: { ...PROFILE, rerankWindow: 20 } })).not.toBe(setupFingerprint(base));
+  });
+});
