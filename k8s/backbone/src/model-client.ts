@@ -10,6 +10,8 @@ export interface ModelClientOptions {
   readonly concurrency?: number;
   readonly apiKey?: string;
   readonly retries?: number;
+  /** Per-call deadline; the orchestrator sets its budget here. Unset: no deadline (batch jobs). */
+  readonly timeoutMs?: number;
 }
 
 export class ModelClient {
@@ -82,6 +84,7 @@ export class ModelClient {
           ...(this.options.apiKey ? { Authorization: `Bearer ${this.options.apiKey}` } : {}),
         },
         body: JSON.stringify(payload),
+        ...(this.options.timeoutMs ? { signal: AbortSignal.timeout(this.options.timeoutMs) } : {}),
       });
       if (response.ok) return response.json();
       const text = await response.text();

@@ -1,0 +1,156 @@
+import { hostname } from "node:os";
+import type { DestinationStream } from "pino";
+import { AirecClient } from "./airec";
+import { elasticsearchClient, openSearchClient } from "./backbone";
+import type { Config } from "./config";
+import { FolderStore, type ObjectStore, OssStore } from "./event-log";
+import { DashScopeGenerator, type Generator } from "./generation";
+import { createMetrics } from "./metrics";
+import { EngagementStore, Recommender } from "./recommendations";
+import { Retriever } from "./retrieval";
+import { buildServer } from "./server";
+import { airecSink, eventLogSink, SinkQueue, Telemetry } from "./telemetry";
+
+export interface AppOverrides {
+  readonly logStream?: DestinationStream;
+  readonly generator?: Generator;
+  readonly eventStore?: ObjectStore;
+  readonly telemetryBackoff?: { startingDelay: number; maxDelay: number; attempts: number };
+}
+
+/** Wires the service from a validated configuration. */
+export async function createApp(config: Config, overrides: AppOverrides = {}) {
+  const metrics = createMetrics();
+  const es = elasticsearchClient({
+    url: config.ELASTICSEARCH_URL,
+    ...(config.ELASTICSEARCH_USERNAME
+      ? { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? "" }
+      : {}),
+  });
+  const os = openSearchClient({
+    url: config.OPENSEARCH_URL,
+    ...(config.OPENSEARCH_USERNAME
+      ? { username: config.OPENSEARCH_USERNAME, password: config.OPENSEARCH_PASSWORD ?? "" }
+      : {}),
+    ...(config.OPENSEARCH_CA_FILE ? { caFile: config.OPENSEARCH_CA_FILE } : {}),
+  });
+  const airec = config.AIREC_ENABLED
+    ? new AirecClient({
+        endpoint: config.AIREC_ENDPOINT as string,
+        protocol: config.AIREC_PROTOCOL,
+        instanceId: config.AIREC_INSTANCE_ID as string,
+        accessKeyId: config.ALIBABA_CLOUD_ACCESS_KEY_ID as string,
+        accessKeySecret: config.ALIBABA_CLOUD_ACCESS_KEY_SECRET as string,
+        securityToken: config.ALIBABA_CLOUD_SECURITY_TOKEN,
+        timeoutMs: config.AIREC_TIMEOUT_MS,
+      })
+    : undefined;
+  const eventStore =
+    overrides.eventStore ??
+    (config.EVENT_LOG_FOLDER
+      ? new FolderStore(config.EVENT_LOG_FOLDER)
+      : new OssStore({
+          bucket: config.OSS_BUCKET as string,
+          region: config.OSS_REGION as string,
+          endpoint: config.OSS_ENDPOINT,
+          accessKeyId: config.ALIBABA_CLOUD_ACCESS_KEY_ID ?? "",
+          accessKeySecret: config.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? "",
+          securityToken: config.ALIBABA_CLOUD_SECURITY_TOKEN,
+        }));
+
+  let log: { warn: (obj: object, msg: string) => void } = { warn: () => {} };
+  const queueOptions = {
+    capacity: config.TELEMETRY_BUFFER_EVENTS,
+    flushMs: config.TELEMETRY_FLUSH_MS,
+    metrics,
+    onError: (sink: string, error: unknown) =>
+      log.warn({ sink, err: { message: (error as Error)?.message?.slice(0, 300) } }, "telemetry send failed; retrying"),
+    ...(overrides.telemetryBackoff ? { backoff: overrides.telemetryBackoff } : {}),
+  };
+  const instance = `${hostname()}-${process.pid}-${Date.now().toString(36)}`;
+  const queues: SinkQueue<any>[] = [
+    new SinkQueue(
+      eventLogSink(eventStore, {
+        prefix: config.EVENT_LOG_PREFIX,
+        noQueryPrefix: config.EVENT_LOG_RECS_PREFIX,
+        instance,
+      }),
+      queueOptions,
+    ),
+  ];
+  if (airec)
+    queues.push(
+      new SinkQueue(
+        airecSink(airec, { itemType: config.AIREC_ITEM_TYPE, sceneId: config.AIREC_SCENE_ID as string }),
+        queueOptions,
+      ),
+    );
+  const engagement = new EngagementStore();
+  const telemetry = new Telemetry(queues, (event) => engagement.observe(event));
+
+  const retriever = new Retriever({
+    es,
+    os,
+    alias: config.INDEX_ALIAS,
+    profile: config.profile,
+    endpoints: config.endpoints,
+    modelApiKey: config.MODEL_API_KEY,
+    rawPrefix: config.RAW_PREFIX,
+    timeouts: { embed: config.EMBED_TIMEOUT_MS, engine: config.ENGINE_TIMEOUT_MS, rerank: config.RERANK_TIMEOUT_MS },
+    metrics,
+  });
+  const recommender = new Recommender({
+    es,
+    os,
+    alias: config.INDEX_ALIAS,
+    profile: config.profile,
+    rawPrefix: config.RAW_PREFIX,
+    docUriPrefix: config.DOC_URI_PREFIX,
+    airec: airec
+      ? { client: airec, sceneId: config.AIREC_SCENE_ID as string, itemType: config.AIREC_ITEM_TYPE }
+      : undefined,
+    engagement,
+    timeouts: { engine: config.ENGINE_TIMEOUT_MS, airec: config.AIREC_TIMEOUT_MS },
+    metrics,
+  });
+  const generator =
+    overrides.generator ??
+    new DashScopeGenerator(
+      { baseURL: config.DASHSCOPE_BASE_URL, apiKey: config.DASHSCOPE_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS },
+      config.CHAT_MODEL,
+      config.CHAT_MAX_TOKENS,
+    );
+
+  const server = await buildServer({
+    retriever,
+    recommender,
+    generator,
+    telemetry,
+    metrics,
+    es,
+    os,
+    settings: {
+      alias: config.INDEX_ALIAS,
+      docUriPrefix: config.DOC_URI_PREFIX,
+      apiKeys: config.apiKeys,
+      ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      budgetMs: config.REQUEST_BUDGET_MS,
+      engineTimeoutMs: config.ENGINE_TIMEOUT_MS,
+      logLevel: config.LOG_LEVEL,
+      chatRecommendations: 5,
+    },
+    ...(overrides.logStream ? { logStream: overrides.logStream } : {}),
+  });
+  log = server.log;
+
+  /** Graceful stop: no new connections, in-flight requests finish, then telemetry drains within the grace period. */
+  const shutdown = async () => {
+    const started = performance.now();
+    await server.close();
+    const left = await telemetry.close(Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started)));
+    server.log.info({ undelivered: left }, "telemetry flushed");
+    await Promise.allSettled([es.close(), os.close()]);
+  };
+  return { server, telemetry, metrics, shutdown };
+}

@@ -1,0 +1,192 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import type { ModelEndpoints, RelevanceProfile } from "./backbone";
+
+/**
+ * Configuration, from environment variables only (the Deployment sets them from stack outputs and
+ * Secrets). Checked once at start-up: a bad or missing variable stops the process with a message
+ * naming the variable, the value (never for secrets) and what was expected.
+ */
+
+const SECRET_VARIABLES = new Set([
+  "ELASTICSEARCH_PASSWORD",
+  "OPENSEARCH_PASSWORD",
+  "MODEL_API_KEY",
+  "DASHSCOPE_API_KEY",
+  "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+  "ALIBABA_CLOUD_SECURITY_TOKEN",
+]);
+
+const ms = (fallback: number) => z.coerce.number().int().min(1).max(600_000).default(fallback);
+const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false"])
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true");
+const url = z.url({ protocol: /^https?$/ });
+const optionalText = z.string().min(1).optional();
+
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default("0.0.0.0"),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    PROFILE_FILE: z.string().min(1),
+    ENDPOINTS_FILE: z.string().min(1),
+    INDEX_ALIAS: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+    RAW_PREFIX: z.string().default("raw/"),
+    DOC_URI_PREFIX: z.string().default(""),
+    ELASTICSEARCH_URL: url,
+    ELASTICSEARCH_USERNAME: optionalText,
+    ELASTICSEARCH_PASSWORD: optionalText,
+    OPENSEARCH_URL: url,
+    OPENSEARCH_USERNAME: optionalText,
+    OPENSEARCH_PASSWORD: optionalText,
+    OPENSEARCH_CA_FILE: optionalText,
+    MODEL_API_KEY: optionalText,
+    DASHSCOPE_BASE_URL: url,
+    DASHSCOPE_API_KEY: z.string().min(1),
+    CHAT_MODEL: z.string().min(1),
+    CHAT_MAX_TOKENS: positive(800),
+    AIREC_ENABLED: flag(false),
+    AIREC_ENDPOINT: optionalText,
+    AIREC_PROTOCOL: z.enum(["https", "http"]).default("https"),
+    AIREC_INSTANCE_ID: optionalText,
+    AIREC_SCENE_ID: optionalText,
+    AIREC_ITEM_TYPE: z.enum(["article", "item", "image", "video", "shortvideo", "recipe", "audio"]).default("article"),
+    ALIBABA_CLOUD_ACCESS_KEY_ID: optionalText,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: optionalText,
+    ALIBABA_CLOUD_SECURITY_TOKEN: optionalText,
+    EVENT_LOG_FOLDER: optionalText,
+    OSS_BUCKET: optionalText,
+    OSS_REGION: optionalText,
+    OSS_ENDPOINT: optionalText,
+    EVENT_LOG_PREFIX: z.string().default("logs/events/"),
+    EVENT_LOG_RECS_PREFIX: z.string().default("telemetry/recs-events/"),
+    API_KEYS_FILE: z.string().min(1),
+    RATE_LIMIT_PER_MINUTE: positive(600),
+    BODY_LIMIT_BYTES: positive(65_536),
+    REQUEST_BUDGET_MS: ms(4000),
+    EMBED_TIMEOUT_MS: ms(1000),
+    ENGINE_TIMEOUT_MS: ms(1500),
+    RERANK_TIMEOUT_MS: ms(1000),
+    LLM_TIMEOUT_MS: ms(60_000),
+    AIREC_TIMEOUT_MS: ms(800),
+    TELEMETRY_BUFFER_EVENTS: positive(20_000),
+    TELEMETRY_FLUSH_MS: ms(1000),
+    SHUTDOWN_GRACE_MS: ms(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AIREC_ENABLED) {
+      for (const key of [
+        "AIREC_ENDPOINT",
+        "AIREC_INSTANCE_ID",
+        "AIREC_SCENE_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+      ] as const) {
+        if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when AIREC_ENABLED=true" });
+      }
+    }
+    if (!env.EVENT_LOG_FOLDER && !(env.OSS_BUCKET && env.OSS_REGION)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["OSS_BUCKET"],
+        message: "the event log needs OSS_BUCKET and OSS_REGION (or EVENT_LOG_FOLDER for a local folder)",
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  readonly profile: RelevanceProfile;
+  readonly endpoints: ModelEndpoints;
+  readonly apiKeys: readonly ApiKeyEntry[];
+}
+
+export interface ApiKeyEntry {
+  readonly id: string;
+  /** Hex SHA-256 of the key. Keys are random 32-byte tokens, so a fast hash is enough. */
+  readonly sha256: string;
+  readonly ratePerMinute?: number | undefined;
+}
+
+const apiKeysSchema = z
+  .array(
+    z.object({
+      id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      ratePerMinute: z.number().int().min(1).optional(),
+    }),
+  )
+  .min(1);
+
+const profileSchema = z.object({
+  embedding: z.object({ model: z.string().min(1), dims: z.number().int().min(1) }),
+  rerank: z.object({ model: z.string().min(1) }),
+  similarity: z.enum(["cosine", "dot_product", "l2_norm"]),
+  bm25Weight: z.number().min(0).max(1),
+  vectorWeight: z.number().min(0).max(1),
+  candidateDepth: z.number().int().min(1),
+  rerankWindow: z.number().int().min(1),
+  topK: z.number().int().min(1),
+  analyzer: z.string().min(1),
+});
+
+const endpointsSchema = z.object({
+  embedding: z.object({ url, model: z.string().min(1), dims: z.number().int().min(1) }),
+  rerank: z.object({ url, model: z.string().min(1) }),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`orchestrator configuration is invalid:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function describe(issue: z.core.$ZodIssue, source: Record<string, unknown>, prefix = ""): string {
+  const field = `${prefix}${issue.path.join(".")}`;
+  const key = String(issue.path[0] ?? "");
+  const raw = prefix ? undefined : source[key];
+  const shown = raw === undefined ? "unset" : SECRET_VARIABLES.has(key) ? "(secret, not shown)" : JSON.stringify(raw);
+  return `${field}: ${issue.message} (given ${shown})`;
+}
+
+function readJsonFile(variable: string, file: string, problems: string[]): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    problems.push(`${variable}: cannot read JSON from ${file}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function checkFile<T>(variable: string, file: string, schema: z.ZodType<T>, problems: string[]): T | undefined {
+  const value = readJsonFile(variable, file, problems);
+  if (value === undefined) return undefined;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) problems.push(describe(issue, {}, `${variable} (${file}) `));
+  return undefined;
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as Kubernetes renders an absent optional value.
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => describe(issue, env)));
+  const problems: string[] = [];
+  const profile = checkFile("PROFILE_FILE", parsed.data.PROFILE_FILE, profileSchema, problems);
+  const endpoints = checkFile("ENDPOINTS_FILE", parsed.data.ENDPOINTS_FILE, endpointsSchema, problems);
+  const apiKeys = checkFile("API_KEYS_FILE", parsed.data.API_KEYS_FILE, apiKeysSchema, problems);
+  if (profile && endpoints && profile.embedding.dims !== endpoints.embedding.dims) {
+    problems.push(
+      `PROFILE_FILE embedding.dims: given ${profile.embedding.dims}; expected the endpoint's dims (${endpoints.embedding.dims})`,
+    );
+  }
+  if (problems.length > 0 || !profile || !endpoints || !apiKeys) throw new ConfigError(problems);
+  return { ...parsed.data, profile, endpoints, apiKeys };
+}

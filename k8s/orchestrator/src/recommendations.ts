@@ -1,0 +1,300 @@
+import { randomUUID } from "node:crypto";
+import type { AirecClient } from "./airec";
+import { type ElasticsearchClient, FIELDS, type OpenSearchClient, type RelevanceProfile } from "./backbone";
+import type { Deadline } from "./deadline";
+import { type Metrics, timed } from "./metrics";
+import { type Chunk, docIdOf, ENGINES, type EngineName, message, type Warning } from "./retrieval";
+import type { TelemetryEvent } from "./telemetry";
+
+/**
+ * Recommendations: AIRec first (signed Recommend call), its item ids hydrated from the backbone; when
+ * AIRec is off, down, or returns too few, "more like what this user engaged with" from the backbone's
+ * own vectors (the mean of the engaged documents' chunk vectors, plus the conversation's query vector
+ * in chat), then popular documents (clicks seen by this replica), then the catalogue. Every item says
+ * which source and strategy produced it and carries a trace id: AIRec's, or `bb-<uuid>` of this call.
+ */
+
+export interface RecItem {
+  readonly docId: string;
+  readonly title: string;
+  readonly uri: string;
+  readonly source: "airec" | "backbone";
+  readonly strategy: "airec" | "more-like-engaged" | "popular" | "catalogue";
+  readonly traceId: string;
+}
+
+export interface RecResult {
+  readonly items: readonly RecItem[];
+  readonly requestId: string;
+  readonly degraded: boolean;
+  readonly warnings: readonly Warning[];
+}
+
+/** What this replica knows of engagement: recent documents per user and click counts. */
+export class EngagementStore {
+  private readonly byUser = new Map<string, string[]>();
+  private readonly clicks = new Map<string, number>();
+
+  constructor(
+    private readonly perUser = 20,
+    private readonly users = 100_000,
+  ) {}
+
+  observe(event: TelemetryEvent): void {
+    if (!event.docId) return;
+    const positive =
+      event.type === "click" || event.type === "citation_open" || (event.type === "feedback" && event.value === "up");
+    if (!positive) return;
+    const list = (this.byUser.get(event.userId) ?? []).filter((d) => d !== event.docId);
+    list.unshift(event.docId);
+    this.byUser.delete(event.userId);
+    this.byUser.set(event.userId, list.slice(0, this.perUser));
+    if (this.byUser.size > this.users) this.byUser.delete(this.byUser.keys().next().value as string);
+    this.clicks.set(event.docId, (this.clicks.get(event.docId) ?? 0) + 1);
+  }
+
+  engaged(userId: string): readonly string[] {
+    return this.byUser.get(userId) ?? [];
+  }
+
+  popular(n: number): string[] {
+    return [...this.clicks.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, n)
+      .map(([id]) => id);
+  }
+}
+
+export interface RecommenderOptions {
+  readonly es: ElasticsearchClient;
+  readonly os: OpenSearchClient;
+  readonly alias: string;
+  readonly profile: RelevanceProfile;
+  readonly rawPrefix: string;
+  readonly docUriPrefix: string;
+  readonly airec?: { client: AirecClient; sceneId: string; itemType: string } | undefined;
+  readonly engagement: EngagementStore;
+  readonly timeouts: { readonly engine: number; readonly airec: number };
+  readonly metrics: Metrics;
+}
+
+export interface RecRequest {
+  readonly userId: string;
+  readonly count: number;
+  readonly sceneId?: string | undefined;
+  /** Chat: the conversation's retrieval vector and the documents it cited. */
+  readonly contextVector?: readonly number[] | undefined;
+  readonly relatedDocIds?: readonly string[] | undefined;
+}
+
+export class Recommender {
+  constructor(private readonly o: RecommenderOptions) {}
+
+  async recommend(request: RecRequest, deadline: Deadline): Promise<RecResult> {
+    const requestId = `bb-${randomUUID()}`;
+    const warnings: Warning[] = [];
+    const items: RecItem[] = [];
+    const exclude = new Set<string>([...(request.relatedDocIds ?? [])]);
+    const add = (
+      docs: Chunk[],
+      source: RecItem["source"],
+      strategy: RecItem["strategy"],
+      trace: (d: string) => string,
+    ) => {
+      for (const doc of docs) {
+        if (items.length >= request.count || exclude.has(doc.docId)) continue;
+        exclude.add(doc.docId);
+        items.push({
+          docId: doc.docId,
+          title: doc.title,
+          uri: `${this.o.docUriPrefix}${doc.sourceKey}`,
+          source,
+          strategy,
+          traceId: trace(doc.docId),
+        });
+      }
+    };
+
+    if (this.o.airec) {
+      try {
+        const { client, sceneId, itemType } = this.o.airec;
+        const found = await timed(this.o.metrics, "airec", () =>
+          client.recommend({
+            userId: request.userId,
+            sceneId: request.sceneId ?? sceneId,
+            count: request.count + exclude.size,
+            items: (request.relatedDocIds ?? []).slice(0, 5).map((id) => ({ id, type: itemType })),
+            timeoutMs: deadline.timeout(this.o.timeouts.airec),
+          }),
+        );
+        const traces = new Map(found.map((f) => [f.itemId, f.traceId]));
+        const docs = await this.hydrate(
+          found.map((f) => f.itemId),
+          deadline,
+        );
+        add(docs, "airec", "airec", (d) => traces.get(d) ?? requestId);
+        if (items.length < request.count) {
+          warnings.push({
+            dependency: "airec",
+            message: `AIRec returned ${items.length} usable of ${request.count} items`,
+          });
+        }
+      } catch (error) {
+        warnings.push({ dependency: "airec", message: `AIRec failed, backbone fallback: ${message(error)}` });
+      }
+    }
+    try {
+      if (items.length < request.count) {
+        const engaged = this.o.engagement.engaged(request.userId);
+        for (const d of engaged) exclude.add(d);
+        const like = await this.moreLike(engaged, request.contextVector, request.count + exclude.size, deadline);
+        add(like, "backbone", "more-like-engaged", () => requestId);
+      }
+      if (items.length < request.count) {
+        add(
+          await this.hydrate(this.o.engagement.popular(request.count * 3), deadline),
+          "backbone",
+          "popular",
+          () => requestId,
+        );
+      }
+      if (items.length < request.count) {
+        add(await this.catalogue(request.count + exclude.size, deadline), "backbone", "catalogue", () => requestId);
+      }
+    } catch (error) {
+      warnings.push({ dependency: "backbone", message: `backbone recommendations failed: ${message(error)}` });
+    }
+    for (const w of warnings) this.o.metrics.degraded.inc({ dependency: w.dependency });
+    return { items, requestId, degraded: warnings.length > 0, warnings };
+  }
+
+  /** One search on the first engine that answers (Elasticsearch, then OpenSearch). */
+  private async search(body: Record<string, unknown>, deadline: Deadline): Promise<any[]> {
+    let last: unknown;
+    for (const engine of ENGINES) {
+      try {
+        return await timed(this.o.metrics, engine as EngineName, async () => {
+          const requestTimeout = deadline.timeout(this.o.timeouts.engine);
+          const response: any =
+            engine === "elasticsearch"
+              ? await this.o.es.search({ index: this.o.alias, ...(body as any) }, { requestTimeout, maxRetries: 0 })
+              : (await this.o.os.search({ index: this.o.alias, body: body as any }, { requestTimeout, maxRetries: 0 }))
+                  .body;
+          return response.hits?.hits ?? [];
+        });
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw last;
+  }
+
+  private chunk(h: any): Chunk {
+    const s = h._source ?? {};
+    const sourceKey = String(s[FIELDS.sourceKey] ?? "");
+    return {
+      id: String(h._id),
+      sourceKey,
+      docId: docIdOf(sourceKey, this.o.rawPrefix),
+      title: String(s[FIELDS.title] ?? ""),
+      content: "",
+      chunkNo: Number(s[FIELDS.chunkNo] ?? 0),
+    };
+  }
+
+  /** Documents by id (first chunk of each), in the order given; unknown ids are left out. */
+  async hydrate(docIds: readonly string[], deadline: Deadline): Promise<Chunk[]> {
+    if (docIds.length === 0) return [];
+    const hits = await this.search(
+      {
+        size: docIds.length,
+        _source: [FIELDS.sourceKey, FIELDS.title, FIELDS.chunkNo],
+        query: { terms: { [FIELDS.sourceKey]: docIds.map((d) => `${this.o.rawPrefix}${d}`) } },
+        collapse: { field: FIELDS.sourceKey },
+        sort: [{ [FIELDS.chunkNo]: "asc" }],
+      },
+      deadline,
+    );
+    const byId = new Map(hits.map((h) => this.chunk(h)).map((c) => [c.docId, c]));
+    return docIds.flatMap((d) => (byId.has(d) ? [byId.get(d) as Chunk] : []));
+  }
+
+  private async moreLike(
+    engaged: readonly string[],
+    context: readonly number[] | undefined,
+    n: number,
+    deadline: Deadline,
+  ): Promise<Chunk[]> {
+    const vectors: number[][] = context ? [[...context]] : [];
+    if (engaged.length > 0) {
+      const hits = await this.search(
+        {
+          size: Math.min(200, engaged.length * 10),
+          _source: [FIELDS.vector],
+          query: { terms: { [FIELDS.sourceKey]: engaged.map((d) => `${this.o.rawPrefix}${d}`) } },
+        },
+        deadline,
+      );
+      for (const h of hits) if (Array.isArray(h._source?.[FIELDS.vector])) vectors.push(h._source[FIELDS.vector]);
+    }
+    if (vectors.length === 0) return [];
+    const dims = vectors[0]!.length;
+    const mean = Array.from({ length: dims }, (_, i) => vectors.reduce((s, v) => s + (v[i] ?? 0), 0) / vectors.length);
+    const k = Math.min(this.o.profile.candidateDepth, n * 4);
+    const hits = await this.knn(mean, k, deadline);
+    return uniqueDocs(hits.map((h) => this.chunk(h)));
+  }
+
+  private async knn(vector: number[], k: number, deadline: Deadline): Promise<any[]> {
+    const fields = [FIELDS.sourceKey, FIELDS.title, FIELDS.chunkNo];
+    let last: unknown;
+    for (const engine of ENGINES) {
+      try {
+        return await timed(this.o.metrics, engine, async () => {
+          const requestTimeout = deadline.timeout(this.o.timeouts.engine);
+          if (engine === "elasticsearch") {
+            const r: any = await this.o.es.search(
+              {
+                index: this.o.alias,
+                size: k,
+                _source: fields,
+                knn: { field: FIELDS.vector, query_vector: vector, k, num_candidates: Math.max(100, k * 2) },
+              },
+              { requestTimeout, maxRetries: 0 },
+            );
+            return r.hits.hits;
+          }
+          const r: any = await this.o.os.search(
+            {
+              index: this.o.alias,
+              body: { size: k, _source: fields, query: { knn: { [FIELDS.vector]: { vector, k } } } } as any,
+            },
+            { requestTimeout, maxRetries: 0 },
+          );
+          return r.body.hits.hits;
+        });
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw last;
+  }
+
+  private async catalogue(n: number, deadline: Deadline): Promise<Chunk[]> {
+    const hits = await this.search(
+      {
+        size: n,
+        _source: [FIELDS.sourceKey, FIELDS.title, FIELDS.chunkNo],
+        query: { term: { [FIELDS.chunkNo]: 0 } },
+        sort: [{ [FIELDS.sourceKey]: "asc" }],
+      },
+      deadline,
+    );
+    return hits.map((h) => this.chunk(h));
+  }
+}
+
+function uniqueDocs(chunks: Chunk[]): Chunk[] {
+  const seen = new Set<string>();
+  return chunks.filter((c) => !seen.has(c.docId) && seen.add(c.docId));
+}

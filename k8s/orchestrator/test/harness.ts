@@ -1,0 +1,201 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Writable } from "node:stream";
+import { promisify } from "node:util";
+import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpus";
+import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
+import { type ModelServer, startModelServer } from "../../../test/search-engines/model-server";
+// Reused from the search backbone: its setup, ingestion, test corpus, engine start script and model server.
+import { ingest } from "../../backbone/src/ingest/ingest";
+import { FolderSource } from "../../backbone/src/ingest/source";
+import { esStore, osStore } from "../../backbone/src/ingest/stores";
+import { ModelClient } from "../../backbone/src/model-client";
+import type { ModelEndpoints, RelevanceProfile } from "../../backbone/src/profile";
+import { runSetup } from "../../backbone/src/setup/index";
+import { type AppOverrides, createApp } from "../src/app";
+import { hashKey } from "../src/auth";
+import { loadConfig } from "../src/config";
+
+export const ALIAS = "orch-chunks";
+export const DIMS = 64;
+export const PROFILE: RelevanceProfile = {
+  embedding: { model: "hash-embedder", dims: DIMS },
+  rerank: { model: "overlap-reranker" },
+  similarity: "cosine",
+  bm25Weight: 0.3,
+  vectorWeight: 0.7,
+  candidateDepth: 50,
+  rerankWindow: 20,
+  topK: 8,
+  analyzer: "standard",
+};
+
+/** Secrets of the run; the log test checks that none of them ever appears in a log line. */
+export const SECRETS = {
+  apiKey: "orch-test-key-7f3a9c1e5b2d4a6f8e0c2b4d6f8a0c1e",
+  limitedKey: "orch-limited-key-1b2c3d4e5f60718293a4b5c6d7e8f901",
+  dashscope: "sk-dashscope-test-5e6f7a8b9c0d1e2f",
+  akId: "LTAI-test-access-key-id",
+  akSecret: "akSecret-test-9d8c7b6a5f4e3d2c1b0a",
+  esPassword: "es-password-test-31415926",
+  osPassword: "os-password-test-27182818",
+};
+
+// Ports of their own, so the search suite's nodes (9250/9260) and ours never stop each other.
+export const ENGINE_PORTS = { OS_PORT: "9270", OS_TRANSPORT_PORT: "9370", ES_PORT: "9280", ES_TRANSPORT_PORT: "9380" };
+
+const script = path.resolve(__dirname, "../../../scripts/engines.sh");
+const run = promisify(execFile);
+
+/**
+ * The nodes are started asynchronously here (acquireEngines' synchronous start would block the test
+ * worker for minutes, and vitest's worker RPC times out); acquireEngines then finds them running.
+ * Under CI=true an engine that cannot be started fails the suite.
+ */
+export async function engines(): Promise<Engines | undefined> {
+  Object.assign(process.env, ENGINE_PORTS);
+  let startedHere = false;
+  if (!process.env.ELASTICSEARCH_URL || !process.env.OPENSEARCH_URL) {
+    try {
+      const { stdout } = await run("bash", [script, "env"]);
+      if (!/ELASTICSEARCH_URL/.test(stdout) || !/OPENSEARCH_URL/.test(stdout)) {
+        const started = await run("bash", [script, "start", "all"], { timeout: 900_000 });
+        process.stderr.write(started.stderr);
+        startedHere = true;
+      }
+    } catch (error) {
+      if (process.env.CI === "true")
+        throw new Error(`search engines could not be started: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+  const found = await acquireEngines();
+  return found && { ...found, startedHere: found.startedHere || startedHere };
+}
+
+export async function seedBackbone(
+  e: Engines,
+  models: ModelServer,
+  documents = 40,
+): Promise<{ corpusDir: string; endpoints: ModelEndpoints }> {
+  const endpoints: ModelEndpoints = {
+    embedding: { url: models.embeddingUrl(DIMS), model: PROFILE.embedding.model, dims: DIMS },
+    rerank: { url: models.rerankUrl, model: PROFILE.rerank.model },
+  };
+  const client = new ModelClient({ endpoints, maxBatch: 32, concurrency: 2 });
+  await runSetup(e, client, { base: ALIAS, profile: PROFILE, endpoints });
+  const corpusDir = mkdtempSync(path.join(tmpdir(), "orch-corpus-"));
+  writeCorpus(corpusDir, corpusDocuments(documents));
+  await ingest(new FolderSource(corpusDir), [esStore(e.es), osStore(e.os)], client, {
+    base: ALIAS,
+    profile: PROFILE,
+    prefix: "raw/",
+    chunking: { maxChars: 400, overlapChars: 60 },
+  });
+  return { corpusDir, endpoints };
+}
+
+/** Every log line of every app in the run, for the secret check. */
+export const logLines: string[] = [];
+const logStream = new Writable({
+  write(chunk, _encoding, done) {
+    logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    done();
+  },
+});
+
+export interface AppHandle {
+  readonly url: string;
+  readonly app: Awaited<ReturnType<typeof createApp>>;
+  readonly eventDir: string;
+  call(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+}
+
+export async function startApp(options: {
+  esUrl: string;
+  osUrl: string;
+  endpoints: ModelEndpoints;
+  chatBaseURL: string;
+  airecEndpoint?: string;
+  env?: Record<string, string>;
+  overrides?: AppOverrides;
+}): Promise<AppHandle> {
+  const dir = mkdtempSync(path.join(tmpdir(), "orch-app-"));
+  const file = (name: string, value: unknown) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, JSON.stringify(value));
+    return p;
+  };
+  const eventDir = path.join(dir, "bucket");
+  const env: Record<string, string> = {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    PROFILE_FILE: file("profile.json", PROFILE),
+    ENDPOINTS_FILE: file("endpoints.json", options.endpoints),
+    API_KEYS_FILE: file("api-keys.json", [
+      { id: "test", sha256: hashKey(SECRETS.apiKey) },
+      { id: "limited", sha256: hashKey(SECRETS.limitedKey), ratePerMinute: 3 },
+    ]),
+    INDEX_ALIAS: ALIAS,
+    DOC_URI_PREFIX: "oss://docs-bucket/",
+    ELASTICSEARCH_URL: options.esUrl,
+    ELASTICSEARCH_USERNAME: "elastic",
+    ELASTICSEARCH_PASSWORD: SECRETS.esPassword,
+    OPENSEARCH_URL: options.osUrl,
+    OPENSEARCH_USERNAME: "admin",
+    OPENSEARCH_PASSWORD: SECRETS.osPassword,
+    DASHSCOPE_BASE_URL: options.chatBaseURL,
+    DASHSCOPE_API_KEY: SECRETS.dashscope,
+    CHAT_MODEL: "qwen-plus",
+    EVENT_LOG_FOLDER: eventDir,
+    TELEMETRY_FLUSH_MS: "100",
+    ALIBABA_CLOUD_ACCESS_KEY_ID: SECRETS.akId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRETS.akSecret,
+    ...(options.airecEndpoint
+      ? {
+          AIREC_ENABLED: "true",
+          AIREC_ENDPOINT: options.airecEndpoint,
+          AIREC_PROTOCOL: "http",
+          AIREC_INSTANCE_ID: "airec-cn-test",
+          AIREC_SCENE_ID: "home",
+        }
+      : {}),
+    ...options.env,
+  };
+  const app = await createApp(loadConfig(env), {
+    logStream,
+    telemetryBackoff: { startingDelay: 50, maxDelay: 200, attempts: 2 },
+    ...options.overrides,
+  });
+  const address = await app.server.listen({ port: 0, host: "127.0.0.1" });
+  return {
+    url: address,
+    app,
+    eventDir,
+    call: (method, route, body, headers) =>
+      fetch(`${address}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${SECRETS.apiKey}`,
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+      }),
+  };
+}
+
+/** Parses an SSE body into its events, in order (the test's own minimal reader of what the service wrote). */
+export function sseEvents(text: string): { event: string; data: any }[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim())
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+      const data = /^data: (.*)$/m.exec(block)?.[1] ?? "null";
+      return { event, data: JSON.parse(data) };
+    });
+}
