@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpus";
 import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
-import { type ModelServer, startModelServer } from "../../../test/search-engines/model-server";
+import type { ModelServer } from "../../../test/search-engines/model-server";
 // Reused from the search backbone: its setup, ingestion, test corpus, engine start script and model server.
 import { ingest } from "../../backbone/src/ingest/ingest";
 import { FolderSource } from "../../backbone/src/ingest/source";
