@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { nodeDnsNames, openSearchYml, Search, type SearchArgs, setupFingerprint } from "../../components/search";
 import { type MockRecorder, settle, setupMocks } from "../helpers/mocks";
 import { ENDPOINTS, PROFILE } from "../search/profile-fixtures";
@@ -7,6 +7,11 @@ import { ENDPOINTS, PROFILE } from "../search/profile-fixtures";
 let mocks: MockRecorder;
 beforeEach(async () => {
   mocks = await setupMocks();
+});
+// Each test gets a fresh mock monitor: let this test's registrations finish first, or they reach
+// the next test's monitor, which does not know their resources.
+afterEach(async () => {
+  await settle();
 });
 
 function args(change: Partial<SearchArgs> = {}): SearchArgs {
