@@ -1,4 +1,4 @@
-import { indexGeneration } from "./names";
+import { chunkMappings } from "./mapping";
 import { FIELDS, HNSW, type RelevanceProfile, type Similarity } from "./types";
 
 /**
@@ -22,37 +22,14 @@ export function esIndexBody(profile: RelevanceProfile, replicas = 0): EsIndexBod
       number_of_shards: 1,
       number_of_replicas: replicas,
     },
-    mappings: {
-      dynamic: "strict",
-      _meta: profileMeta(profile),
-      properties: {
-        [FIELDS.text]: { type: "text", analyzer: profile.analyzer },
-        [FIELDS.title]: { type: "text", analyzer: profile.analyzer },
-        [FIELDS.vector]: {
-          type: "dense_vector",
-          dims: profile.embedding.dims,
-          index: true,
-          similarity: ES_SIMILARITY[profile.similarity],
-          // Unquantised HNSW: ES 8.14+ defaults to int8_hnsw, which would rank differently.
-          index_options: { type: "hnsw", m: HNSW.m, ef_construction: HNSW.efConstruction },
-        },
-        [FIELDS.sourceKey]: { type: "keyword" },
-        [FIELDS.sourceEtag]: { type: "keyword" },
-        [FIELDS.chunkNo]: { type: "integer" },
-        [FIELDS.contentType]: { type: "keyword" },
-      },
-    },
-  };
-}
-
-/** Stored in both engines' mappings so readers know which model and dims the alias target wants. */
-export function profileMeta(profile: RelevanceProfile): Record<string, unknown> {
-  return {
-    generation: indexGeneration(profile),
-    embedding_model: profile.embedding.model,
-    dims: profile.embedding.dims,
-    similarity: profile.similarity,
-    analyzer: profile.analyzer,
+    mappings: chunkMappings(profile, {
+      type: "dense_vector",
+      dims: profile.embedding.dims,
+      index: true,
+      similarity: ES_SIMILARITY[profile.similarity],
+      // Unquantised HNSW: ES 8.14+ defaults to int8_hnsw, which would rank differently.
+      index_options: { type: "hnsw", m: HNSW.m, ef_construction: HNSW.efConstruction },
+    }),
   };
 }
 

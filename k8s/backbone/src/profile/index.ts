@@ -2,6 +2,7 @@ export * from "./analyzers";
 export * from "./elasticsearch";
 export * from "./fusion";
 export * from "./hash";
+export * from "./mapping";
 export * from "./names";
 export * from "./opensearch";
 export * from "./parity";

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ml-commons placeholders like ${parameters.input} are literal
-import { profileMeta } from "./elasticsearch";
+
 import { stableHash } from "./hash";
+import { chunkMappings } from "./mapping";
 import { FIELDS, HNSW, type ModelEndpoints, type RelevanceProfile, type Similarity } from "./types";
 
 /**
@@ -28,29 +29,17 @@ export function osIndexBody(profile: RelevanceProfile, replicas = 0): Record<str
         number_of_replicas: replicas,
       },
     },
-    mappings: {
-      dynamic: "strict",
-      _meta: profileMeta(profile),
-      properties: {
-        [FIELDS.text]: { type: "text", analyzer: profile.analyzer },
-        [FIELDS.title]: { type: "text", analyzer: profile.analyzer },
-        [FIELDS.vector]: {
-          type: "knn_vector",
-          dimension: profile.embedding.dims,
-          method: {
-            name: "hnsw",
-            space_type: OS_SPACE[profile.similarity],
-            // Lucene, not faiss: same HNSW implementation as ES, and no native library needed.
-            engine: "lucene",
-            parameters: { m: HNSW.m, ef_construction: HNSW.efConstruction },
-          },
-        },
-        [FIELDS.sourceKey]: { type: "keyword" },
-        [FIELDS.sourceEtag]: { type: "keyword" },
-        [FIELDS.chunkNo]: { type: "integer" },
-        [FIELDS.contentType]: { type: "keyword" },
+    mappings: chunkMappings(profile, {
+      type: "knn_vector",
+      dimension: profile.embedding.dims,
+      method: {
+        name: "hnsw",
+        space_type: OS_SPACE[profile.similarity],
+        // Lucene, not faiss: same HNSW implementation as ES, and no native library needed.
+        engine: "lucene",
+        parameters: { m: HNSW.m, ef_construction: HNSW.efConstruction },
       },
-    },
+    }),
   };
 }
 
