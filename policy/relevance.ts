@@ -1,10 +1,12 @@
 /**
  * The engine-neutral summary of a rendered search configuration that the relevance rules compare.
  *
- * The Elasticsearch and OpenSearch renderers live in components/search (written separately). Their
- * contract with this pack: each resource that pushes a rendered configuration to an engine carries an
- * input `relevanceSummary` of this shape, computed by the renderer from what it actually rendered
- * (not copied from the profile), so a renderer that drifts from the profile shows up here.
+ * The Elasticsearch and OpenSearch renderers live in k8s/backbone/src/profile. Their contract with this
+ * pack: a resource carries either an input `relevanceSummary` of this shape, or (the search setup's
+ * settings ConfigMap, components/search/jobs.ts) a data key `relevance-summaries.json` holding a JSON
+ * array of them. Each is computed from what the renderer actually rendered (not copied from the
+ * profile), so a renderer that drifts from the other shows up here. The pack is its own package, so
+ * the shape is declared again here (k8s/backbone/src/profile/parity.ts `RelevanceSummary`).
  */
 export interface RelevanceSummary {
   readonly engine: "elasticsearch" | "opensearch";
@@ -30,9 +32,22 @@ export const COMPARED_FIELDS = [
 /** Weights are fractions; renderers may scale and round them. */
 const WEIGHT_TOLERANCE = 1e-6;
 
-export function summaryOf(props: Record<string, any>): RelevanceSummary | undefined {
-  const summary = props?.relevanceSummary;
-  return summary && (summary.engine === "elasticsearch" || summary.engine === "opensearch") ? summary : undefined;
+export const SUMMARIES_DATA_KEY = "relevance-summaries.json";
+
+const isSummary = (value: any): value is RelevanceSummary =>
+  value?.engine === "elasticsearch" || value?.engine === "opensearch";
+
+/** The summaries a resource carries: its `relevanceSummary` input, or a ConfigMap's summaries key. */
+export function summariesOf(props: Record<string, any>): RelevanceSummary[] {
+  if (isSummary(props?.relevanceSummary)) return [props.relevanceSummary];
+  const data = props?.data?.[SUMMARIES_DATA_KEY];
+  if (typeof data !== "string") return [];
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return Array.isArray(parsed) ? parsed.filter(isSummary) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Fields on which two summaries disagree, as "field: a vs b". */

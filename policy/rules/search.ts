@@ -1,5 +1,5 @@
 import { resourceRule, stackRule } from "../define";
-import { disagreements, type RelevanceSummary, summaryOf } from "../relevance";
+import { disagreements, type RelevanceSummary, summariesOf } from "../relevance";
 import { TYPES } from "../types";
 
 const OPEN = ["0.0.0.0/0", "::/0"];
@@ -75,7 +75,7 @@ export const searchDisksEncrypted = resourceRule(
 );
 
 const summaries = (resources: readonly { props: Record<string, any> }[]): RelevanceSummary[] =>
-  resources.map((r) => summaryOf(r.props)).filter((s): s is RelevanceSummary => s !== undefined);
+  resources.flatMap((r) => summariesOf(r.props));
 
 export const relevanceEnginesAgree = stackRule(
   {

@@ -62,6 +62,18 @@ describe("Search component", () => {
     ).toEqual([]);
   });
 
+  it("writes both engines' rendered relevance summaries where the policy pack reads them", async () => {
+    new Search("search", args());
+    await settle();
+    const settings = mocks.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === "search-jobs-settings");
+    const summaries = JSON.parse(settings?.inputs.data["relevance-summaries.json"]);
+    expect(summaries.map((s: { engine: string }) => s.engine)).toEqual(["elasticsearch", "opensearch"]);
+    const { engine: _es, ...es } = summaries[0];
+    const { engine: _os, ...os } = summaries[1];
+    expect(os).toEqual(es);
+    expect(es).toMatchObject({ bm25Weight: PROFILE.bm25Weight, embeddingDims: PROFILE.embedding.dims });
+  });
+
   it("uses the password from config as a secret and generates none", async () => {
     new Search("search", args({ elasticsearch: { ...args().elasticsearch, password: "Str0ng-Passw0rd" } }));
     await settle();

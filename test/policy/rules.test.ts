@@ -265,6 +265,25 @@ describe("relevance-engines-agree", () => {
   });
 });
 
+describe("relevance-engines-agree on the search setup's settings ConfigMap", () => {
+  const settings = (summaries: unknown) => ({
+    type: "kubernetes:core/v1:ConfigMap",
+    props: { data: { "profile.json": "{}", "relevance-summaries.json": JSON.stringify(summaries) } },
+  });
+  it("reads both engines' summaries from the one ConfigMap", async () => {
+    const agreeing = [summary("elasticsearch").props.relevanceSummary, summary("opensearch").props.relevanceSummary];
+    expect(await runStackPolicy(relevanceEnginesAgree, [settings(agreeing)])).toEqual([]);
+    const drifted = [agreeing[0], { ...agreeing[1], candidateDepth: 40 }];
+    expect(await runStackPolicy(relevanceEnginesAgree, [settings(drifted)])).toEqual([
+      "rendered relevance configurations disagree: candidateDepth: elasticsearch 100 vs opensearch 40",
+    ]);
+  });
+  it("ignores a ConfigMap whose summaries key is not a JSON list of summaries", async () => {
+    const broken = { type: "kubernetes:core/v1:ConfigMap", props: { data: { "relevance-summaries.json": "{" } } };
+    expect(await runStackPolicy(relevanceEnginesAgree, [broken, settings({ engine: "opensearch" })])).toEqual([]);
+  });
+});
+
 describe("bm25-weight-high (advisory)", () => {
   it("passes 0.5 and below", async () => {
     expect(await runStackPolicy(bm25WeightAdvisory, [summary("opensearch", { bm25Weight: 0.5 })])).toEqual([]);

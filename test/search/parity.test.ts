@@ -4,6 +4,8 @@ import {
   esFacts,
   osFacts,
   type RelevanceProfile,
+  relevanceSummaries,
+  relevanceSummary,
   renderEs,
   renderOs,
 } from "../../k8s/backbone/src/profile";
@@ -39,6 +41,32 @@ describe.each(PROFILES)("renderings of %s", (_name, profile) => {
       primaryShards: 1,
       hnsw: { quantized: false },
     });
+  });
+  it("give the policy pack two equal summaries that carry the profile's values", () => {
+    const [es, os] = relevanceSummaries(profile, ENDPOINTS);
+    const expected = {
+      bm25Weight: profile.bm25Weight,
+      vectorWeight: profile.vectorWeight,
+      similarity: profile.similarity,
+      embeddingDims: profile.embedding.dims,
+      candidateDepth: profile.candidateDepth,
+      rerankWindow: profile.rerankWindow,
+      topK: profile.topK,
+    };
+    expect(es).toEqual({ engine: "elasticsearch", ...expected });
+    expect(os).toEqual({ engine: "opensearch", ...expected });
+  });
+});
+
+describe("a relevance summary", () => {
+  it("is read from the rendering, so a drifted renderer shows in it", () => {
+    const rendering = renderOs(PROFILE, ENDPOINTS);
+    rendering.searchPipeline.phase_results_processors[0]["normalization-processor"].combination.parameters.weights = [
+      0.5, 0.5,
+    ];
+    rendering.hybridQuery.query.hybrid.pagination_depth = 10;
+    const summary = relevanceSummary("opensearch", osFacts(rendering), PROFILE.topK);
+    expect(summary).toMatchObject({ bm25Weight: 0.5, vectorWeight: 0.5, candidateDepth: 10 });
   });
 });
 

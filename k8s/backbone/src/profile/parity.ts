@@ -135,3 +135,47 @@ export function divergences(es: RankingFacts, os: RankingFacts): Divergence[] {
     .filter((key) => JSON.stringify(es[key]) !== JSON.stringify(os[key]))
     .map((key) => ({ fact: key, elasticsearch: es[key], opensearch: os[key] }));
 }
+
+/**
+ * The engine-neutral summary that the policy pack's `relevance-engines-agree` rule compares
+ * (policy/relevance.ts declares the same shape; the policy pack is its own package). It is computed
+ * from each engine's rendered objects, so a renderer that drifts shows up at `pulumi preview`.
+ */
+export interface RelevanceSummary {
+  readonly engine: "elasticsearch" | "opensearch";
+  readonly bm25Weight: number;
+  readonly vectorWeight: number;
+  readonly similarity: string;
+  readonly embeddingDims: number;
+  readonly candidateDepth: number;
+  readonly rerankWindow: number;
+  readonly topK: number;
+}
+
+export function relevanceSummary(
+  engine: RelevanceSummary["engine"],
+  facts: RankingFacts,
+  topK: number,
+): RelevanceSummary {
+  const [bm25Weight = Number.NaN, vectorWeight = Number.NaN] = facts.weights;
+  return {
+    engine,
+    bm25Weight,
+    vectorWeight,
+    similarity: facts.similarity,
+    embeddingDims: facts.dims,
+    // The depth both sub-queries reach: the shallower one bounds what fusion sees.
+    candidateDepth: Math.min(facts.depth.bm25, facts.depth.knn),
+    rerankWindow: facts.rerankWindow,
+    // Neither engine renders topK: the orchestrator cuts the reranked window to it.
+    topK,
+  };
+}
+
+/** Both engines' summaries, rendered from one profile. */
+export function relevanceSummaries(profile: RelevanceProfile, endpoints: ModelEndpoints): RelevanceSummary[] {
+  return [
+    relevanceSummary("elasticsearch", esFacts(renderEs(profile, endpoints)), profile.topK),
+    relevanceSummary("opensearch", osFacts(renderOs(profile, endpoints)), profile.topK),
+  ];
+}
