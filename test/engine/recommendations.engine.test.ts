@@ -1,0 +1,92 @@
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Recommendations } from "../../components/recommendations/recommendations";
+import { AirecFake, airecFakeEnv } from "../helpers/fakes/airec";
+import { createEngineStack, type EngineStack, type EngineTools, findEngine } from "./harness";
+
+/**
+ * The AIRec instance resource under the real engine (serialized, run in the provider plugin process)
+ * against the local AIRec fake: up adopts and sets the scenes up, a second up changes nothing,
+ * protect blocks destroy, and destroy leaves the instance and its scenes in place.
+ */
+
+const project = "backbone-engine-airec";
+const INSTANCE = "airec-cn-engine0001";
+const fake = new AirecFake({
+  instances: [{ instanceId: INSTANCE, regionId: "cn-hangzhou", status: "Running", scenes: ["docs"], dataSources: [] }],
+});
+let tools: EngineTools | undefined;
+let engine: EngineStack;
+
+const program = async () => {
+  const config = new pulumi.Config();
+  const recommendations = new Recommendations("recommendations", {
+    region: "cn-hangzhou",
+    settings: { mode: "adopt", instanceId: INSTANCE, scenes: ["docs", "related"] },
+    protect: config.getBoolean("protect") ?? false,
+  });
+  return { airec: recommendations.airec };
+};
+
+beforeAll(async () => {
+  tools = await findEngine();
+  if (!tools) return;
+  engine = await createEngineStack(tools, project, program, "airec");
+  Object.assign(engine.stack.workspace.envVars, airecFakeEnv(await fake.start()));
+});
+
+afterAll(async () => {
+  engine?.cleanup();
+  await fake.stop();
+});
+
+const actions = () => fake.http.actions();
+
+describe("AirecInstance under the real engine, against the AIRec fake", () => {
+  it("up adopts the instance, creates the missing scene and outputs what the orchestrator reads", async (ctx) => {
+    if (!tools) ctx.skip();
+    const up = await engine.stack.up();
+    expect(up.summary.result).toBe("succeeded");
+    expect(up.outputs.airec?.value).toEqual({
+      instanceId: INSTANCE,
+      sceneId: "docs",
+      sceneIds: ["docs", "related"],
+      endpoint: "airec-vpc.cn-hangzhou.aliyuncs.com",
+      region: "cn-hangzhou",
+    });
+    expect(actions()).toEqual(["DescribeInstance", "ListScenes", "CreateScene", "ListDataSource"]);
+    expect(fake.http.violations).toEqual([]);
+    expect(up.stdout + up.stderr).toMatch(/AIRec instance airec-cn-engine0001 \(Running\): scenes docs, related/);
+  });
+
+  it("a second up changes nothing and calls no write API", async (ctx) => {
+    if (!tools) ctx.skip();
+    const before = fake.http.requests.length;
+    const preview = await engine.stack.preview();
+    expect(preview.changeSummary).toEqual({ same: 3 });
+    const up = await engine.stack.up();
+    expect(up.summary.resourceChanges).toEqual({ same: 3 });
+    expect(actions().slice(before)).not.toContain("CreateScene");
+    expect(fake.instances.get(INSTANCE)?.scenes.size).toBe(2);
+  });
+
+  it("a protected instance (prod) blocks destroy", async (ctx) => {
+    if (!tools) ctx.skip();
+    await engine.stack.setConfig("protect", { value: "true" });
+    await engine.stack.up();
+    await expect(engine.stack.destroy()).rejects.toThrow(/protect/);
+    await engine.stack.setConfig("protect", { value: "false" });
+    await engine.stack.up();
+  });
+
+  it("destroy leaves the instance and its scenes, and says so", async (ctx) => {
+    if (!tools) ctx.skip();
+    const before = fake.http.requests.length;
+    const destroyed = await engine.stack.destroy();
+    expect(destroyed.summary.resourceChanges).toMatchObject({ delete: 3 });
+    expect(fake.http.requests.slice(before).map((r) => r.method)).not.toContain("DELETE");
+    expect(fake.instances.get(INSTANCE)?.scenes.size).toBe(2);
+    expect(destroyed.stdout + destroyed.stderr).toMatch(/airec-cn-engine0001 was adopted and is left as it is/);
+    expect(fake.http.violations).toEqual([]);
+  });
+});
