@@ -17,6 +17,7 @@ const fake = new AirecFake({
 });
 let tools: EngineTools | undefined;
 let engine: EngineStack;
+let bought: EngineStack;
 
 const program = async () => {
   const config = new pulumi.Config();
@@ -28,15 +29,37 @@ const program = async () => {
   return { airec: recommendations.airec };
 };
 
+/** Mode create, as a stack with recommendations.airec.confirmPurchase: true maps it. */
+const buyingProgram = async () => {
+  const recommendations = new Recommendations("recommendations", {
+    region: "cn-hangzhou",
+    settings: {
+      mode: "create",
+      purchase: {
+        edition: "Industry Operation Edition",
+        quota: { userCount: 100_000, itemCount: 50_000, qps: 5 },
+        payment: { duration: 1, pricingCycle: "Month", autoRenew: false },
+      },
+      scenes: ["docs"],
+    },
+    protect: false,
+  });
+  return { instanceId: recommendations.instanceId };
+};
+
 beforeAll(async () => {
   tools = await findEngine();
   if (!tools) return;
+  const env = airecFakeEnv(await fake.start());
   engine = await createEngineStack(tools, project, program, "airec");
-  Object.assign(engine.stack.workspace.envVars, airecFakeEnv(await fake.start()));
+  Object.assign(engine.stack.workspace.envVars, env);
+  bought = await createEngineStack(tools, `${project}-create`, buyingProgram, "airec-create");
+  Object.assign(bought.stack.workspace.envVars, env);
 });
 
 afterAll(async () => {
   engine?.cleanup();
+  bought?.cleanup();
   await fake.stop();
 });
 
@@ -87,6 +110,32 @@ describe("AirecInstance under the real engine, against the AIRec fake", () => {
     expect(fake.http.requests.slice(before).map((r) => r.method)).not.toContain("DELETE");
     expect(fake.instances.get(INSTANCE)?.scenes.size).toBe(2);
     expect(destroyed.stdout + destroyed.stderr).toMatch(/airec-cn-engine0001 was adopted and is left as it is/);
+    expect(fake.http.violations).toEqual([]);
+  });
+});
+
+describe("AirecInstance in create mode under the real engine", () => {
+  it("buys once, does not buy again on re-up, and destroy leaves the prepaid instance", async (ctx) => {
+    if (!tools) ctx.skip();
+    const up = await bought.stack.up();
+    const instanceId = up.outputs.instanceId?.value as string;
+    expect(instanceId).toMatch(/^airec-cn-fake\d+$/);
+    expect(fake.instances.get(instanceId)?.created).toMatchObject({
+      type: "Industry Operation Edition",
+      chargeType: "PrePaid",
+    });
+    expect(up.stdout + up.stderr).toMatch(/destroy will leave it/);
+
+    const again = await bought.stack.up();
+    expect(again.summary.resourceChanges).toEqual({ same: 3 });
+    expect(fake.http.actions().filter((a) => a === "CreateInstance")).toHaveLength(1);
+
+    const before = fake.http.requests.length;
+    const destroyed = await bought.stack.destroy();
+    expect(destroyed.summary.resourceChanges).toMatchObject({ delete: 3 });
+    expect(fake.http.requests.length).toBe(before);
+    expect(fake.instances.has(instanceId)).toBe(true);
+    expect(destroyed.stdout + destroyed.stderr).toMatch(/cannot be released through the API/);
     expect(fake.http.violations).toEqual([]);
   });
 });
