@@ -23,7 +23,7 @@ const program = async () => {
   const config = new pulumi.Config();
   const recommendations = new Recommendations("recommendations", {
     region: "cn-hangzhou",
-    settings: { mode: "adopt", instanceId: INSTANCE, scenes: ["docs", "related"] },
+    settings: { mode: "adopt", instanceId: config.get("instanceId") ?? INSTANCE, scenes: ["docs", "related"] },
     protect: config.getBoolean("protect") ?? false,
   });
   return { airec: recommendations.airec };
@@ -91,6 +91,16 @@ describe("AirecInstance under the real engine, against the AIRec fake", () => {
     expect(up.summary.resourceChanges).toEqual({ same: 3 });
     expect(actions().slice(before)).not.toContain("CreateScene");
     expect(fake.instances.get(INSTANCE)?.scenes.size).toBe(2);
+  });
+
+  it("an id AIRec does not know fails the up with the field and the value, and keeps the adopted one", async (ctx) => {
+    if (!tools) ctx.skip();
+    await engine.stack.setConfig("instanceId", { value: "airec-cn-missing0001" });
+    const failed = await engine.stack.up().catch((error: Error) => error);
+    expect(String(failed)).toMatch(/instanceId: AIRec has no instance "airec-cn-missing0001" in cn-hangzhou/);
+    await engine.stack.removeConfig("instanceId");
+    const preview = await engine.stack.preview();
+    expect(preview.changeSummary).toEqual({ same: 3 });
   });
 
   it("a protected instance (prod) blocks destroy", async (ctx) => {
