@@ -16,13 +16,13 @@ import { assertLeastPrivilege, type PolicyDocument, type Statement } from "./pol
  *    subscriptions (bssapi:*, [I] names; prod only).
  * Not covered (done once by an account admin, outside CI): activating ACK and authorising its service
  * roles (AliyunCSManagedKubernetesRole and friends), ACK's RRSA OIDC provider (created by ACK itself),
- * the KMS key. AIRec: with an adopted instance, its set-up calls (DescribeInstance, ListScenes,
- * CreateScene, ListDataSource) on that instance only; with mode create, CreateInstance and the same calls
- * on the region's instances, since the new id is unknown in advance (ARN per AIRec's authorization
- * tables, e.g. ModifyDataSource: `acs:airec:{regionId}:{accountId}:instance/{InstanceId}`,
- * https://www.alibabacloud.com/help/en/airec/airec/developer-reference/api-airec-2020-11-26-modifydatasource;
- * [I] for CreateInstance, whose page discloses no authorization). Action names follow each service's API names [V for ram/cs/oss/airec
+ * the KMS key. Action names follow each service's API names [V for ram/cs/oss/airec
  * instance ARNs; I for the wildcard verb groups of vpc/ecs/cr/log].
+ * AIRec: with an adopted instance, the set-up calls of components/recommendations on that instance only;
+ * with mode create, CreateInstance and the same calls on the region's instances, as the new id is unknown
+ * in advance. ARN `acs:airec:{regionId}:{accountId}:instance/{InstanceId}` as AIRec's authorization tables
+ * give it (e.g. https://www.alibabacloud.com/help/en/airec/airec/developer-reference/api-airec-2020-11-26-modifydatasource);
+ * [I] for CreateInstance, whose page discloses no authorization.
  */
 
 export interface DeployerPolicyInput {
