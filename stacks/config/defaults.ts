@@ -87,7 +87,7 @@ const base: Defaults = {
     ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2 },
   },
   recommendations: {
-    // AIRec is prepaid (from about USD 1,130 a month), so nothing is bought or adopted by default.
+    // AIRec instances are prepaid, so nothing is bought or adopted by default.
     airec: {
       mode: "off",
       confirmPurchase: false,

@@ -229,6 +229,7 @@ const recommendations = z.strictObject({
       quota: z.strictObject({
         userCount: positiveInt(1_000_000_000),
         itemCount: positiveInt(1_000_000_000),
+        // The buy page sets the real limits (CreateInstance page); these bounds only catch typos [I].
         qps: positiveInt(10_000),
       }),
       payment: z.strictObject({
