@@ -14,6 +14,7 @@ import {
   torchserveEndpoint,
 } from "../components/model-endpoints";
 import { Network } from "../components/network";
+import { type AirecEndpoint, Recommendations } from "../components/recommendations";
 import { Registry } from "../components/registry";
 import { Search } from "../components/search";
 import { Serving } from "../components/serving";
@@ -68,6 +69,8 @@ export interface BackboneOutputs {
     readonly indexAlias: string;
     readonly setupJobName: pulumi.Output<string>;
   };
+  /** AIRec as the orchestrator calls it; undefined while recommendations.airec.mode is "off". */
+  readonly recommendations: { readonly airec: pulumi.Output<AirecEndpoint | undefined> };
 }
 
 /** The models/ folder of the repository: the training code the DLC jobs run. */
@@ -147,6 +150,8 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     opts,
   );
 
+  const recommendations = createRecommendations(config, protect, opts);
+
   const account = alicloud.getCallerIdentityOutput({ provider });
   const identity = new Identity(
     "identity",
@@ -161,7 +166,12 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         ...ORCHESTRATOR_WORKLOAD,
       },
       ...(config.storage.kmsKeyId ? { kmsKeyId: config.storage.kmsKeyId } : {}),
-      deployer: { emptyBucketsOnDestroy: config.storage.forceDestroy, registryEdition: config.registry.edition },
+      ...(recommendations ? { airecInstanceId: recommendations.instanceId } : {}),
+      deployer: {
+        emptyBucketsOnDestroy: config.storage.forceDestroy,
+        registryEdition: config.registry.edition,
+        airec: airecDeployerInput(config.recommendations.airec),
+      },
       tags,
     },
     opts,
@@ -263,7 +273,23 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       indexAlias: search.indexAlias,
       setupJobName: search.setupJobName,
     },
+    recommendations: { airec: recommendations ? recommendations.airec : pulumi.output(undefined) },
   };
+}
+
+type AirecConfig = BackboneConfig["recommendations"]["airec"];
+
+/** AIRec when configured (adopted or bought; config rules keep ephemeral stacks off). */
+function createRecommendations(config: BackboneConfig, protect: boolean, opts: pulumi.ComponentResourceOptions) {
+  const { mode, instanceId, purchase, scenes } = config.recommendations.airec;
+  if (mode === "off") return undefined;
+  const settings = mode === "adopt" ? { mode, instanceId, scenes } : { mode, purchase, scenes };
+  return new Recommendations("recommendations", { region: config.region, settings, protect }, opts);
+}
+
+function airecDeployerInput({ mode, instanceId }: AirecConfig): { instanceId?: string; create?: boolean } {
+  if (mode === "create") return { create: true };
+  return mode === "adopt" && instanceId ? { instanceId } : {};
 }
 
 interface ModelDeps {

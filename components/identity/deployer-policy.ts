@@ -1,4 +1,4 @@
-import { checkAccount, kmsKeyArn } from "./arns";
+import { airecInstanceArn, checkAccount, kmsKeyArn } from "./arns";
 import { assertLeastPrivilege, type PolicyDocument, type Statement } from "./policy-document";
 
 /**
@@ -16,8 +16,13 @@ import { assertLeastPrivilege, type PolicyDocument, type Statement } from "./pol
  *    subscriptions (bssapi:*, [I] names; prod only).
  * Not covered (done once by an account admin, outside CI): activating ACK and authorising its service
  * roles (AliyunCSManagedKubernetesRole and friends), ACK's RRSA OIDC provider (created by ACK itself),
- * the KMS key, the AIRec instance. Action names follow each service's API names [V for ram/cs/oss/airec
+ * the KMS key. Action names follow each service's API names [V for ram/cs/oss/airec
  * instance ARNs; I for the wildcard verb groups of vpc/ecs/cr/log].
+ * AIRec: with an adopted instance, the set-up calls of components/recommendations on that instance only;
+ * with mode create, CreateInstance and the same calls on the region's instances, as the new id is unknown
+ * in advance. ARN `acs:airec:{regionId}:{accountId}:instance/{InstanceId}` as AIRec's authorization tables
+ * give it (e.g. https://www.alibabacloud.com/help/en/airec/airec/developer-reference/api-airec-2020-11-26-modifydatasource);
+ * [I] for CreateInstance, whose page discloses no authorization.
  */
 
 export interface DeployerPolicyInput {
@@ -30,7 +35,17 @@ export interface DeployerPolicyInput {
   readonly registryEdition?: "personal" | "enterprise";
   /** The KMS key buckets encrypt with, if any. */
   readonly kmsKeyId?: string;
+  /** AIRec managed by this stack: an adopted instance's id, or create (buy one). */
+  readonly airec?: { readonly instanceId?: string; readonly create?: boolean };
 }
+
+/** What the AIRec instance resource calls on every up and refresh. */
+export const AIREC_SETUP_ACTIONS = [
+  "airec:DescribeInstance",
+  "airec:ListScenes",
+  "airec:CreateScene",
+  "airec:ListDataSource",
+] as const;
 
 const CLOUD_NAME = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
 
@@ -142,6 +157,11 @@ export function deployerPolicy(input: DeployerPolicyInput): PolicyDocument {
   }
   if (input.registryEdition === "enterprise") {
     statements.push(allow(["bssapi:CreateInstance", "bssapi:QueryAvailableInstances", "bssapi:SetRenewal"], ["*"]));
+  }
+  if (input.airec?.create) {
+    statements.push(allow(["airec:CreateInstance", ...AIREC_SETUP_ACTIONS], [`acs:airec:${region}:${uid}:instance/*`]));
+  } else if (input.airec?.instanceId) {
+    statements.push(allow([...AIREC_SETUP_ACTIONS], [airecInstanceArn(region, uid, input.airec.instanceId)]));
   }
   if (input.kmsKeyId) {
     statements.push(allow(["kms:DescribeKey"], [kmsKeyArn(region, uid, input.kmsKeyId)]));

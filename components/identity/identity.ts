@@ -25,7 +25,7 @@ export interface IdentityArgs {
   /** Override for the PAI service principal (see trust.ts on why it is a parameter). */
   readonly paiServicePrincipal?: string;
   /** Shapes the rendered deployer policy. */
-  readonly deployer?: Pick<DeployerPolicyInput, "emptyBucketsOnDestroy" | "registryEdition">;
+  readonly deployer?: Pick<DeployerPolicyInput, "emptyBucketsOnDestroy" | "registryEdition" | "airec">;
   readonly tags: Record<string, string>;
 }
 

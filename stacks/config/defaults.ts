@@ -86,6 +86,19 @@ const base: Defaults = {
     },
     ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2 },
   },
+  recommendations: {
+    // AIRec instances are prepaid, so nothing is bought or adopted by default.
+    airec: {
+      mode: "off",
+      confirmPurchase: false,
+      purchase: {
+        edition: "Algorithm Configuration Edition",
+        quota: { userCount: 1_000_000, itemCount: 1_000_000, qps: 10 },
+        payment: { duration: 1, pricingCycle: "Month", autoRenew: false },
+      },
+      scenes: ["docs"],
+    },
+  },
 };
 
 /** Only the keys that differ from `base`; merged over it. */

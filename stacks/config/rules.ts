@@ -1,3 +1,4 @@
+import { AIREC_REGIONS } from "../../components/recommendations/airec-api";
 import { enginesLacking } from "../../components/search/profile";
 import { EMBEDDING_MODELS, RERANK_MODELS } from "./catalog";
 import { type Cidr, cidrContains, cidrsOverlap, isPrivate, parseCidr } from "./cidr";
@@ -29,6 +30,7 @@ export function crossFieldProblems(input: unknown): Problem[] {
     ...relevanceProblems(cfg),
     ...bailianProblems(cfg),
     ...searchProblems(cfg),
+    ...recommendationsProblems(cfg),
   ];
 }
 
@@ -259,6 +261,49 @@ function searchProblems(cfg: Loose): Problem[] {
       path: ["search", "opensearch", "nodes"],
       message: `expected at most cluster.searchPool.desiredSize (${poolSize}): each OpenSearch node needs its own search node`,
     });
+  }
+  return problems;
+}
+
+/** AIRec is prepaid: off in ephemeral stacks, adopted by id, or bought only on explicit confirmation. */
+function recommendationsProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const airec = obj(obj(cfg.recommendations).airec);
+  const at = (key: string) => ["recommendations", "airec", key];
+  const mode = str(airec.mode);
+  const region = str(cfg.region);
+  if (!mode) return problems;
+  if (mode !== "off" && environmentOf(cfg) === "ephemeral") {
+    problems.push({
+      path: at("mode"),
+      message:
+        'expected "off" in an ephemeral stack: AIRec instances are prepaid and outlive it; the orchestrator falls back to the backbone',
+    });
+  }
+  if (mode !== "off" && region && !(AIREC_REGIONS as readonly string[]).includes(region)) {
+    problems.push({
+      path: at("mode"),
+      message: `expected "off" in region ${region}: AIRec has VPC endpoints only in ${AIREC_REGIONS.join(", ")}`,
+    });
+  }
+  if (mode === "adopt" && airec.instanceId === undefined) {
+    problems.push({
+      path: at("instanceId"),
+      message: 'required when mode is "adopt"; expected an id like airec-cn-o400whm78004',
+    });
+  }
+  if (mode !== "adopt" && airec.instanceId !== undefined) {
+    problems.push({ path: at("instanceId"), message: `only applies with mode "adopt", not "${mode}"` });
+  }
+  if (mode === "create" && airec.confirmPurchase !== true) {
+    problems.push({
+      path: at("confirmPurchase"),
+      message:
+        'expected true with mode "create": it buys a prepaid AIRec instance that no destroy can release (set it only after checking the price)',
+    });
+  }
+  if (mode !== "create" && airec.confirmPurchase === true) {
+    problems.push({ path: at("confirmPurchase"), message: `only applies with mode "create", not "${mode}"` });
   }
   return problems;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AIREC_EDITIONS, INSTANCE_ID, PAYMENT_DURATIONS, SCENE_ID } from "../../components/recommendations/airec-api";
 import { GN7I_INSTANCE_TYPE, GPU_INSTANCE_TYPE } from "./catalog";
 import { parseCidr } from "./cidr";
 
@@ -214,6 +215,38 @@ const search = z.strictObject({
   }),
 });
 
+const recommendations = z.strictObject({
+  airec: z.strictObject({
+    /** off: the orchestrator falls back to the backbone. adopt: an instance bought elsewhere. create: buy one. */
+    mode: z.enum(["off", "adopt", "create"]),
+    /** The instance to adopt (mode adopt), as the AIRec console lists it. */
+    instanceId: z.string().regex(INSTANCE_ID, "expected an AIRec instance id like airec-cn-o400whm78004").optional(),
+    /** mode create buys a prepaid instance that no destroy can release; it runs only with this set to true. */
+    confirmPurchase: z.boolean(),
+    /** What mode create buys (CreateInstance). */
+    purchase: z.strictObject({
+      edition: z.enum(AIREC_EDITIONS),
+      quota: z.strictObject({
+        userCount: positiveInt(1_000_000_000),
+        itemCount: positiveInt(1_000_000_000),
+        // The buy page sets the real limits (CreateInstance page); these bounds only catch typos [I].
+        qps: positiveInt(10_000),
+      }),
+      payment: z.strictObject({
+        duration: z.number().refine((value) => (PAYMENT_DURATIONS as readonly number[]).includes(value), {
+          message: `expected one of ${PAYMENT_DURATIONS.join(", ")}`,
+        }),
+        pricingCycle: z.enum(["Month", "Year"]),
+        autoRenew: z.boolean(),
+      }),
+    }),
+    /** Scene ids created when missing; the first is the orchestrator's default scene. */
+    scenes: z
+      .array(z.string().regex(SCENE_ID, "expected 1-64 letters, digits, _ or -"))
+      .min(1, "expected at least one scene id"),
+  }),
+});
+
 export const configSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   region: z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, "expected a region id like cn-hangzhou"),
@@ -247,6 +280,7 @@ export const configSchema = z.strictObject({
   models,
   relevance,
   search,
+  recommendations,
 });
 
 export type BackboneConfig = z.infer<typeof configSchema>;

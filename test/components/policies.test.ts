@@ -297,6 +297,20 @@ describe("CI deployer policy", () => {
     );
   });
 
+  it("AIRec: the set-up calls on the adopted instance only; buying scoped to the region's instances", () => {
+    const airec = (doc: PolicyDocument) => grants(doc).filter((g) => g.includes(" airec:"));
+    const setup = ["CreateScene", "DescribeInstance", "ListDataSource", "ListScenes"];
+    expect(airec(variants.dev)).toEqual([]);
+    const adopted = deployerPolicy({ ...deployer, airec: { instanceId: "airec-cn-abc123" } });
+    expect(airec(adopted)).toEqual(setup.map((a) => `Allow airec:${a} ${AIREC}`));
+    const buying = deployerPolicy({ ...deployer, airec: { create: true } });
+    expect(airec(buying)).toEqual(
+      ["CreateInstance", ...setup].sort().map((a) => `Allow airec:${a} acs:airec:cn-hangzhou:${UID}:instance/*`),
+    );
+    for (const doc of [adopted, buying]) expect(() => assertLeastPrivilege(doc)).not.toThrow();
+    expect(() => deployerPolicy({ ...deployer, airec: { instanceId: "*" } })).toThrow(/AIRec instance id/);
+  });
+
   it("refuses a cloud name that would widen the scope", () => {
     expect(() => deployerPolicy({ ...deployer, cloudName: "*" })).toThrow(/cloudName/);
     expect(() => deployerPolicy({ ...deployer, cloudName: "" })).toThrow(/cloudName/);

@@ -234,3 +234,80 @@ describe("tags", () => {
     expect(message).toContain("expected a key not starting with aliyun, acs: or http(s)://");
   });
 });
+
+describe("recommendations.airec", () => {
+  const airec = (settings: Record<string, unknown>, raw = rawDevConfig()) => {
+    raw.recommendations = { airec: settings };
+    return raw;
+  };
+  const paths = (error: ConfigError) => error.problems.map((p) => p.path.join("."));
+
+  it("is off by default everywhere, with a one-month prepaid purchase described but not confirmed", () => {
+    for (const cfg of [loadConfig(rawDevConfig(), context), loadConfig(rawEphemeralConfig(), context)]) {
+      expect(cfg.recommendations.airec).toMatchObject({ mode: "off", confirmPurchase: false, scenes: ["docs"] });
+    }
+  });
+
+  it("adopts by id, and buys only with confirmPurchase", () => {
+    expect(
+      loadConfig(airec({ mode: "adopt", instanceId: "airec-cn-o400whm78004" }), context).recommendations.airec,
+    ).toMatchObject({ mode: "adopt", instanceId: "airec-cn-o400whm78004" });
+    expect(loadConfig(airec({ mode: "create", confirmPurchase: true }), context).recommendations.airec.mode).toBe(
+      "create",
+    );
+  });
+
+  it("ephemeral stacks must run with AIRec off", () => {
+    const error = failure(airec({ mode: "adopt", instanceId: "airec-cn-o400whm78004" }, rawEphemeralConfig()), "pr-42");
+    expect(paths(error)).toEqual(["recommendations.airec.mode"]);
+    expect(error.message).toContain(
+      'search-backbone:recommendations.airec.mode: given "adopt"; expected "off" in an ephemeral stack',
+    );
+  });
+
+  it("adopt requires instanceId, and an id only applies to adopt", () => {
+    const missing = failure(airec({ mode: "adopt" }));
+    expect(missing.message).toContain(
+      'search-backbone:recommendations.airec.instanceId: not set; required when mode is "adopt"',
+    );
+    const stray = failure(airec({ mode: "off", instanceId: "airec-cn-o400whm78004" }));
+    expect(stray.message).toContain('given "airec-cn-o400whm78004"; only applies with mode "adopt", not "off"');
+  });
+
+  it("create without the explicit opt-in is refused, naming confirmPurchase", () => {
+    const error = failure(airec({ mode: "create" }));
+    expect(paths(error)).toEqual(["recommendations.airec.confirmPurchase"]);
+    expect(error.message).toContain(
+      'search-backbone:recommendations.airec.confirmPurchase: given false; expected true with mode "create"',
+    );
+  });
+
+  it("bad values name key, value and expectation", () => {
+    const error = failure(
+      airec({
+        mode: "adopt",
+        instanceId: "i-123",
+        scenes: [],
+        purchase: { payment: { duration: 11, pricingCycle: "Week" } },
+      }),
+    );
+    expect(paths(error).sort()).toEqual([
+      "recommendations.airec.instanceId",
+      "recommendations.airec.purchase.payment.duration",
+      "recommendations.airec.purchase.payment.pricingCycle",
+      "recommendations.airec.scenes",
+    ]);
+    expect(error.message).toContain('instanceId: given "i-123"; expected an AIRec instance id like airec-cn-');
+    expect(error.message).toContain("duration: given 11; expected one of 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12");
+    expect(error.message).toContain('pricingCycle: given "Week"; expected one of "Month", "Year"');
+  });
+
+  it("AIRec needs a region with a VPC endpoint", () => {
+    const raw = airec({ mode: "adopt", instanceId: "airec-cn-o400whm78004" }, rawProdConfig());
+    raw.region = "cn-shanghai";
+    raw.network.vswitches = ["l", "m", "n"].map((z, i) => ({ zone: `cn-shanghai-${z}`, cidr: `10.20.${i * 16}.0/20` }));
+    const error = failure(raw, "prod");
+    expect(paths(error)).toEqual(["recommendations.airec.mode"]);
+    expect(error.message).toContain('expected "off" in region cn-shanghai: AIRec has VPC endpoints only in cn-beijing');
+  });
+});

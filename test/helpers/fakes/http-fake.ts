@@ -8,6 +8,8 @@ export interface SeenRequest {
   readonly query: Record<string, string>;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: any;
+  /** The body as received, for checks over its exact bytes (payload hash, signature). */
+  readonly raw: string;
   readonly violations: readonly string[];
 }
 
@@ -65,6 +67,7 @@ export class HttpFake {
         query: Object.fromEntries(url.searchParams),
         headers: req.headers,
         body,
+        raw: text,
       };
       let answer: Answer;
       try {

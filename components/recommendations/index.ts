@@ -1,0 +1,3 @@
+export * from "./airec-api";
+export * from "./airec-instance";
+export * from "./recommendations";
