@@ -171,6 +171,8 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         emptyBucketsOnDestroy: config.storage.forceDestroy,
         registryEdition: config.registry.edition,
         airec: airecDeployerInput(config.recommendations.airec),
+        training: config.models.training.enabled,
+        gpuServing: torchserveRoles(config).length > 0,
       },
       tags,
     },
@@ -292,6 +294,12 @@ function airecDeployerInput({ mode, instanceId }: AirecConfig): { instanceId?: s
   return mode === "adopt" && instanceId ? { instanceId } : {};
 }
 
+/** The roles the stack serves on its own TorchServe hosts: none when serving.backend is "bailian". */
+export function torchserveRoles(config: BackboneConfig): ModelRole[] {
+  if (config.serving.backend === "bailian") return [];
+  return (["embedding", "rerank"] as const).filter((role) => config.relevance[role].endpoint === "torchserve");
+}
+
 interface ModelDeps {
   readonly cloudName: string;
   readonly tags: Record<string, string>;
@@ -307,7 +315,7 @@ interface ModelDeps {
 function createModels(config: BackboneConfig, deps: ModelDeps, opts: pulumi.ComponentResourceOptions) {
   const { relevance, serving, models } = config;
   const roles: ModelRole[] = ["embedding", "rerank"];
-  const onTorchServe = roles.filter((role) => relevance[role].endpoint === "torchserve");
+  const onTorchServe = torchserveRoles(config);
   const bases = { embedding: relevance.embedding.model, rerank: relevance.rerank.model };
 
   const training = models.training.enabled
@@ -338,7 +346,7 @@ function createModels(config: BackboneConfig, deps: ModelDeps, opts: pulumi.Comp
     return { name, key: `${prefix}${name}.mar` };
   };
   const torchserve =
-    onTorchServe.length > 0 && serving.backend !== "bailian"
+    onTorchServe.length > 0
       ? new Serving(
           "serving",
           {

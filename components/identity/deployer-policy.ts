@@ -23,6 +23,15 @@ import { assertLeastPrivilege, type PolicyDocument, type Statement } from "./pol
  * in advance. ARN `acs:airec:{regionId}:{accountId}:instance/{InstanceId}` as AIRec's authorization tables
  * give it (e.g. https://www.alibabacloud.com/help/en/airec/airec/developer-reference/api-airec-2020-11-26-modifydatasource);
  * [I] for CreateInstance, whose page discloses no authorization.
+ * Training (PAI): DLC jobs `paidlc:CreateJob|GetJob|StopJob|DeleteJob`, which authorise only Resource "*"
+ * (https://help.aliyun.com/zh/pai/developer-reference/api-pai-dlc-2020-12-03-ram); the workspace and its
+ * datasets under RAM code `paiworkspace`, whose CreateWorkspace authorises only "*"
+ * (https://help.aliyun.com/zh/pai/developer-reference/api-aiworkspace-2021-02-04-ram) [V for the workspace
+ * calls and the code; I for the dataset action names]; the training code bundle's objects under
+ * models/training-code/ of the stack's buckets.
+ * TorchServe hosts: the internal NLB, RAM code `nlb`, ARNs `acs:nlb:<region>:<uid>:loadbalancer/<id>`
+ * (https://www.alibabacloud.com/help/en/slb/ram-authentication). Its first use creates the service-linked
+ * role AliyunServiceRoleForNlb (ram:CreateServiceLinkedRole), which is left to the account admin.
  */
 
 export interface DeployerPolicyInput {
@@ -37,6 +46,10 @@ export interface DeployerPolicyInput {
   readonly kmsKeyId?: string;
   /** AIRec managed by this stack: an adopted instance's id, or create (buy one). */
   readonly airec?: { readonly instanceId?: string; readonly create?: boolean };
+  /** The stack trains on PAI DLC (models.training.enabled). */
+  readonly training?: boolean;
+  /** The stack runs TorchServe hosts behind an internal NLB. */
+  readonly gpuServing?: boolean;
 }
 
 /** What the AIRec instance resource calls on every up and refresh. */
@@ -162,6 +175,43 @@ export function deployerPolicy(input: DeployerPolicyInput): PolicyDocument {
     statements.push(allow(["airec:CreateInstance", ...AIREC_SETUP_ACTIONS], [`acs:airec:${region}:${uid}:instance/*`]));
   } else if (input.airec?.instanceId) {
     statements.push(allow([...AIREC_SETUP_ACTIONS], [airecInstanceArn(region, uid, input.airec.instanceId)]));
+  }
+  if (input.training) {
+    statements.push(
+      allow(["paidlc:CreateJob", "paidlc:GetJob", "paidlc:StopJob", "paidlc:DeleteJob"], ["*"]),
+      allow(
+        [
+          "paiworkspace:CreateWorkspace",
+          "paiworkspace:GetWorkspace",
+          "paiworkspace:UpdateWorkspace",
+          "paiworkspace:DeleteWorkspace",
+          "paiworkspace:CreateDataset",
+          "paiworkspace:GetDataset",
+          "paiworkspace:UpdateDataset",
+          "paiworkspace:DeleteDataset",
+        ],
+        ["*"],
+      ),
+      allow(["oss:PutObject", "oss:GetObject", "oss:DeleteObject"], [`${buckets}/models/training-code/*`]),
+    );
+  }
+  if (input.gpuServing) {
+    statements.push(
+      allow(
+        [
+          "nlb:Create*",
+          "nlb:Delete*",
+          "nlb:Update*",
+          "nlb:Get*",
+          "nlb:List*",
+          "nlb:AddServersToServerGroup",
+          "nlb:RemoveServersFromServerGroup",
+          "nlb:TagResources",
+          "nlb:UntagResources",
+        ],
+        [scoped("nlb")],
+      ),
+    );
   }
   if (input.kmsKeyId) {
     statements.push(allow(["kms:DescribeKey"], [kmsKeyArn(region, uid, input.kmsKeyId)]));

@@ -25,7 +25,10 @@ export interface IdentityArgs {
   /** Override for the PAI service principal (see trust.ts on why it is a parameter). */
   readonly paiServicePrincipal?: string;
   /** Shapes the rendered deployer policy. */
-  readonly deployer?: Pick<DeployerPolicyInput, "emptyBucketsOnDestroy" | "registryEdition" | "airec">;
+  readonly deployer?: Pick<
+    DeployerPolicyInput,
+    "emptyBucketsOnDestroy" | "registryEdition" | "airec" | "training" | "gpuServing"
+  >;
   readonly tags: Record<string, string>;
 }
 

@@ -276,6 +276,27 @@ describe("CI deployer policy", () => {
     for (const action of global) expect(action).toMatch(/^([a-z]+:(Describe|Get|List)\*|bssapi:\w+)$/);
   });
 
+  it("training: PAI DLC and workspace calls (no narrower Resource exists), code objects in the stack's buckets only", () => {
+    const training = deployerPolicy({ ...deployer, training: true });
+    expect(() => assertLeastPrivilege(training)).not.toThrow();
+    expect(Buffer.byteLength(JSON.stringify(training))).toBeLessThanOrEqual(MAX_POLICY_BYTES);
+    const pai = grants(training).filter((g) => / pai(dlc|workspace):/.test(g));
+    expect(pai).toContain("Allow paidlc:CreateJob *");
+    expect(pai.filter((g) => !g.endsWith(" *"))).toEqual([]);
+    expect(grants(training).filter((g) => g.includes("oss:PutObject"))).toEqual([
+      `Allow oss:PutObject acs:oss:*:${UID}:acme-dev-*/models/training-code/*`,
+    ]);
+    expect(grants(variants.dev).filter((g) => / (paidlc|paiworkspace|nlb):/.test(g))).toEqual([]);
+  });
+
+  it("TorchServe hosts: NLB writes scoped to this region and account", () => {
+    const serving = deployerPolicy({ ...deployer, gpuServing: true, training: true, registryEdition: "enterprise" });
+    expect(Buffer.byteLength(JSON.stringify(serving))).toBeLessThanOrEqual(MAX_POLICY_BYTES);
+    const nlb = grants(serving).filter((g) => g.includes(" nlb:"));
+    expect(nlb).toContain(`Allow nlb:Create* acs:nlb:cn-hangzhou:${UID}:*`);
+    for (const g of nlb) expect(g).toMatch(new RegExp(` acs:nlb:cn-hangzhou:${UID}:\\*$`));
+  });
+
   it("writes only to this region and account outside RAM and OSS", () => {
     for (const g of grants(variants.prod)) {
       const [, action = "", resource = ""] = g.split(" ");
