@@ -21,6 +21,7 @@ import { modelPrefix, Storage, type StoragePrefixes } from "../components/storag
 import { Training } from "../components/training";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
+import { createOrchestrator } from "./orchestrator";
 import { type StackIdentity, standardTags } from "./tags";
 
 /** Where the orchestrator runs; its service account assumes the orchestrator role through RRSA. */
@@ -67,6 +68,12 @@ export interface BackboneOutputs {
     readonly opensearchUrl: pulumi.Output<string>;
     readonly indexAlias: string;
     readonly setupJobName: pulumi.Output<string>;
+  };
+  /** Set when orchestrator.enabled: the image digest the pods run and the in-cluster URL. */
+  readonly orchestrator?: {
+    readonly imageRef: pulumi.Output<string>;
+    readonly namespace: pulumi.Output<string>;
+    readonly serviceUrl: pulumi.Output<string>;
   };
 }
 
@@ -229,6 +236,16 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     opts,
   );
 
+  const orchestrator = config.orchestrator.enabled
+    ? createOrchestrator(
+        config,
+        // airec: the AIRec resource's { instanceId, sceneId, endpoint } joins these deps once it exists.
+        { workload: ORCHESTRATOR_WORKLOAD, network, storage, cluster, identity, registry, search, models },
+        provider,
+        opts,
+      )
+    : undefined;
+
   return {
     environment: config.environment,
     region: config.region,
@@ -263,6 +280,15 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       indexAlias: search.indexAlias,
       setupJobName: search.setupJobName,
     },
+    ...(orchestrator
+      ? {
+          orchestrator: {
+            imageRef: orchestrator.imageRef,
+            namespace: orchestrator.namespace,
+            serviceUrl: orchestrator.serviceUrl,
+          },
+        }
+      : {}),
   };
 }
 
@@ -364,5 +390,7 @@ function createModels(config: BackboneConfig, deps: ModelDeps, opts: pulumi.Comp
   const secrets = pulumi.secret(
     serving.bailian.apiKey ? { [DASHSCOPE_AUTH_SECRET]: serving.bailian.apiKey } : ({} as Record<string, string>),
   );
-  return { endpoints, secrets };
+  // What signals the models are up: the TorchServe hosts and NLB, the Bailian deployments (awaited).
+  const ready = [torchserve, bailian].filter((r): r is NonNullable<typeof r> => r !== undefined);
+  return { endpoints, secrets, ready };
 }
