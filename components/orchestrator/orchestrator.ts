@@ -216,13 +216,17 @@ export class Orchestrator extends pulumi.ComponentResource {
       name: key,
       valueFrom: { secretKeyRef: { name: secret.metadata.name, key } },
     });
-    const containerEnv = pulumi.all([env, secretData]).apply(([e, s]) => [
-      ...Object.keys(e).map(fromConfig),
-      ...Object.keys(s)
-        .filter((key) => key !== FILES.apiKeys)
-        .map(fromSecret),
-    ]);
-    const checksum = pulumi.secret(pulumi.all([configData, secretData]).apply(([c, s]) => configChecksum(c, s)));
+    // Variable names are not secret; keeping them plain keeps the Deployment's diff readable.
+    const secretKeys = pulumi.unsecret(secretData.apply((data) => Object.keys(data)));
+    const containerEnv = pulumi
+      .all([env, secretKeys])
+      .apply(([e, keys]) => [
+        ...Object.keys(e).map(fromConfig),
+        ...keys.filter((k) => k !== FILES.apiKeys).map(fromSecret),
+      ]);
+    // A SHA-256 over the config and the high-entropy credentials reveals neither; kept plain, or the
+    // whole pod template would become a secret and its diffs unreadable.
+    const checksum = pulumi.unsecret(pulumi.all([configData, secretData]).apply(([c, s]) => configChecksum(c, s)));
 
     // Rollout order. `after` holds the search setup Job and the model-serving resources:
     //  - the setup Job: Pulumi creates the Deployment only once the Job has completed (the
