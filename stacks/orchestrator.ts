@@ -11,8 +11,8 @@ import type { Search } from "../components/search";
 import { STORAGE_PREFIXES, type Storage } from "../components/storage";
 import type { BackboneConfig } from "./config";
 
-/** The in-cluster packages; the orchestrator image builds from here (k8s/orchestrator/Dockerfile). */
-export const K8S_DIR = path.resolve(__dirname, "..", "k8s");
+/** The project folder: the orchestrator image builds from its k8s/ (k8s/orchestrator/Dockerfile). */
+export const PROJECT_DIR = path.resolve(__dirname, "..");
 
 export interface OrchestratorDeps {
   readonly workload: { readonly namespace: string; readonly serviceAccount: string };
@@ -59,7 +59,7 @@ export function createOrchestrator(
   opts: pulumi.ComponentResourceOptions,
 ): Orchestrator {
   const { orchestrator: settings, relevance } = config;
-  const build = orchestratorBuildContext(K8S_DIR);
+  const build = orchestratorBuildContext(PROJECT_DIR);
   const pushRepository =
     settings.image.pushEndpoint === "vpc" ? deps.registry.repositoryUrl : deps.registry.internetRepositoryUrl;
   const credentials = pushCredentials(config, deps.registry, provider);

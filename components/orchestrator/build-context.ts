@@ -4,6 +4,7 @@ import { imageTag } from "./settings";
 
 /** What the Dockerfile copies from its context (k8s/): the files that decide the image's content. */
 const CONTEXT_INPUTS = [
+  ".dockerignore",
   "orchestrator/Dockerfile",
   "orchestrator/package.json",
   "orchestrator/package-lock.json",
@@ -20,6 +21,7 @@ function filesUnder(root: string, relative: string): string[] {
 }
 
 export interface BuildContext {
+  /** Relative to the project folder (Pulumi runs the program there), so state holds no machine's path. */
   readonly context: string;
   readonly dockerfile: string;
   readonly tag: string;
@@ -29,7 +31,8 @@ export interface BuildContext {
  * The orchestrator image's build context: `k8s/` with k8s/orchestrator/Dockerfile, tagged with
  * the package version and a hash of what the Dockerfile copies (see `imageTag`).
  */
-export function orchestratorBuildContext(k8sDir: string): BuildContext {
+export function orchestratorBuildContext(projectDir: string, k8sFolder = "k8s"): BuildContext {
+  const k8sDir = path.join(projectDir, k8sFolder);
   const files = CONTEXT_INPUTS.flatMap((input) =>
     input.includes(".") || input.endsWith("Dockerfile") ? [input] : filesUnder(k8sDir, input),
   ).map((file) => ({ path: file.split(path.sep).join("/"), content: readFileSync(path.join(k8sDir, file)) }));
@@ -37,8 +40,8 @@ export function orchestratorBuildContext(k8sDir: string): BuildContext {
     version: string;
   };
   return {
-    context: k8sDir,
-    dockerfile: path.join(k8sDir, "orchestrator", "Dockerfile"),
+    context: k8sFolder,
+    dockerfile: path.posix.join(k8sFolder, "orchestrator", "Dockerfile"),
     tag: imageTag(version, files),
   };
 }

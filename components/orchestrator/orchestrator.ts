@@ -8,6 +8,7 @@ import {
   ALB_CONTROLLER,
   type ApiKey,
   albConfigSpec,
+  albIngressAnnotations,
   apiKeysFile,
   configChecksum,
   containerResources,
@@ -349,6 +350,7 @@ export class Orchestrator extends pulumi.ComponentResource {
   ): void {
     const { ingress } = args.settings;
     let className: pulumi.Input<string> | undefined = ingress.className;
+    const annotations = ingress.className ? {} : albIngressAnnotations();
     if (!className) {
       const albConfig = new k8s.apiextensions.CustomResource(
         `${name}-alb`,
@@ -378,7 +380,7 @@ export class Orchestrator extends pulumi.ComponentResource {
     new k8s.networking.v1.Ingress(
       `${name}-ingress`,
       {
-        metadata: { namespace: ns, labels },
+        metadata: { namespace: ns, labels, annotations },
         spec: {
           ingressClassName: className,
           rules: [

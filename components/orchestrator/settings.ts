@@ -294,3 +294,11 @@ export function albConfigSpec(name: string, vswitchIds: readonly string[]) {
     listeners: [{ port: 80, protocol: "HTTP" }],
   };
 }
+
+/** ALB health checks on the readiness route (ALB Ingress annotations; the default check is HEAD /). */
+export const albIngressAnnotations = (): Record<string, string> => ({
+  "alb.ingress.kubernetes.io/healthcheck-enabled": "true",
+  "alb.ingress.kubernetes.io/healthcheck-path": "/readyz",
+  "alb.ingress.kubernetes.io/healthcheck-method": "GET",
+  "alb.ingress.kubernetes.io/healthcheck-httpcode": "http_2xx",
+});

@@ -264,12 +264,12 @@ describe("image", () => {
   });
 
   it("the build context is k8s/ with the orchestrator's Dockerfile, tagged with its package version", () => {
-    const build = orchestratorBuildContext(path.join(repoRoot, "k8s"));
-    expect(build.context).toBe(path.join(repoRoot, "k8s"));
-    expect(build.dockerfile).toBe(path.join(repoRoot, "k8s/orchestrator/Dockerfile"));
+    const build = orchestratorBuildContext(repoRoot);
+    expect(build.context).toBe("k8s");
+    expect(build.dockerfile).toBe("k8s/orchestrator/Dockerfile");
     const { version } = JSON.parse(readFileSync(path.join(repoRoot, "k8s/orchestrator/package.json"), "utf8"));
     expect(build.tag.startsWith(`${version}-`)).toBe(true);
-    expect(readFileSync(build.dockerfile, "utf8")).toContain("COPY backbone/src");
+    expect(readFileSync(path.join(repoRoot, build.dockerfile), "utf8")).toContain("COPY backbone/src");
   });
 });
 

@@ -242,9 +242,20 @@ describe("Orchestrator component", () => {
     expect(alb.inputs.spec.config.addressType).toBe("Intranet");
     const ingressClass = mocks.one("kubernetes:networking.k8s.io/v1:IngressClass").inputs;
     expect(ingressClass.spec.controller).toBe("ingress.k8s.alibabacloud/alb");
-    const ingress = mocks.one("kubernetes:networking.k8s.io/v1:Ingress").inputs.spec;
-    expect(ingress.rules[0].host).toBe("chat.acme.internal");
+    const ingress = mocks.one("kubernetes:networking.k8s.io/v1:Ingress").inputs;
+    expect(ingress.spec.rules[0].host).toBe("chat.acme.internal");
+    expect(ingress.metadata.annotations["alb.ingress.kubernetes.io/healthcheck-path"]).toBe("/readyz");
     expect(mocks.one("kubernetes:core/v1:Service").inputs.spec.type).toBe("NodePort");
+  });
+
+  it("with ingress on an existing class: only the Ingress, no ALB of its own", async () => {
+    new Orchestrator(
+      "orchestrator",
+      args({ settings: { ...SETTINGS, ingress: { enabled: true, host: "chat.acme.internal", className: "nginx" } } }),
+    );
+    await settle();
+    expect(mocks.one("kubernetes:networking.k8s.io/v1:Ingress").inputs.spec.ingressClassName).toBe("nginx");
+    expect(mocks.ofType("kubernetes:alibabacloud.com/v1:AlbConfig")).toEqual([]);
   });
 
   it("passes AIRec settings through when given", async () => {

@@ -42,12 +42,12 @@ describe("orchestrator config", () => {
           { id: "a", sha256: HASH },
         ],
       },
-      'search-backbone:orchestrator.apiKeys[1].id: given (secret, not shown); expected a unique id',
+      "search-backbone:orchestrator.apiKeys[1].id: given (secret, not shown); expected a unique id",
     ],
     [
       "a key given instead of its hash",
       { apiKeys: [{ id: "a", sha256: "sk-not-a-hash" }] },
-      'orchestrator.apiKeys[0].sha256: given (secret, not shown); expected the key\'s SHA-256',
+      "orchestrator.apiKeys[0].sha256: given (secret, not shown); expected the key's SHA-256",
     ],
     ["a username without password", { image: { username: "pusher" } }, "orchestrator.image.password: not set"],
     [

@@ -2,9 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { sha256Hex } from "../../components/orchestrator";
+import { policies } from "../../policy/policies";
 import { ConfigError } from "../../stacks/config";
 import { resolved, settle, setupMocks } from "../helpers/mocks";
 import { engineConfigFor, ephemeralStackText, readRepoFile } from "../helpers/stack-files";
+import { runPolicy } from "../policy/run-policy";
 
 /**
  * The whole program with the orchestrator enabled, under the mock runtime (no Docker engine here:
@@ -75,6 +77,11 @@ describe("the stack registers the orchestrator", () => {
     expect(account.annotations["pod-identity.alibabacloud.com/role-name"]).toMatch(/-orchestrator$/);
     // Pushed to the stack's registry (Internet host), run from its VPC host by digest.
     const image = recorder.one(TYPES.image);
+    expect(image.inputs.build).toMatchObject({
+      context: "k8s",
+      dockerfile: "k8s/orchestrator/Dockerfile",
+      platform: "linux/amd64",
+    });
     expect(image.inputs.imageName).toMatch(/^registry\.cn-hangzhou\.aliyuncs\.com\/[a-z-]+\/orchestrator:0\.1\.0-/);
     const ref = await resolved(outputs.orchestrator!.imageRef);
     expect(ref).toMatch(/^registry-vpc\.cn-hangzhou\.aliyuncs\.com\/[a-z-]+\/orchestrator@sha256:/);
@@ -109,6 +116,23 @@ describe("the stack registers the orchestrator", () => {
     expect(JSON.stringify(password)).toContain("temporary-registry-token");
     expect(JSON.stringify(registry)).toContain(pulumi.runtime.specialSecretSig);
     expect(recorder.one(TYPES.hpa).inputs.spec).toMatchObject({ minReplicas: 3, maxReplicas: 12 });
+  });
+
+  it("passes the policy pack's mandatory rules with the orchestrator on", async () => {
+    const text = withOrchestrator(readRepoFile("Pulumi.dev.yaml"), ENABLED);
+    const { recorder } = await evaluate("dev", text);
+    const resources = recorder.resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      props: r.inputs,
+      protect: r.protect,
+    }));
+    const violations: Record<string, string[]> = {};
+    for (const policy of policies.filter((p) => p.enforcementLevel === "mandatory")) {
+      const found = await runPolicy(policy, resources, { stackConfig: engineConfigFor(text) });
+      if (found.length > 0) violations[policy.name] = found;
+    }
+    expect(violations).toEqual({});
   });
 
   it("the stack files as committed leave it off", async () => {
