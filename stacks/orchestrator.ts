@@ -34,7 +34,7 @@ export interface OrchestratorDeps {
 /**
  * Push credentials: the configured ones (the personal edition's fixed password), else on Enterprise
  * a temporary token (GetAuthorizationToken, valid one hour, read afresh on each run:
- * https://www.alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-getauthorizationtoken).
+ * https://www.alibabacloud.com/help/en/doc-detail/145324.htm).
  */
 function pushCredentials(config: BackboneConfig, registry: Registry, provider: pulumi.ProviderResource) {
   const { username, password } = config.orchestrator.image;

@@ -44,7 +44,7 @@ type NodePoolArgs = alicloud.cs.NodePoolArgs;
  *    Terraform add-on table both list `{"name":"loongcollector"}` [V].
  *  - ack-pod-identity-webhook: injects the RRSA token and role into pods of namespaces labelled
  *    pod-identity.alibabacloud.com/injection=on whose service account names a role
- *    (https://www.alibabacloud.com/help/en/ack/product-overview/ack-pod-identity-webhook); the
+ *    (https://www.alibabacloud.com/help/en/container-service-for-kubernetes/latest/ack-pod-identity-webhook); the
  *    orchestrator relies on it. [I: add-on name as the docs name the component; not checked on a cluster]
  * Names per ACK "Manage add-ons with Terraform" [V].
  */

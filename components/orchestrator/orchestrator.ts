@@ -4,11 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { attributed } from "../errors";
 import type { ModelEndpoints } from "../model-endpoints";
 import type { RelevanceProfile } from "../search/profile";
+import { orchestratorIngress } from "./ingress";
 import {
-  ALB_CONTROLLER,
   type ApiKey,
-  albConfigSpec,
-  albIngressAnnotations,
   apiKeysFile,
   configChecksum,
   containerResources,
@@ -30,7 +28,7 @@ import {
   terminationGraceSeconds,
 } from "./settings";
 
-/** ack-pod-identity-webhook: https://www.alibabacloud.com/help/en/ack/product-overview/ack-pod-identity-webhook */
+/** ack-pod-identity-webhook: https://www.alibabacloud.com/help/en/container-service-for-kubernetes/latest/ack-pod-identity-webhook */
 export const RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection";
 export const RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name";
 const PRE_STOP_SECONDS = 5;
@@ -322,7 +320,16 @@ export class Orchestrator extends pulumi.ComponentResource {
       { metadata: { namespace: ns, labels }, spec: pdbSpec(settings.replicas.min, selector) },
       inCluster,
     );
-    if (settings.ingress.enabled) this.createIngress(name, args, ns, labels, service, inCluster);
+    if (settings.ingress.enabled)
+      orchestratorIngress(
+        this,
+        name,
+        { ...args.settings.ingress, vswitchIds: args.vswitchIds },
+        ns,
+        labels,
+        service,
+        inCluster,
+      );
 
     this.namespace = ns;
     this.deploymentName = deployment.metadata.name;
@@ -333,73 +340,5 @@ export class Orchestrator extends pulumi.ComponentResource {
       serviceUrl: this.serviceUrl,
       deploymentName: this.deploymentName,
     });
-  }
-
-  /**
-   * An Ingress on an existing class, or by default on the component's own ALB class whose AlbConfig
-   * asks for an intranet ALB (addressType Intranet is fixed at creation:
-   * https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/configure-albconfig-objects).
-   */
-  private createIngress(
-    name: string,
-    args: OrchestratorArgs,
-    ns: pulumi.Output<string>,
-    labels: Record<string, string>,
-    service: k8s.core.v1.Service,
-    inCluster: pulumi.CustomResourceOptions,
-  ): void {
-    const { ingress } = args.settings;
-    let className: pulumi.Input<string> | undefined = ingress.className;
-    const annotations = ingress.className ? {} : albIngressAnnotations();
-    if (!className) {
-      const albConfig = new k8s.apiextensions.CustomResource(
-        `${name}-alb`,
-        {
-          apiVersion: "alibabacloud.com/v1",
-          kind: "AlbConfig",
-          metadata: { labels },
-          spec: pulumi
-            .output(args.vswitchIds)
-            .apply((ids) => attributed(this, () => albConfigSpec(`${name}-intranet`, ids))),
-        },
-        inCluster,
-      );
-      const ingressClass = new k8s.networking.v1.IngressClass(
-        `${name}-alb-class`,
-        {
-          metadata: { labels },
-          spec: {
-            controller: ALB_CONTROLLER,
-            parameters: { apiGroup: "alibabacloud.com", kind: "AlbConfig", name: albConfig.metadata.name },
-          },
-        },
-        inCluster,
-      );
-      className = ingressClass.metadata.name;
-    }
-    new k8s.networking.v1.Ingress(
-      `${name}-ingress`,
-      {
-        metadata: { namespace: ns, labels, annotations },
-        spec: {
-          ingressClassName: className,
-          rules: [
-            {
-              host: ingress.host,
-              http: {
-                paths: [
-                  {
-                    path: "/",
-                    pathType: "Prefix",
-                    backend: { service: { name: service.metadata.name, port: { number: HTTP_PORT } } },
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      },
-      inCluster,
-    );
   }
 }
