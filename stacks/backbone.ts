@@ -22,6 +22,7 @@ import { modelPrefix, Storage, type StoragePrefixes } from "../components/storag
 import { Training } from "../components/training";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
+import { createOrchestrator } from "./orchestrator";
 import { type StackIdentity, standardTags } from "./tags";
 
 /** Where the orchestrator runs; its service account assumes the orchestrator role through RRSA. */
@@ -71,6 +72,12 @@ export interface BackboneOutputs {
   };
   /** AIRec as the orchestrator calls it; undefined while recommendations.airec.mode is "off". */
   readonly recommendations: { readonly airec: pulumi.Output<AirecEndpoint | undefined> };
+  /** Set when orchestrator.enabled: the image digest the pods run and the in-cluster URL. */
+  readonly orchestrator?: {
+    readonly imageRef: pulumi.Output<string>;
+    readonly namespace: pulumi.Output<string>;
+    readonly serviceUrl: pulumi.Output<string>;
+  };
 }
 
 /** The models/ folder of the repository: the training code the DLC jobs run. */
@@ -241,6 +248,27 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     opts,
   );
 
+  const orchestrator = config.orchestrator.enabled
+    ? createOrchestrator(
+        config,
+        {
+          workload: ORCHESTRATOR_WORKLOAD,
+          ...{ network, storage, cluster, identity, registry, search, models },
+          ...(recommendations
+            ? {
+                airec: {
+                  instanceId: recommendations.instanceId,
+                  sceneId: recommendations.airec.apply((airec) => airec.sceneId),
+                  endpoint: recommendations.endpoint,
+                },
+              }
+            : {}),
+        },
+        provider,
+        opts,
+      )
+    : undefined;
+
   return {
     environment: config.environment,
     region: config.region,
@@ -276,6 +304,15 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       setupJobName: search.setupJobName,
     },
     recommendations: { airec: recommendations ? recommendations.airec : pulumi.output(undefined) },
+    ...(orchestrator
+      ? {
+          orchestrator: {
+            imageRef: orchestrator.imageRef,
+            namespace: orchestrator.namespace,
+            serviceUrl: orchestrator.serviceUrl,
+          },
+        }
+      : {}),
   };
 }
 
@@ -398,5 +435,7 @@ function createModels(config: BackboneConfig, deps: ModelDeps, opts: pulumi.Comp
   const secrets = pulumi.secret(
     serving.bailian.apiKey ? { [DASHSCOPE_AUTH_SECRET]: serving.bailian.apiKey } : ({} as Record<string, string>),
   );
-  return { endpoints, secrets };
+  // What signals the models are up: the TorchServe hosts and NLB, the Bailian deployments (awaited).
+  const ready = [torchserve, bailian].filter((r): r is NonNullable<typeof r> => r !== undefined);
+  return { endpoints, secrets, ready };
 }

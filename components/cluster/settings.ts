@@ -42,6 +42,10 @@ type NodePoolArgs = alicloud.cs.NodePoolArgs;
  *  - loongcollector: the SLS log collector. ACK renamed it from logtail-ds; the CreateCluster API
  *    reference (aliyun/alibabacloud-*-sdk cs-20151215 CreateClusterRequest "Log component") and ACK's
  *    Terraform add-on table both list `{"name":"loongcollector"}` [V].
+ *  - ack-pod-identity-webhook: injects the RRSA token and role into pods of namespaces labelled
+ *    pod-identity.alibabacloud.com/injection=on whose service account names a role
+ *    (https://www.alibabacloud.com/help/en/container-service-for-kubernetes/latest/ack-pod-identity-webhook); the
+ *    orchestrator relies on it. [I: add-on name as the docs name the component; not checked on a cluster]
  * Names per ACK "Manage add-ons with Terraform" [V].
  */
 export const CLUSTER_ADDONS: readonly Addon[] = [
@@ -49,6 +53,7 @@ export const CLUSTER_ADDONS: readonly Addon[] = [
   { name: "csi-plugin" },
   { name: "csi-provisioner" },
   { name: "loongcollector" },
+  { name: "ack-pod-identity-webhook" },
 ];
 
 export const SEARCH_TAINT = { key: "workload", value: "search", effect: "NoSchedule" } as const;

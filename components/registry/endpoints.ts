@@ -34,9 +34,15 @@ export interface DomainListLike {
   readonly public?: string;
 }
 
-/** ACK nodes pull over the VPC endpoint; it is derived from the public one if the API left it out. */
-export function personalRegistryHost(domains: DomainListLike | undefined): string {
-  const host = domains?.vpc || domains?.internal || domains?.public?.replace(/^registry\./, "registry-vpc.");
+/**
+ * ACK nodes pull over the VPC endpoint; it is derived from the public one if the API left it out.
+ * Pushes from outside the VPC use the public one.
+ */
+export function personalRegistryHost(domains: DomainListLike | undefined, network: RegistryNetwork = "vpc"): string {
+  const host =
+    network === "internet"
+      ? domains?.public
+      : domains?.vpc || domains?.internal || domains?.public?.replace(/^registry\./, "registry-vpc.");
   if (!host) throw new Error("registry: the repository reported no endpoint");
   return host;
 }

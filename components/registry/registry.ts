@@ -34,6 +34,8 @@ export interface RegistryArgs {
 export class Registry extends pulumi.ComponentResource {
   /** Image reference without tag, on the VPC endpoint where there is one (what ACK should pull). */
   public readonly repositoryUrl: pulumi.Output<string>;
+  /** The same repository on the registry's Internet host, for pushing from outside the VPC. */
+  public readonly internetRepositoryUrl: pulumi.Output<string>;
   public readonly namespace: pulumi.Output<string>;
   public readonly repository: pulumi.Output<string>;
   /** The Enterprise instance id; undefined on the personal edition. */
@@ -62,6 +64,11 @@ export class Registry extends pulumi.ComponentResource {
       this.repositoryUrl = pulumi
         .all([repo.domainList, namespace.name, repo.name])
         .apply(([domains, ns, r]) => attributed(this, () => imageReference(personalRegistryHost(domains), ns, r)));
+      this.internetRepositoryUrl = pulumi
+        .all([repo.domainList, namespace.name, repo.name])
+        .apply(([domains, ns, r]) =>
+          attributed(this, () => imageReference(personalRegistryHost(domains, "internet"), ns, r)),
+        );
     } else {
       const instance = new alicloud.cr.RegistryEnterpriseInstance(
         `${name}-instance`,
@@ -126,10 +133,16 @@ export class Registry extends pulumi.ComponentResource {
             imageReference(enterpriseRegistryHost(endpoints, instanceName, region, linked ? "vpc" : "internet"), ns, r),
           ),
         );
+      this.internetRepositoryUrl = pulumi
+        .all([instance.instanceEndpoints, instance.instanceName, instance.regionId, namespace.name, repo.name])
+        .apply(([endpoints, instanceName, region, ns, r]) =>
+          imageReference(enterpriseRegistryHost(endpoints, instanceName, region, "internet"), ns, r),
+        );
     }
 
     this.registerOutputs({
       repositoryUrl: this.repositoryUrl,
+      internetRepositoryUrl: this.internetRepositoryUrl,
       namespace: this.namespace,
       repository: this.repository,
       instanceId: this.instanceId,

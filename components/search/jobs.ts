@@ -56,6 +56,8 @@ export function setupFingerprint(inputs: {
 export class SearchJobs extends pulumi.ComponentResource {
   public readonly setupJobName: pulumi.Output<string>;
   public readonly ingestCronJobName: pulumi.Output<string>;
+  /** Completes once both engines hold the profile's indices behind the alias; consumers depend on it. */
+  public readonly setupJob: k8s.batch.v1.Job;
 
   constructor(name: string, args: SearchJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:search:Jobs", name, {}, opts);
@@ -187,6 +189,7 @@ export class SearchJobs extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [setup] },
     );
+    this.setupJob = setup;
     this.setupJobName = setup.metadata.name;
     this.ingestCronJobName = cron.metadata.name;
     this.registerOutputs({ setupJobName: this.setupJobName, ingestCronJobName: this.ingestCronJobName });

@@ -41,6 +41,10 @@ export class OpenSearch extends pulumi.ComponentResource {
   /** Secret whose `ca.crt` verifies the HTTP certificate. */
   public readonly tlsSecretName: pulumi.Output<string>;
   public readonly serviceName: string;
+  /** For clients outside this namespace (Secrets do not cross namespaces): the admin user and the CA. */
+  public readonly adminUsername = "admin";
+  public readonly adminPassword: pulumi.Output<string>;
+  public readonly caCertPem: pulumi.Output<string>;
 
   constructor(name: string, args: OpenSearchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:search:OpenSearch", name, {}, opts);
@@ -120,7 +124,7 @@ export class OpenSearch extends pulumi.ComponentResource {
       {
         metadata: { namespace, labels },
         type: "Opaque",
-        stringData: { username: "admin", password: adminPassword.result },
+        stringData: { username: this.adminUsername, password: adminPassword.result },
       },
       child,
     );
@@ -277,6 +281,8 @@ export class OpenSearch extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`https://${service.metadata.name}.${namespace}.svc:${HTTP_PORT}`;
     this.adminSecretName = adminSecret.metadata.name;
     this.tlsSecretName = tlsSecret.metadata.name;
+    this.adminPassword = pulumi.secret(adminPassword.result);
+    this.caCertPem = ca.certPem;
     this.registerOutputs({ url: this.url, adminSecretName: this.adminSecretName, tlsSecretName: this.tlsSecretName });
   }
 }

@@ -44,6 +44,17 @@ export class Search extends pulumi.ComponentResource {
   public readonly opensearchUrl: pulumi.Output<string>;
   public readonly indexAlias: string;
   public readonly setupJobName: pulumi.Output<string>;
+  /** The setup Job, for workloads that must start only after the indices exist. */
+  public readonly setupJob: k8s.batch.v1.Job;
+  /** Clients in other namespaces (the orchestrator) get the credentials and OpenSearch's CA as values. */
+  public readonly clientCredentials: {
+    readonly elasticsearch: { readonly username: string; readonly password: pulumi.Output<string> };
+    readonly opensearch: {
+      readonly username: string;
+      readonly password: pulumi.Output<string>;
+      readonly caCertPem: pulumi.Output<string>;
+    };
+  };
 
   constructor(name: string, args: SearchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:search:Search", name, {}, opts);
@@ -110,6 +121,15 @@ export class Search extends pulumi.ComponentResource {
     this.opensearchUrl = opensearch.url;
     this.indexAlias = args.indexAlias;
     this.setupJobName = jobs.setupJobName;
+    this.setupJob = jobs.setupJob;
+    this.clientCredentials = {
+      elasticsearch: { username: elasticsearch.username, password: pulumi.secret(elasticsearch.password) },
+      opensearch: {
+        username: opensearch.adminUsername,
+        password: opensearch.adminPassword,
+        caCertPem: opensearch.caCertPem,
+      },
+    };
     this.registerOutputs({
       elasticsearchUrl: this.elasticsearchUrl,
       opensearchUrl: this.opensearchUrl,

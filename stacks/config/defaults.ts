@@ -99,6 +99,20 @@ const base: Defaults = {
       scenes: ["docs"],
     },
   },
+  // Off until a stack sets its secrets (a DashScope key and at least one API key hash).
+  orchestrator: {
+    enabled: false,
+    replicas: { min: 2, max: 6 },
+    resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+    targetCpuUtilization: 70,
+    chatModel: "qwen-plus",
+    apiKeys: [],
+    rateLimitPerMinute: 600,
+    logLevel: "info",
+    shutdownGraceMs: 10000,
+    ingress: { enabled: false },
+    image: { pushEndpoint: "internet" },
+  },
 };
 
 /** Only the keys that differ from `base`; merged over it. */
@@ -118,6 +132,7 @@ const overrides: Record<EnvironmentKind, DeepPartial<Defaults>> = {
     },
     registry: { edition: "enterprise" },
     serving: { gpu: { count: 2, spot: false } },
+    orchestrator: { replicas: { min: 3, max: 12 } },
     search: {
       elasticsearch: {
         dataNodes: { count: 3, spec: "elasticsearch.sn2ne.xlarge", diskSizeGb: 500 },
@@ -137,6 +152,7 @@ const overrides: Record<EnvironmentKind, DeepPartial<Defaults>> = {
     // Test stacks serve pinned artifacts; a fine-tuning run costs GPU hours and takes hours.
     models: { training: { enabled: false } },
     search: { opensearch: { storageGb: 40, heap: "1g", memory: "2Gi" } },
+    orchestrator: { replicas: { min: 1, max: 2 } },
   },
 };
 

@@ -162,10 +162,19 @@ export function configKey(project: string, path: readonly (string | number)[]): 
   return `${project}:${head ?? ""}${tail}`;
 }
 
+/** Keys set as secrets: a problem with one never prints its value (it may be a pasted key). */
+const SECRET_KEY = /^(password|apiKey|apiKeys|dashscopeApiKey)$/;
+
 function formatProblems(problems: readonly Problem[], context: LoadContext, input: unknown): string {
   const lines = problems.map((p) => {
     const value = valueAt(input, p.path);
-    const given = value === undefined ? "not set" : `given ${truncate(JSON.stringify(value))}`;
+    const secret = p.path.some((step) => typeof step === "string" && SECRET_KEY.test(step));
+    const given =
+      value === undefined
+        ? "not set"
+        : secret
+          ? "given (secret, not shown)"
+          : `given ${truncate(JSON.stringify(value))}`;
     return `  - ${configKey(context.project, p.path)}: ${given}; ${p.message}`;
   });
   const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;

@@ -31,6 +31,7 @@ export function crossFieldProblems(input: unknown): Problem[] {
     ...bailianProblems(cfg),
     ...searchProblems(cfg),
     ...recommendationsProblems(cfg),
+    ...orchestratorProblems(cfg),
   ];
 }
 
@@ -304,6 +305,73 @@ function recommendationsProblems(cfg: Loose): Problem[] {
   }
   if (mode !== "create" && airec.confirmPurchase === true) {
     problems.push({ path: at("confirmPurchase"), message: `only applies with mode "create", not "${mode}"` });
+  }
+  return problems;
+}
+
+const MEMORY_UNITS: Readonly<Record<string, number>> = { Ki: 1, Mi: 1024, Gi: 1024 * 1024 };
+const kibibytes = (v: unknown): number | undefined => {
+  const match = typeof v === "string" ? /^(\d+)(Ki|Mi|Gi)$/.exec(v) : null;
+  return match ? Number(match[1]) * (MEMORY_UNITS[match[2] as string] as number) : undefined;
+};
+
+/** The orchestrator needs its secrets when enabled, and settings that agree with each other. */
+function orchestratorProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const o = obj(cfg.orchestrator);
+  const at = (...path: (string | number)[]) => ["orchestrator", ...path];
+  const replicas = obj(o.replicas);
+  const min = num(replicas.min);
+  const max = num(replicas.max);
+  if (min !== undefined && max !== undefined && min > max) {
+    problems.push({ path: at("replicas", "min"), message: `expected at most replicas.max (${max})` });
+  }
+  const resources = obj(o.resources);
+  const request = kibibytes(obj(resources.requests).memory);
+  const limit = kibibytes(obj(resources.limits).memory);
+  if (request !== undefined && limit !== undefined && limit < request) {
+    problems.push({
+      path: at("resources", "limits", "memory"),
+      message: `expected at least requests.memory (${obj(resources.requests).memory})`,
+    });
+  }
+  const keys = Array.isArray(o.apiKeys) ? o.apiKeys.map(obj) : [];
+  keys.forEach((key, i) => {
+    const id = str(key.id);
+    if (id !== undefined && keys.slice(0, i).some((other) => other.id === id)) {
+      problems.push({ path: at("apiKeys", i, "id"), message: "expected a unique id; an earlier key has it" });
+    }
+  });
+  const ingress = obj(o.ingress);
+  if (ingress.enabled === true && ingress.host === undefined) {
+    problems.push({ path: at("ingress", "host"), message: "expected a host name while ingress.enabled is true" });
+  }
+  const image = obj(o.image);
+  if ((image.username === undefined) !== (image.password === undefined)) {
+    const missing = image.username === undefined ? "username" : "password";
+    problems.push({ path: at("image", missing), message: "expected image.username and image.password together" });
+  }
+  if (o.enabled !== true) return problems;
+  if (Array.isArray(o.apiKeys) && keys.length === 0) {
+    problems.push({
+      path: at("apiKeys"),
+      message:
+        "expected at least one {id, sha256} while orchestrator.enabled is true; set it as a secret: 'pulumi config set --secret --path orchestrator.apiKeys[0].sha256 <hex>'",
+    });
+  }
+  if (o.dashscopeApiKey === undefined && obj(obj(cfg.serving).bailian).apiKey === undefined) {
+    problems.push({
+      path: at("dashscopeApiKey"),
+      message:
+        "expected a DashScope API key for chat (or serving.bailian.apiKey); set it with 'pulumi config set --secret --path orchestrator.dashscopeApiKey sk-…'",
+    });
+  }
+  if (obj(cfg.registry).edition === "personal" && image.password === undefined) {
+    problems.push({
+      path: at("image", "password"),
+      message:
+        "expected push credentials on the personal registry edition (its fixed password): set orchestrator.image.username and, as a secret, orchestrator.image.password",
+    });
   }
   return problems;
 }

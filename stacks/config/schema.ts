@@ -247,6 +247,74 @@ const recommendations = z.strictObject({
   }),
 });
 
+const quantity = (example: string, pattern: RegExp) =>
+  z.string().regex(pattern, `expected a Kubernetes quantity like ${example}`);
+const cpu = quantity("500m or 2", /^\d+(\.\d+)?m?$/);
+const memory = quantity("512Mi or 2Gi", /^\d+(Ki|Mi|Gi)$/);
+
+const orchestrator = z.strictObject({
+  /** Build, push and run the orchestrator service (k8s/orchestrator) on the cluster. */
+  enabled: z.boolean(),
+  replicas: z.strictObject({ min: positiveInt(50), max: positiveInt(200) }),
+  resources: z.strictObject({
+    requests: z.strictObject({ cpu, memory }),
+    limits: z.strictObject({ cpu: cpu.optional(), memory }),
+  }),
+  /** HPA target: average CPU use, in percent of the request. */
+  targetCpuUtilization: z.number().int().min(10).max(100),
+  /** DashScope chat model, e.g. qwen-plus. */
+  chatModel: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "expected a DashScope model id like qwen-plus"),
+  /** OpenAI-compatible base URL; unset: serving.bailian.baseUrl + /compatible-mode/v1. */
+  dashscopeBaseUrl: z
+    .url({
+      protocol: /^https$/,
+      message: "expected an https URL like https://dashscope.aliyuncs.com/compatible-mode/v1",
+    })
+    .optional(),
+  /** Secret (`pulumi config set --secret --path orchestrator.dashscopeApiKey sk-…`); unset: serving.bailian.apiKey. */
+  dashscopeApiKey: z
+    .string()
+    .regex(/^sk-[A-Za-z0-9._-]{8,}$/, "expected a DashScope API key (sk-…)")
+    .optional(),
+  /** Callers' keys, stored as SHA-256 hex only; set as secrets (README: "Orchestrator"). */
+  apiKeys: z.array(
+    z.strictObject({
+      id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "expected 1-64 letters, digits, _ . or -"),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, "expected the key's SHA-256 as 64 lowercase hex digits"),
+      ratePerMinute: positiveInt(100000).optional(),
+    }),
+  ),
+  rateLimitPerMinute: positiveInt(100000),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]),
+  /** Drain time after SIGTERM; the pods' termination grace period is derived from it. */
+  shutdownGraceMs: z.number().int().min(1000).max(120000),
+  ingress: z.strictObject({
+    enabled: z.boolean(),
+    host: z
+      .string()
+      .regex(
+        /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/,
+        "expected a DNS host name like chat.example.internal",
+      )
+      .optional(),
+    /** An existing IngressClass; unset: an intranet-only ALB made for the orchestrator. */
+    className: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, "expected an IngressClass name")
+      .optional(),
+  }),
+  image: z.strictObject({
+    /** Where `pulumi up` pushes from: "internet" (a CI runner) or "vpc" (a runner inside the VPC). */
+    pushEndpoint: z.enum(["internet", "vpc"]),
+    /**
+     * Push credentials. Required on the personal edition (its fixed registry password); on Enterprise,
+     * unset uses a temporary token from GetAuthorizationToken. The password is set as a secret.
+     */
+    username: z.string().min(1).optional(),
+    password: z.string().min(8).optional(),
+  }),
+});
+
 export const configSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   region: z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, "expected a region id like cn-hangzhou"),
@@ -281,6 +349,7 @@ export const configSchema = z.strictObject({
   relevance,
   search,
   recommendations,
+  orchestrator,
 });
 
 export type BackboneConfig = z.infer<typeof configSchema>;

@@ -67,7 +67,7 @@ describe("Cluster (dev)", () => {
       deletionProtection: false,
     });
     expect(ack.inputs.addons.map((a: { name: string }) => a.name).sort()).toEqual(
-      ["csi-plugin", "csi-provisioner", "flannel", "loongcollector"].sort(),
+      ["ack-pod-identity-webhook", "csi-plugin", "csi-provisioner", "flannel", "loongcollector"].sort(),
     );
     expect(ack.protect).toBe(false);
     expect(ack.parent).toBe(mocks.one("backbone:cluster:Cluster").urn);

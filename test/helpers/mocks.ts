@@ -70,6 +70,17 @@ export const DEFAULT_INVOKES: Record<string, InvokeHandler> = {
     clusterId: inputs.clusterId,
     kubeConfig: "apiVersion: v1\nkind: Config\nclusters: [{name: ack, cluster: {server: 'https://10.20.0.5:6443'}}]\n",
   }),
+  // ACR Enterprise push token (GetAuthorizationToken through the instances data source, enableDetails).
+  "alicloud:cs/getRegistryEnterpriseInstances:getRegistryEnterpriseInstances": (inputs) => ({
+    ids: inputs.ids ?? [],
+    instances: (inputs.ids ?? []).map((id: string) => ({
+      id,
+      name: "acme-prod",
+      region: "cn-shanghai",
+      tempUsername: "cr_temp_user",
+      authorizationToken: "temporary-registry-token",
+    })),
+  }),
   "alicloud:ecs/getImages:getImages": () => ({
     ids: ["aliyun_3_x64_20G_alibase_20260901.vhd"],
     images: [{ id: "aliyun_3_x64_20G_alibase_20260901.vhd", name: "Alibaba Cloud Linux 3", osType: "linux" }],
@@ -88,6 +99,17 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsHandler> = {
       ramOidcProviderArn: `acs:ram::${TEST_ACCOUNT_ID}:oidc-provider/ack-rrsa-${args.name}`,
       rrsaOidcIssuerUrl: `https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/${args.name}`,
     },
+  }),
+  // A pushed image's digest, as docker push reports it (no Docker engine runs under the mocks).
+  "docker:index/image:Image": (args) => ({
+    repoDigest: `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"ab".repeat(32)}`,
+  }),
+  // What the AIRec provider computes (components/recommendations), as after a real adopt or create.
+  "pulumi-nodejs:dynamic/backbone-airec:Instance": (args) => ({
+    instanceId: args.inputs.instanceId ?? "airec-cn-bought01",
+    sceneIds: args.inputs.scenes,
+    endpoint: `airec-vpc.${args.inputs.region}.aliyuncs.com`,
+    status: "Running",
   }),
   "alicloud:cr/repo:Repo": () => ({
     domainList: {

@@ -10,18 +10,8 @@ const COMPONENT = "backbone:recommendations:Recommendations";
 const INSTANCE = "airec-cn-o400whm78004";
 const ARN = `acs:airec:cn-hangzhou:${TEST_ACCOUNT_ID}:instance/${INSTANCE}`;
 
-/** What the AIRec provider computes, so outputs resolve under mocks as after a real create. */
-const airecOutputs = {
-  [AIREC]: (args: pulumi.runtime.MockResourceArgs) => ({
-    instanceId: args.inputs.instanceId ?? "airec-cn-bought01",
-    sceneIds: args.inputs.scenes,
-    endpoint: `airec-vpc.${args.inputs.region}.aliyuncs.com`,
-    status: "Running",
-  }),
-};
-
 async function evaluate(stack: string, text: string) {
-  const recorder = await setupMocks({ stack, outputs: airecOutputs });
+  const recorder = await setupMocks({ stack });
   pulumi.runtime.setAllConfig(engineConfigFor(text));
   const { runStack } = await import("../../stacks/index.js");
   let outputs: any;
@@ -125,7 +115,7 @@ describe("AIRec in the stack, per config", () => {
   });
 
   it("prod protects the instance (the component passes protect to it)", async () => {
-    const recorder = await setupMocks({ stack: "prod", outputs: airecOutputs });
+    const recorder = await setupMocks({ stack: "prod" });
     new Recommendations("recommendations", {
       region: "cn-hangzhou",
       settings: { mode: "adopt", instanceId: INSTANCE, scenes: ["docs"] },
@@ -136,7 +126,7 @@ describe("AIRec in the stack, per config", () => {
   });
 
   it("the component refuses settings the resource would refuse, attributed to itself", async () => {
-    await setupMocks({ stack: "dev", outputs: airecOutputs });
+    await setupMocks({ stack: "dev" });
     expect(
       () =>
         new Recommendations("recommendations", {

@@ -1,0 +1,3 @@
+export * from "./build-context";
+export * from "./orchestrator";
+export * from "./settings";
