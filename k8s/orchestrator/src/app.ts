@@ -5,6 +5,7 @@ import { elasticsearchClient, openSearchClient } from "./backbone";
 import type { Config } from "./config";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
+import { modelTransport } from "./http";
 import { createMetrics } from "./metrics";
 import { EngagementStore, Recommender } from "./recommendations";
 import { Retriever } from "./retrieval";
@@ -88,6 +89,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const engagement = new EngagementStore();
   const telemetry = new Telemetry(queues, (event) => engagement.observe(event));
 
+  const models = modelTransport();
   const retriever = new Retriever({
     es,
     os,
@@ -95,6 +97,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     profile: config.profile,
     endpoints: config.endpoints,
     modelApiKey: config.MODEL_API_KEY,
+    modelTransport: models.transport,
     rawPrefix: config.RAW_PREFIX,
     timeouts: { embed: config.EMBED_TIMEOUT_MS, engine: config.ENGINE_TIMEOUT_MS, rerank: config.RERANK_TIMEOUT_MS },
     metrics,
@@ -150,7 +153,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     await server.close();
     const left = await telemetry.close(Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started)));
     server.log.info({ undelivered: left }, "telemetry flushed");
-    await Promise.allSettled([es.close(), os.close()]);
+    await Promise.allSettled([es.close(), os.close(), models.close()]);
   };
   return { server, telemetry, metrics, shutdown };
 }

@@ -14,7 +14,7 @@ export {
   type OpenSearchClient,
   openSearchClient,
 } from "../../backbone/src/engines";
-export { ModelClient } from "../../backbone/src/model-client";
+export { ModelClient, type ModelTransport } from "../../backbone/src/model-client";
 export {
   esBm25Request,
   esKnnRequest,

@@ -8,6 +8,7 @@ import {
   fusionSettings,
   ModelClient,
   type ModelEndpoints,
+  type ModelTransport,
   type OpenSearchClient,
   osHybridQuery,
   type RelevanceProfile,
@@ -71,6 +72,7 @@ export interface RetrieverOptions {
   readonly profile: RelevanceProfile;
   readonly endpoints: ModelEndpoints;
   readonly modelApiKey?: string | undefined;
+  readonly modelTransport?: ModelTransport | undefined;
   readonly rawPrefix: string;
   readonly timeouts: { readonly embed: number; readonly engine: number; readonly rerank: number };
   readonly metrics: Metrics;
@@ -92,6 +94,7 @@ export class Retriever {
       endpoints: this.o.endpoints,
       retries: 0,
       timeoutMs,
+      ...(this.o.modelTransport ? { transport: this.o.modelTransport } : {}),
       ...(this.o.modelApiKey ? { apiKey: this.o.modelApiKey } : {}),
     });
   }
