@@ -41,7 +41,13 @@ function fixed(
 }
 
 /** `depth` canned hits per `_search` (ids overlapping between sub-queries and engines, as real results do). */
-export async function startFakeEngine(kind: "elasticsearch" | "opensearch", latencyMs: number, lag: Lag, depth = 50) {
+export async function startFakeEngine(
+  kind: "elasticsearch" | "opensearch",
+  latencyMs: number,
+  lag: Lag,
+  dims: number,
+  depth = 50,
+) {
   const hits = (salt: number) =>
     Array.from({ length: depth }, (_, i) => {
       const n = (i * 7 + salt) % (depth * 2);
@@ -66,6 +72,7 @@ export async function startFakeEngine(kind: "elasticsearch" | "opensearch", late
   const bm25 = page(0);
   const knn = page(3);
   const alias = JSON.stringify({ "chunks-v1": { aliases: { chunks: {} } } });
+  const mapping = JSON.stringify({ "chunks-v1": { mappings: { _meta: { embedding_model: "hash", dims } } } });
   const info = JSON.stringify({ name: kind, version: { number: kind === "elasticsearch" ? "8.17.0" : "3.6.0" } });
   // The Elasticsearch client insists on the product header.
   const headers: Record<string, string> = kind === "elasticsearch" ? { "x-elastic-product": "Elasticsearch" } : {};
@@ -74,6 +81,7 @@ export async function startFakeEngine(kind: "elasticsearch" | "opensearch", late
       const url = req.url ?? "";
       if (url.includes("_search")) return { headers, text: body.includes('"knn"') ? knn : bm25 };
       if (url.includes("_alias")) return { headers, text: alias };
+      if (url.includes("_mapping")) return { headers, text: mapping };
       return { headers, text: info };
     }),
   );

@@ -21,8 +21,8 @@ async function main() {
   const chatOptions = { firstTokenMs: latency.firstToken, tokenMs: latency.tokenMs, tokens: latency.tokens };
   const [models, es, os, chat] = await Promise.all([
     startFakeModels(latency.model, lags.models, latency.dims),
-    startFakeEngine("elasticsearch", latency.es, lags.elasticsearch),
-    startFakeEngine("opensearch", latency.os, lags.opensearch),
+    startFakeEngine("elasticsearch", latency.es, lags.elasticsearch, latency.dims),
+    startFakeEngine("opensearch", latency.os, lags.opensearch, latency.dims),
     startFakeChat(chatOptions, lags.chat),
   ]);
   process.on("message", (m: { type: string; firstTokenMs?: number }) => {

@@ -6,6 +6,7 @@ import type { Config } from "./config";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
 import { modelTransport } from "./http";
+import { IndexResolver } from "./indices";
 import { createMetrics } from "./metrics";
 import { EngagementStore, Recommender } from "./recommendations";
 import { Retriever } from "./retrieval";
@@ -90,10 +91,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const telemetry = new Telemetry(queues, (event) => engagement.observe(event));
 
   const models = modelTransport();
-  const retriever = new Retriever({
+  const indices = new IndexResolver({
     es,
     os,
     alias: config.INDEX_ALIAS,
+    ttlMs: config.INDEX_PIN_TTL_MS,
+    timeoutMs: config.ENGINE_TIMEOUT_MS,
+  });
+  const retriever = new Retriever({
+    es,
+    os,
+    indices,
     profile: config.profile,
     endpoints: config.endpoints,
     modelApiKey: config.MODEL_API_KEY,
@@ -105,7 +113,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const recommender = new Recommender({
     es,
     os,
-    alias: config.INDEX_ALIAS,
+    indices,
     profile: config.profile,
     rawPrefix: config.RAW_PREFIX,
     docUriPrefix: config.DOC_URI_PREFIX,
@@ -155,5 +163,5 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     server.log.info({ undelivered: left }, "telemetry flushed");
     await Promise.allSettled([es.close(), os.close(), models.close()]);
   };
-  return { server, telemetry, metrics, shutdown };
+  return { server, telemetry, metrics, indices, shutdown };
 }

@@ -11,6 +11,7 @@ export {
   type ElasticsearchClient,
   type EngineConnection,
   elasticsearchClient,
+  engineErrorBody,
   type OpenSearchClient,
   openSearchClient,
 } from "../../backbone/src/engines";

@@ -35,6 +35,7 @@ const envSchema = z
     PROFILE_FILE: z.string().min(1),
     ENDPOINTS_FILE: z.string().min(1),
     INDEX_ALIAS: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+    INDEX_PIN_TTL_MS: ms(5000),
     RAW_PREFIX: z.string().default("raw/"),
     DOC_URI_PREFIX: z.string().default(""),
     ELASTICSEARCH_URL: url,
