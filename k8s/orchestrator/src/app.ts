@@ -3,6 +3,7 @@ import type { DestinationStream } from "pino";
 import { AirecClient } from "./airec";
 import { elasticsearchClient, openSearchClient } from "./backbone";
 import type { Config } from "./config";
+import { cloudCredential } from "./credentials";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
 import { modelTransport } from "./http";
@@ -36,14 +37,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       : {}),
     ...(config.OPENSEARCH_CA_FILE ? { caFile: config.OPENSEARCH_CA_FILE } : {}),
   });
+  // One credential for AIRec and OSS, made on first use (RRSA in ACK, an AccessKey locally).
+  let shared: ReturnType<typeof cloudCredential> | undefined;
+  const credential = () => {
+    shared ??= cloudCredential(config);
+    return shared;
+  };
   const airec = config.AIREC_ENABLED
     ? new AirecClient({
         endpoint: config.AIREC_ENDPOINT as string,
         protocol: config.AIREC_PROTOCOL,
         instanceId: config.AIREC_INSTANCE_ID as string,
-        accessKeyId: config.ALIBABA_CLOUD_ACCESS_KEY_ID as string,
-        accessKeySecret: config.ALIBABA_CLOUD_ACCESS_KEY_SECRET as string,
-        securityToken: config.ALIBABA_CLOUD_SECURITY_TOKEN,
+        credential: credential(),
         timeoutMs: config.AIREC_TIMEOUT_MS,
       })
     : undefined;
@@ -51,14 +56,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     overrides.eventStore ??
     (config.EVENT_LOG_FOLDER
       ? new FolderStore(config.EVENT_LOG_FOLDER)
-      : new OssStore({
-          bucket: config.OSS_BUCKET as string,
-          region: config.OSS_REGION as string,
-          endpoint: config.OSS_ENDPOINT,
-          accessKeyId: config.ALIBABA_CLOUD_ACCESS_KEY_ID ?? "",
-          accessKeySecret: config.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? "",
-          securityToken: config.ALIBABA_CLOUD_SECURITY_TOKEN,
-        }));
+      : new OssStore(
+          { bucket: config.OSS_BUCKET as string, region: config.OSS_REGION as string, endpoint: config.OSS_ENDPOINT },
+          credential(),
+        ));
 
   let log: { warn: (obj: object, msg: string) => void } = { warn: () => {} };
   const queueOptions = {

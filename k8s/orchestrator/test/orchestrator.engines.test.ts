@@ -8,6 +8,7 @@ import { type ModelServer, startModelServer } from "../../../test/search-engines
 import { indexNames, type ModelEndpoints, type RelevanceProfile } from "../../backbone/src/profile";
 import { aliasTarget, esRequester, osRequester, retireIndices } from "../../backbone/src/setup/aliases";
 import { AirecClient } from "../src/airec";
+import { cloudCredential } from "../src/credentials";
 import { startAirec } from "./fakes/airec";
 import { startDashScope } from "./fakes/dashscope";
 import {
@@ -48,6 +49,8 @@ const urls = () => {
     osUrl: /OPENSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.OPENSEARCH_URL ?? "",
   };
 };
+const loadEnvForCredentials = (vars: Record<string, string>) =>
+  vars as unknown as Parameters<typeof cloudCredential>[0];
 const airecItems = ["md/doc-0.md", "no/such-doc.md", "txt/doc-1.txt"];
 
 beforeAll(async () => {
@@ -291,8 +294,12 @@ describe("recommendations and telemetry", () => {
       endpoint: airec.endpoint,
       protocol: "http",
       instanceId: "airec-cn-test",
-      accessKeyId: SECRETS.akId,
-      accessKeySecret: "wrong-secret",
+      credential: cloudCredential(
+        loadEnvForCredentials({
+          ALIBABA_CLOUD_ACCESS_KEY_ID: SECRETS.akId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: "wrong-secret",
+        }),
+      ),
       timeoutMs: 2000,
     });
     await expect(forged.recommend({ userId: "u", sceneId: "home", count: 2 })).rejects.toThrow(/SignatureDoesNotMatch/);
