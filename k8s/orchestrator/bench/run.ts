@@ -33,7 +33,10 @@ const BOUND_TTFT = BOUND_SEARCH + LAT.firstToken;
 const P50_OVER_MS = 3;
 const P99_OVER_SHARE = 0.1;
 const KEY = "bench-key-0123456789abcdef0123456789abcdef";
-const LEVELS = (process.env.BENCH_CONCURRENCY ?? "1,32,128").split(",").map(Number);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? "1,32,128")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
 const SERVICE_CORE = "0";
 const FAKES_CORE = "1";
 
@@ -136,9 +139,10 @@ async function main() {
     RERANK_TIMEOUT_MS: "30000",
   };
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const startService = async (port: number) => {
+  const startService = async (port: number, extraArgs: string[] = []) => {
     const [command, args] = pinned(SERVICE_CORE, process.execPath, [
       ...nodeArgs,
+      ...extraArgs,
       process.env.BENCH_SERVICE_MAIN ?? path.join(__dirname, "../dist/orchestrator/src/main.js"),
     ]);
     const child = spawn(command, args, { env: { ...env, PORT: String(port) }, stdio: ["ignore", "ignore", "inherit"] });
@@ -259,7 +263,7 @@ async function main() {
   await stopService(server);
   if (process.env.BENCH_MEMORY !== "false") {
     // A fresh service for the memory figure: a small heap, so garbage collection moves the figures less.
-    const fresh = await startService(18081);
+    const fresh = await startService(18081, ["--expose-gc", "-r", path.join(__dirname, "gc-on-signal.cjs")]);
     await memory(fresh.child, fakes, fresh.url, headers);
     await stopService(fresh.child);
   }
@@ -296,6 +300,10 @@ async function dependencyMeans(base: string): Promise<string> {
 /** Memory per 1,000 open SSE streams: the chat fake holds the first token back, so every stream stays open. */
 async function memory(server: ChildProcess, fakes: ChildProcess, base: string, headers: Record<string, string>) {
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1]) * 1024;
+  const collect = async () => {
+    server.kill("SIGUSR2");
+    await new Promise((r) => setTimeout(r, 500));
+  };
   const metric = async (name: string) =>
     Number(new RegExp(`^${name} (\\S+)`, "m").exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
   for (let i = 0; i < 50; i++) {
@@ -307,9 +315,10 @@ async function memory(server: ChildProcess, fakes: ChildProcess, base: string, h
     await r.text();
   }
   fakes.send({ type: "firstTokenMs", firstTokenMs: 600_000 });
-  await new Promise((r) => setTimeout(r, 200));
+  await collect();
   const beforeRss = rss();
   const beforeHeap = await metric("nodejs_heap_size_used_bytes");
+  const beforeExternal = await metric("nodejs_external_memory_bytes");
   const controllers: AbortController[] = [];
   const opened: Promise<void>[] = [];
   for (let i = 0; i < 1000; i++) {
@@ -329,10 +338,12 @@ async function memory(server: ChildProcess, fakes: ChildProcess, base: string, h
   }
   await Promise.all(opened);
   const open = await metric("orchestrator_open_sse_streams");
+  await collect();
   const afterRss = rss();
   const afterHeap = await metric("nodejs_heap_size_used_bytes");
+  const afterExternal = await metric("nodejs_external_memory_bytes");
   console.log(
-    `open SSE streams: ${open}; memory held per 1,000 streams: RSS +${((afterRss - beforeRss) / 1e6).toFixed(1)} MB, JS heap +${((afterHeap - beforeHeap) / 1e6).toFixed(1)} MB (RSS ${(afterRss / 1e6).toFixed(0)} MB in total)`,
+    `open SSE streams: ${open}; memory held per 1,000 streams (after a full GC): RSS +${((afterRss - beforeRss) / 1e6).toFixed(1)} MB, JS heap +${((afterHeap - beforeHeap) / 1e6).toFixed(1)} MB, external +${((afterExternal - beforeExternal) / 1e6).toFixed(1)} MB (RSS ${(afterRss / 1e6).toFixed(0)} MB in total)`,
   );
   for (const c of controllers) c.abort();
 }
