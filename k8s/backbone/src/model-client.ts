@@ -12,7 +12,33 @@ export interface ModelClientOptions {
   readonly retries?: number;
   /** Per-call deadline; the orchestrator sets its budget here. Unset: no deadline (batch jobs). */
   readonly timeoutMs?: number;
+  /**
+   * How a call goes over HTTP. Default: the global `fetch`. The orchestrator passes one on a
+   * long-lived keep-alive pool of its own (undici's `request`), which on its hot path costs less
+   * per call than `fetch` and its web streams.
+   */
+  readonly transport?: ModelTransport;
 }
+
+export interface ModelCall {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly timeoutMs?: number | undefined;
+}
+
+/** One POST: the status and the body text. Rejects on network errors and timeouts only. */
+export type ModelTransport = (call: ModelCall) => Promise<{ status: number; body: string }>;
+
+export const fetchTransport: ModelTransport = async (call) => {
+  const response = await fetch(call.url, {
+    method: "POST",
+    headers: call.headers,
+    body: call.body,
+    ...(call.timeoutMs ? { signal: AbortSignal.timeout(call.timeoutMs) } : {}),
+  });
+  return { status: response.status, body: await response.text() };
+};
 
 export class ModelClient {
   readonly maxBatch: number;
@@ -75,22 +101,19 @@ export class ModelClient {
 
   private async post(url: string, payload: unknown): Promise<unknown> {
     const retries = this.options.retries ?? 3;
+    const transport = this.options.transport ?? fetchTransport;
+    const headers: Record<string, string> = {
+      "Content-Type": "application/json",
+      ...(this.options.apiKey ? { Authorization: `Bearer ${this.options.apiKey}` } : {}),
+    };
+    const body = JSON.stringify(payload);
     for (let attempt = 0; ; attempt++) {
       this.calls++;
-      const response = await fetch(url, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          ...(this.options.apiKey ? { Authorization: `Bearer ${this.options.apiKey}` } : {}),
-        },
-        body: JSON.stringify(payload),
-        ...(this.options.timeoutMs ? { signal: AbortSignal.timeout(this.options.timeoutMs) } : {}),
-      });
-      if (response.ok) return response.json();
-      const text = await response.text();
+      const response = await transport({ url, headers, body, timeoutMs: this.options.timeoutMs });
+      if (response.status >= 200 && response.status < 300) return JSON.parse(response.body);
       const retriable = response.status === 429 || response.status >= 500;
       if (!retriable || attempt >= retries) {
-        throw new Error(`model endpoint ${url} answered ${response.status}: ${text.slice(0, 500)}`);
+        throw new Error(`model endpoint ${url} answered ${response.status}: ${response.body.slice(0, 500)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
     }

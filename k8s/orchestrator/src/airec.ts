@@ -1,3 +1,4 @@
+import type Credential from "@alicloud/credentials";
 import OpenApiClient, { Config as OpenApiConfig, OpenApiRequest, Params } from "@alicloud/openapi-client";
 import { RuntimeOptions } from "@alicloud/tea-util";
 
@@ -13,9 +14,8 @@ export interface AirecOptions {
   readonly endpoint: string;
   readonly protocol: "https" | "http";
   readonly instanceId: string;
-  readonly accessKeyId: string;
-  readonly accessKeySecret: string;
-  readonly securityToken?: string | undefined;
+  /** From `@alicloud/credentials` (RRSA in ACK, an AccessKey locally); the client signs with what it yields. */
+  readonly credential: Credential;
   readonly timeoutMs: number;
 }
 
@@ -38,9 +38,7 @@ export class AirecClient {
   constructor(private readonly o: AirecOptions) {
     this.client = new OpenApiClient(
       new OpenApiConfig({
-        accessKeyId: o.accessKeyId,
-        accessKeySecret: o.accessKeySecret,
-        ...(o.securityToken ? { securityToken: o.securityToken } : {}),
+        credential: o.credential,
         endpoint: o.endpoint,
         protocol: o.protocol,
         regionId: "",

@@ -3,8 +3,11 @@ import type { DestinationStream } from "pino";
 import { AirecClient } from "./airec";
 import { elasticsearchClient, openSearchClient } from "./backbone";
 import type { Config } from "./config";
+import { cloudCredential } from "./credentials";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
+import { modelTransport } from "./http";
+import { IndexResolver } from "./indices";
 import { createMetrics } from "./metrics";
 import { EngagementStore, Recommender } from "./recommendations";
 import { Retriever } from "./retrieval";
@@ -34,14 +37,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       : {}),
     ...(config.OPENSEARCH_CA_FILE ? { caFile: config.OPENSEARCH_CA_FILE } : {}),
   });
+  // One credential for AIRec and OSS, made on first use (RRSA in ACK, an AccessKey locally).
+  let shared: ReturnType<typeof cloudCredential> | undefined;
+  const credential = () => {
+    shared ??= cloudCredential(config);
+    return shared;
+  };
   const airec = config.AIREC_ENABLED
     ? new AirecClient({
         endpoint: config.AIREC_ENDPOINT as string,
         protocol: config.AIREC_PROTOCOL,
         instanceId: config.AIREC_INSTANCE_ID as string,
-        accessKeyId: config.ALIBABA_CLOUD_ACCESS_KEY_ID as string,
-        accessKeySecret: config.ALIBABA_CLOUD_ACCESS_KEY_SECRET as string,
-        securityToken: config.ALIBABA_CLOUD_SECURITY_TOKEN,
+        credential: credential(),
         timeoutMs: config.AIREC_TIMEOUT_MS,
       })
     : undefined;
@@ -49,14 +56,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     overrides.eventStore ??
     (config.EVENT_LOG_FOLDER
       ? new FolderStore(config.EVENT_LOG_FOLDER)
-      : new OssStore({
-          bucket: config.OSS_BUCKET as string,
-          region: config.OSS_REGION as string,
-          endpoint: config.OSS_ENDPOINT,
-          accessKeyId: config.ALIBABA_CLOUD_ACCESS_KEY_ID ?? "",
-          accessKeySecret: config.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? "",
-          securityToken: config.ALIBABA_CLOUD_SECURITY_TOKEN,
-        }));
+      : new OssStore(
+          { bucket: config.OSS_BUCKET as string, region: config.OSS_REGION as string, endpoint: config.OSS_ENDPOINT },
+          credential(),
+        ));
 
   let log: { warn: (obj: object, msg: string) => void } = { warn: () => {} };
   const queueOptions = {
@@ -88,13 +91,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const engagement = new EngagementStore();
   const telemetry = new Telemetry(queues, (event) => engagement.observe(event));
 
-  const retriever = new Retriever({
+  const models = modelTransport();
+  const indices = new IndexResolver({
     es,
     os,
     alias: config.INDEX_ALIAS,
+    ttlMs: config.INDEX_PIN_TTL_MS,
+    timeoutMs: config.ENGINE_TIMEOUT_MS,
+  });
+  const retriever = new Retriever({
+    es,
+    os,
+    indices,
     profile: config.profile,
     endpoints: config.endpoints,
     modelApiKey: config.MODEL_API_KEY,
+    modelTransport: models.transport,
     rawPrefix: config.RAW_PREFIX,
     timeouts: { embed: config.EMBED_TIMEOUT_MS, engine: config.ENGINE_TIMEOUT_MS, rerank: config.RERANK_TIMEOUT_MS },
     metrics,
@@ -102,7 +114,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const recommender = new Recommender({
     es,
     os,
-    alias: config.INDEX_ALIAS,
+    indices,
     profile: config.profile,
     rawPrefix: config.RAW_PREFIX,
     docUriPrefix: config.DOC_URI_PREFIX,
@@ -150,7 +162,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     await server.close();
     const left = await telemetry.close(Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started)));
     server.log.info({ undelivered: left }, "telemetry flushed");
-    await Promise.allSettled([es.close(), os.close()]);
+    await Promise.allSettled([es.close(), os.close(), models.close()]);
   };
-  return { server, telemetry, metrics, shutdown };
+  return { server, telemetry, metrics, indices, shutdown };
 }

@@ -11,10 +11,11 @@ export {
   type ElasticsearchClient,
   type EngineConnection,
   elasticsearchClient,
+  engineErrorBody,
   type OpenSearchClient,
   openSearchClient,
 } from "../../backbone/src/engines";
-export { ModelClient } from "../../backbone/src/model-client";
+export { ModelClient, type ModelTransport } from "../../backbone/src/model-client";
 export {
   esBm25Request,
   esKnnRequest,

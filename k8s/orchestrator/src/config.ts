@@ -35,6 +35,7 @@ const envSchema = z
     PROFILE_FILE: z.string().min(1),
     ENDPOINTS_FILE: z.string().min(1),
     INDEX_ALIAS: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+    INDEX_PIN_TTL_MS: ms(5000),
     RAW_PREFIX: z.string().default("raw/"),
     DOC_URI_PREFIX: z.string().default(""),
     ELASTICSEARCH_URL: url,
@@ -58,6 +59,11 @@ const envSchema = z
     ALIBABA_CLOUD_ACCESS_KEY_ID: optionalText,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: optionalText,
     ALIBABA_CLOUD_SECURITY_TOKEN: optionalText,
+    // RRSA (ACK's pod-identity webhook sets the first three); see credentials.ts.
+    ALIBABA_CLOUD_ROLE_ARN: optionalText,
+    ALIBABA_CLOUD_OIDC_PROVIDER_ARN: optionalText,
+    ALIBABA_CLOUD_OIDC_TOKEN_FILE: optionalText,
+    ALIBABA_CLOUD_ROLE_SESSION_NAME: optionalText,
     EVENT_LOG_FOLDER: optionalText,
     OSS_BUCKET: optionalText,
     OSS_REGION: optionalText,
@@ -79,16 +85,44 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.AIREC_ENABLED) {
-      for (const key of [
-        "AIREC_ENDPOINT",
-        "AIREC_INSTANCE_ID",
-        "AIREC_SCENE_ID",
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-      ] as const) {
+      for (const key of ["AIREC_ENDPOINT", "AIREC_INSTANCE_ID", "AIREC_SCENE_ID"] as const) {
         if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when AIREC_ENABLED=true" });
       }
     }
+    // Credentials: an AccessKey pair (local runs) or RRSA's three variables (ACK), each set complete.
+    if (env.ALIBABA_CLOUD_ACCESS_KEY_ID && !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET)
+      ctx.addIssue({
+        code: "custom",
+        path: ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+        message: "required with ALIBABA_CLOUD_ACCESS_KEY_ID",
+      });
+    if (env.ALIBABA_CLOUD_ACCESS_KEY_SECRET && !env.ALIBABA_CLOUD_ACCESS_KEY_ID)
+      ctx.addIssue({
+        code: "custom",
+        path: ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+        message: "required with ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+      });
+    const rrsa = [
+      "ALIBABA_CLOUD_ROLE_ARN",
+      "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+      "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+    ] as const;
+    if (rrsa.some((key) => env[key]))
+      for (const key of rrsa)
+        if (!env[key])
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `RRSA needs ${rrsa.join(", ")} together (ack-pod-identity-webhook sets them)`,
+          });
+    const cloud = env.AIREC_ENABLED || !env.EVENT_LOG_FOLDER;
+    if (cloud && !env.ALIBABA_CLOUD_ACCESS_KEY_ID && !env.ALIBABA_CLOUD_ROLE_ARN)
+      ctx.addIssue({
+        code: "custom",
+        path: ["ALIBABA_CLOUD_ROLE_ARN"],
+        message:
+          "AIRec and the OSS event log need credentials: RRSA (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE) or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+      });
     if (!env.EVENT_LOG_FOLDER && !(env.OSS_BUCKET && env.OSS_REGION)) {
       ctx.addIssue({
         code: "custom",

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
+import type Credential from "@alicloud/credentials";
 import type { TelemetryEvent } from "./telemetry";
 
 /**
@@ -26,33 +27,42 @@ export class FolderStore implements ObjectStore {
   }
 }
 
-/** OSS through the official ali-oss client, on the bucket's internal endpoint. */
+/**
+ * OSS through the official ali-oss client, on the bucket's internal endpoint. Credentials come from
+ * `@alicloud/credentials` at each write (it caches them and refreshes RRSA's STS credentials before
+ * they expire); the client is rebuilt when they change.
+ */
 export class OssStore implements ObjectStore {
-  private readonly client: any;
+  private client: any;
+  private signedWith = "";
 
-  constructor(options: {
-    bucket: string;
-    region: string;
-    endpoint?: string | undefined;
-    accessKeyId: string;
-    accessKeySecret: string;
-    securityToken?: string | undefined;
-  }) {
-    const OSS = require("ali-oss");
-    this.client = new OSS({
-      bucket: options.bucket,
-      region: options.region,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      accessKeyId: options.accessKeyId,
-      accessKeySecret: options.accessKeySecret,
-      ...(options.securityToken ? { stsToken: options.securityToken } : {}),
-      secure: true,
-      timeout: 30_000,
-    });
+  constructor(
+    private readonly options: { bucket: string; region: string; endpoint?: string | undefined },
+    private readonly credential: Credential,
+  ) {}
+
+  private async current(): Promise<any> {
+    const c = await this.credential.getCredential();
+    const key = `${c.accessKeyId}\u0000${c.securityToken ?? ""}`;
+    if (!this.client || key !== this.signedWith) {
+      const OSS = require("ali-oss");
+      this.client = new OSS({
+        bucket: this.options.bucket,
+        region: this.options.region,
+        ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+        accessKeyId: c.accessKeyId,
+        accessKeySecret: c.accessKeySecret,
+        ...(c.securityToken ? { stsToken: c.securityToken } : {}),
+        secure: true,
+        timeout: 30_000,
+      });
+      this.signedWith = key;
+    }
+    return this.client;
   }
 
   async put(key: string, body: Buffer): Promise<void> {
-    await this.client.put(key, body, {
+    await (await this.current()).put(key, body, {
       headers: { "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip" },
     });
   }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { AirecClient } from "./airec";
 import { type ElasticsearchClient, FIELDS, type OpenSearchClient, type RelevanceProfile } from "./backbone";
 import type { Deadline } from "./deadline";
+import { type IndexResolver, type PinnedIndex, vectorFits } from "./indices";
 import { type Metrics, timed } from "./metrics";
 import { type Chunk, docIdOf, ENGINES, type EngineName, message, type Warning } from "./retrieval";
 import type { TelemetryEvent } from "./telemetry";
@@ -68,7 +69,8 @@ export class EngagementStore {
 export interface RecommenderOptions {
   readonly es: ElasticsearchClient;
   readonly os: OpenSearchClient;
-  readonly alias: string;
+  /** The alias, resolved to the concrete index each query runs on (see indices.ts). */
+  readonly indices: IndexResolver;
   readonly profile: RelevanceProfile;
   readonly rawPrefix: string;
   readonly docUriPrefix: string;
@@ -168,25 +170,41 @@ export class Recommender {
     return { items, requestId, degraded: warnings.length > 0, warnings };
   }
 
-  /** One search on the first engine that answers (Elasticsearch, then OpenSearch). */
-  private async search(body: Record<string, unknown>, deadline: Deadline): Promise<any[]> {
+  /** The first engine that answers (Elasticsearch, then OpenSearch) runs `query` on its pinned index. */
+  private async onEngine<T>(
+    deadline: Deadline,
+    query: (engine: EngineName, pin: PinnedIndex, requestTimeout: number) => Promise<T>,
+  ): Promise<T> {
     let last: unknown;
     for (const engine of ENGINES) {
       try {
-        return await timed(this.o.metrics, engine as EngineName, async () => {
-          const requestTimeout = deadline.timeout(this.o.timeouts.engine);
-          const response: any =
-            engine === "elasticsearch"
-              ? await this.o.es.search({ index: this.o.alias, ...(body as any) }, { requestTimeout, maxRetries: 0 })
-              : (await this.o.os.search({ index: this.o.alias, body: body as any }, { requestTimeout, maxRetries: 0 }))
-                  .body;
-          return response.hits?.hits ?? [];
-        });
+        return await this.o.indices.withIndex(engine, deadline, (pin) =>
+          timed(this.o.metrics, engine, () => query(engine, pin, deadline.timeout(this.o.timeouts.engine))),
+        );
       } catch (error) {
         last = error;
       }
     }
     throw last;
+  }
+
+  private async searchOn(
+    engine: EngineName,
+    pin: PinnedIndex,
+    body: Record<string, unknown>,
+    requestTimeout: number,
+  ): Promise<any[]> {
+    const options = { requestTimeout, maxRetries: 0 };
+    const response: any =
+      engine === "elasticsearch"
+        ? await this.o.es.search({ index: pin.index, ...(body as any) }, options)
+        : (await this.o.os.search({ index: pin.index, body: body as any }, options)).body;
+    return response.hits?.hits ?? [];
+  }
+
+  /** One search on the first engine that answers. */
+  private search(body: Record<string, unknown>, deadline: Deadline): Promise<any[]> {
+    return this.onEngine(deadline, (engine, pin, timeout) => this.searchOn(engine, pin, body, timeout));
   }
 
   private chunk(h: any): Chunk {
@@ -219,65 +237,51 @@ export class Recommender {
     return docIds.flatMap((d) => (byId.has(d) ? [byId.get(d) as Chunk] : []));
   }
 
-  private async moreLike(
+  /**
+   * The engaged documents' stored vectors and the kNN query go to the same pinned index, and the
+   * conversation's vector joins them only if that index expects its model and dims.
+   */
+  private moreLike(
     engaged: readonly string[],
     context: readonly number[] | undefined,
     n: number,
     deadline: Deadline,
   ): Promise<Chunk[]> {
-    const vectors: number[][] = context ? [[...context]] : [];
-    if (engaged.length > 0) {
-      const hits = await this.search(
-        {
-          size: Math.min(200, engaged.length * 10),
-          _source: [FIELDS.vector],
-          query: { terms: { [FIELDS.sourceKey]: engaged.map((d) => `${this.o.rawPrefix}${d}`) } },
-        },
-        deadline,
-      );
-      for (const h of hits) if (Array.isArray(h._source?.[FIELDS.vector])) vectors.push(h._source[FIELDS.vector]);
-    }
-    if (vectors.length === 0) return [];
-    const dims = vectors[0]!.length;
-    const mean = Array.from({ length: dims }, (_, i) => vectors.reduce((s, v) => s + (v[i] ?? 0), 0) / vectors.length);
-    const k = Math.min(this.o.profile.candidateDepth, n * 4);
-    const hits = await this.knn(mean, k, deadline);
-    return uniqueDocs(hits.map((h) => this.chunk(h)));
-  }
-
-  private async knn(vector: number[], k: number, deadline: Deadline): Promise<any[]> {
-    const fields = [FIELDS.sourceKey, FIELDS.title, FIELDS.chunkNo];
-    let last: unknown;
-    for (const engine of ENGINES) {
-      try {
-        return await timed(this.o.metrics, engine, async () => {
-          const requestTimeout = deadline.timeout(this.o.timeouts.engine);
-          if (engine === "elasticsearch") {
-            const r: any = await this.o.es.search(
-              {
-                index: this.o.alias,
-                size: k,
-                _source: fields,
-                knn: { field: FIELDS.vector, query_vector: vector, k, num_candidates: Math.max(100, k * 2) },
-              },
-              { requestTimeout, maxRetries: 0 },
-            );
-            return r.hits.hits;
-          }
-          const r: any = await this.o.os.search(
-            {
-              index: this.o.alias,
-              body: { size: k, _source: fields, query: { knn: { [FIELDS.vector]: { vector, k } } } } as any,
-            },
-            { requestTimeout, maxRetries: 0 },
-          );
-          return r.body.hits.hits;
-        });
-      } catch (error) {
-        last = error;
+    return this.onEngine(deadline, async (engine, pin, requestTimeout) => {
+      const vectors: number[][] =
+        context && vectorFits(pin, this.o.profile.embedding.model, context) ? [[...context]] : [];
+      if (engaged.length > 0) {
+        const hits = await this.searchOn(
+          engine,
+          pin,
+          {
+            size: Math.min(200, engaged.length * 10),
+            _source: [FIELDS.vector],
+            query: { terms: { [FIELDS.sourceKey]: engaged.map((d) => `${this.o.rawPrefix}${d}`) } },
+          },
+          requestTimeout,
+        );
+        for (const h of hits) if (Array.isArray(h._source?.[FIELDS.vector])) vectors.push(h._source[FIELDS.vector]);
       }
-    }
-    throw last;
+      if (vectors.length === 0) return [];
+      const dims = vectors[0]!.length;
+      const mean = Array.from(
+        { length: dims },
+        (_, i) => vectors.reduce((s, v) => s + (v[i] ?? 0), 0) / vectors.length,
+      );
+      const k = Math.min(this.o.profile.candidateDepth, n * 4);
+      const fields = [FIELDS.sourceKey, FIELDS.title, FIELDS.chunkNo];
+      const body =
+        engine === "elasticsearch"
+          ? {
+              size: k,
+              _source: fields,
+              knn: { field: FIELDS.vector, query_vector: mean, k, num_candidates: Math.max(100, k * 2) },
+            }
+          : { size: k, _source: fields, query: { knn: { [FIELDS.vector]: { vector: mean, k } } } };
+      const hits = await this.searchOn(engine, pin, body, deadline.timeout(this.o.timeouts.engine));
+      return uniqueDocs(hits.map((h) => this.chunk(h)));
+    });
   }
 
   private async catalogue(n: number, deadline: Deadline): Promise<Chunk[]> {

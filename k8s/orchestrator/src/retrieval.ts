@@ -8,12 +8,14 @@ import {
   fusionSettings,
   ModelClient,
   type ModelEndpoints,
+  type ModelTransport,
   type OpenSearchClient,
   osHybridQuery,
   type RelevanceProfile,
   type ScoredHit,
 } from "./backbone";
 import type { Deadline } from "./deadline";
+import { type IndexResolver, vectorFits } from "./indices";
 import { type Metrics, timed } from "./metrics";
 
 /**
@@ -67,10 +69,12 @@ export interface Filters {
 export interface RetrieverOptions {
   readonly es: ElasticsearchClient;
   readonly os: OpenSearchClient;
-  readonly alias: string;
+  /** The alias, resolved to the concrete index each query runs on. */
+  readonly indices: IndexResolver;
   readonly profile: RelevanceProfile;
   readonly endpoints: ModelEndpoints;
   readonly modelApiKey?: string | undefined;
+  readonly modelTransport?: ModelTransport | undefined;
   readonly rawPrefix: string;
   readonly timeouts: { readonly embed: number; readonly engine: number; readonly rerank: number };
   readonly metrics: Metrics;
@@ -92,6 +96,7 @@ export class Retriever {
       endpoints: this.o.endpoints,
       retries: 0,
       timeoutMs,
+      ...(this.o.modelTransport ? { transport: this.o.modelTransport } : {}),
       ...(this.o.modelApiKey ? { apiKey: this.o.modelApiKey } : {}),
     });
   }
@@ -109,6 +114,8 @@ export class Retriever {
   ): Promise<Retrieval> {
     const warnings: Warning[] = [];
     const profile = this.o.profile;
+    // Resolve the alias (normally cached) while the query is embedded.
+    for (const engine of ENGINES) this.o.indices.resolve(engine, deadline).catch(() => undefined);
     let vector: number[] | undefined;
     try {
       vector = await this.embed(text, deadline);
@@ -121,8 +128,10 @@ export class Retriever {
     const perEngine = new Map<EngineName, { fused: FusedHit[]; chunks: Map<string, Chunk> }>();
     settled.forEach((result, i) => {
       const engine = ENGINES[i] as EngineName;
-      if (result.status === "fulfilled") perEngine.set(engine, result.value);
-      else warnings.push({ dependency: engine, message: `${engine} failed: ${message(result.reason)}` });
+      if (result.status === "fulfilled") {
+        perEngine.set(engine, result.value);
+        if (result.value.warning) warnings.push(result.value.warning);
+      } else warnings.push({ dependency: engine, message: `${engine} failed: ${message(result.reason)}` });
     });
     if (perEngine.size === 0) throw new EnginesUnavailableError(warnings);
 
@@ -160,41 +169,55 @@ export class Retriever {
     };
   }
 
-  /** BM25 and kNN on one engine, fused by the backbone's fusion module. */
-  private async searchEngine(
+  /**
+   * BM25 and kNN on one engine, on the concrete index the alias names, fused by the backbone's fusion
+   * module. kNN only when that index's `_meta` expects this embedding model and dims (mid-rebuild the
+   * alias can name an index of another profile generation): otherwise BM25 alone, with a warning.
+   */
+  private searchEngine(
     engine: EngineName,
     text: string,
     vector: number[] | undefined,
     filters: Filters,
     deadline: Deadline,
-  ): Promise<{ fused: FusedHit[]; chunks: Map<string, Chunk> }> {
-    const requestTimeout = deadline.timeout(this.o.timeouts.engine);
-    const filter = filterClauses(filters);
-    const bodies =
-      engine === "elasticsearch"
-        ? esBodies(this.o.profile, text, vector, filter)
-        : osBodies(this.o.profile, text, vector, filter);
-    const responses = await timed(this.o.metrics, engine, () =>
-      Promise.all(
-        bodies.map((body) =>
-          body === undefined
-            ? Promise.resolve(undefined)
-            : engine === "elasticsearch"
-              ? this.o.es.search({ index: this.o.alias, ...(body as any) }, { requestTimeout, maxRetries: 0 })
-              : this.o.os
-                  .search({ index: this.o.alias, body: body as any }, { requestTimeout, maxRetries: 0 })
-                  .then((r) => r.body),
+  ): Promise<{ fused: FusedHit[]; chunks: Map<string, Chunk>; warning?: Warning }> {
+    return this.o.indices.withIndex(engine, deadline, async (pin) => {
+      const requestTimeout = deadline.timeout(this.o.timeouts.engine);
+      const model = this.o.profile.embedding.model;
+      const usable = vector && vectorFits(pin, model, vector) ? vector : undefined;
+      const filter = filterClauses(filters);
+      const bodies =
+        engine === "elasticsearch"
+          ? esBodies(this.o.profile, text, usable, filter)
+          : osBodies(this.o.profile, text, usable, filter);
+      const responses = await timed(this.o.metrics, engine, () =>
+        Promise.all(
+          bodies.map((body) =>
+            body === undefined
+              ? Promise.resolve(undefined)
+              : engine === "elasticsearch"
+                ? this.o.es.search({ index: pin.index, ...(body as any) }, { requestTimeout, maxRetries: 0 })
+                : this.o.os
+                    .search({ index: pin.index, body: body as any }, { requestTimeout, maxRetries: 0 })
+                    .then((r) => r.body),
+          ),
         ),
-      ),
-    );
-    const chunks = new Map<string, Chunk>();
-    const lists = responses.map((response: any) =>
-      ((response?.hits?.hits ?? []) as any[]).map((h): ScoredHit => {
-        chunks.set(String(h._id), this.chunkOf(String(h._id), h._source ?? {}));
-        return { id: String(h._id), score: Number(h._score) };
-      }),
-    );
-    return { fused: fuse(lists, fusionSettings(this.o.profile)), chunks };
+      );
+      const chunks = new Map<string, Chunk>();
+      const lists = responses.map((response: any) =>
+        ((response?.hits?.hits ?? []) as any[]).map((h): ScoredHit => {
+          chunks.set(String(h._id), this.chunkOf(String(h._id), h._source ?? {}));
+          return { id: String(h._id), score: Number(h._score) };
+        }),
+      );
+      const fused = fuse(lists, fusionSettings(this.o.profile));
+      if (!vector || usable) return { fused, chunks };
+      const warning = {
+        dependency: engine,
+        message: `${engine} index ${pin.index} expects embedding ${pin.model}/${pin.dims} dims, not ${model}/${vector.length}: BM25 only`,
+      };
+      return { fused, chunks, warning };
+    });
   }
 
   chunkOf(id: string, source: Record<string, unknown>): Chunk {

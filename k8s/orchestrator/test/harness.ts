@@ -79,18 +79,22 @@ export async function seedBackbone(
   e: Engines,
   models: ModelServer,
   documents = 40,
+  options: { base?: string; profile?: RelevanceProfile; corpusDir?: string } = {},
 ): Promise<{ corpusDir: string; endpoints: ModelEndpoints }> {
+  const base = options.base ?? ALIAS;
+  const profile = options.profile ?? PROFILE;
+  const dims = profile.embedding.dims;
   const endpoints: ModelEndpoints = {
-    embedding: { url: models.embeddingUrl(DIMS), model: PROFILE.embedding.model, dims: DIMS },
-    rerank: { url: models.rerankUrl, model: PROFILE.rerank.model },
+    embedding: { url: models.embeddingUrl(dims), model: profile.embedding.model, dims },
+    rerank: { url: models.rerankUrl, model: profile.rerank.model },
   };
   const client = new ModelClient({ endpoints, maxBatch: 32, concurrency: 2 });
-  await runSetup(e, client, { base: ALIAS, profile: PROFILE, endpoints });
-  const corpusDir = mkdtempSync(path.join(tmpdir(), "orch-corpus-"));
-  writeCorpus(corpusDir, corpusDocuments(documents));
+  await runSetup(e, client, { base, profile, endpoints });
+  const corpusDir = options.corpusDir ?? mkdtempSync(path.join(tmpdir(), "orch-corpus-"));
+  if (!options.corpusDir) writeCorpus(corpusDir, corpusDocuments(documents));
   await ingest(new FolderSource(corpusDir), [esStore(e.es), osStore(e.os)], client, {
-    base: ALIAS,
-    profile: PROFILE,
+    base,
+    profile,
     prefix: "raw/",
     chunking: { maxChars: 400, overlapChars: 60 },
   });

@@ -5,8 +5,10 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engines } from "../../../test/search-engines/engines";
 import { type ModelServer, startModelServer } from "../../../test/search-engines/model-server";
-import type { ModelEndpoints } from "../../backbone/src/profile";
+import { indexNames, type ModelEndpoints, type RelevanceProfile } from "../../backbone/src/profile";
+import { aliasTarget, esRequester, osRequester, retireIndices } from "../../backbone/src/setup/aliases";
 import { AirecClient } from "../src/airec";
+import { cloudCredential } from "../src/credentials";
 import { startAirec } from "./fakes/airec";
 import { startDashScope } from "./fakes/dashscope";
 import {
@@ -47,6 +49,8 @@ const urls = () => {
     osUrl: /OPENSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.OPENSEARCH_URL ?? "",
   };
 };
+const loadEnvForCredentials = (vars: Record<string, string>) =>
+  vars as unknown as Parameters<typeof cloudCredential>[0];
 const airecItems = ["md/doc-0.md", "no/such-doc.md", "txt/doc-1.txt"];
 
 beforeAll(async () => {
@@ -290,8 +294,12 @@ describe("recommendations and telemetry", () => {
       endpoint: airec.endpoint,
       protocol: "http",
       instanceId: "airec-cn-test",
-      accessKeyId: SECRETS.akId,
-      accessKeySecret: "wrong-secret",
+      credential: cloudCredential(
+        loadEnvForCredentials({
+          ALIBABA_CLOUD_ACCESS_KEY_ID: SECRETS.akId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: "wrong-secret",
+        }),
+      ),
       timeoutMs: 2000,
     });
     await expect(forged.recommend({ userId: "u", sceneId: "home", count: 2 })).rejects.toThrow(/SignatureDoesNotMatch/);
@@ -403,6 +411,57 @@ describe("recommendations and telemetry", () => {
     await other.app.shutdown();
     expect(airec.state.rows.filter((r) => r.fields.user_id === "u-shutdown")).toHaveLength(docsOf(search.body) + 1);
     expect(eventLog(other.eventDir).filter((l) => l.userId === "u-shutdown")).toHaveLength(docsOf(search.body) + 1);
+  });
+});
+
+describe("versioned indices behind the alias", () => {
+  it("pins queries to the concrete index, keeps it across a swap, and re-resolves when it is deleted", async (ctx) => {
+    if (!e) ctx.skip();
+    const base = "orch-pin";
+    const seeded = await seedBackbone(e!, models, 12, { base });
+    const old = indexNames(base, PROFILE).index;
+    const pinned = await startApp({
+      ...urls(),
+      endpoints,
+      chatBaseURL: chat.baseURL,
+      env: { INDEX_ALIAS: base, INDEX_PIN_TTL_MS: "600000" },
+    });
+    try {
+      const search = async () => json(await pinned.call("POST", "/v1/search", { query: "invoice refund payment" }));
+      const first = await search();
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ degraded: false, warnings: [] });
+      expect(pinned.app.indices.resolutions).toBe(2);
+
+      // A profile change (96 dims): setup builds the new generation beside the old one, ingestion fills
+      // it and swaps the alias. The service's 64-dim vectors must never reach the 96-dim index.
+      const next: RelevanceProfile = { ...PROFILE, embedding: { model: PROFILE.embedding.model, dims: 96 } };
+      await seedBackbone(e!, models, 12, { base, profile: next, corpusDir: seeded.corpusDir });
+      const fresh = indexNames(base, next).index;
+      for (const request of [osRequester(e!.os), esRequester(e!.es)])
+        expect(await aliasTarget(request, base)).toBe(fresh);
+
+      // Pinned (TTL not over): still the old, complete index, no lookup, same answer.
+      const during = await search();
+      expect(during.body).toMatchObject({ degraded: false, warnings: [] });
+      expect(during.body.results.map((r: any) => r.id)).toEqual(first.body.results.map((r: any) => r.id));
+      expect(pinned.app.indices.resolutions).toBe(2);
+
+      // The next run retires the old index: the pinned query meets index_not_found, resolves the alias
+      // again and lands on the 96-dim index, where it runs BM25 only (no 64-dim vector is sent) and says so.
+      for (const request of [osRequester(e!.os), esRequester(e!.es)])
+        expect(await retireIndices(request, base, fresh)).toEqual([old]);
+      const after = await search();
+      expect(after.status).toBe(200);
+      expect(after.body.results.length).toBeGreaterThan(0);
+      expect(after.body.degraded).toBe(true);
+      expect(after.body.warnings.map((w: any) => w.dependency).sort()).toEqual(["elasticsearch", "opensearch"]);
+      for (const w of after.body.warnings) expect(w.message).toContain(`index ${fresh} expects embedding`);
+      expect(pinned.app.indices.resolutions).toBe(4);
+    } finally {
+      await pinned.app.shutdown();
+      rmSync(seeded.corpusDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../src/auth";
 import { ConfigError, loadConfig } from "../src/config";
+import { cloudCredential, credentialSource } from "../src/credentials";
 import { condenseQuery } from "../src/generation";
 import { createMetrics } from "../src/metrics";
 import { mergeEngines } from "../src/retrieval";
@@ -82,6 +83,41 @@ describe("configuration", () => {
     expect(() =>
       loadConfig({ ...validEnv(), ELASTICSEARCH_PASSWORD: "", OPENSEARCH_PASSWORD: "x".repeat(0) }),
     ).not.toThrow();
+  });
+
+  it("takes RRSA's variables or an AccessKey pair for AIRec and OSS, each set complete", () => {
+    const oss = { ...validEnv(), EVENT_LOG_FOLDER: "", OSS_BUCKET: "events", OSS_REGION: "oss-cn-hangzhou" };
+    const rrsa = {
+      ALIBABA_CLOUD_ROLE_ARN: "acs:ram::1234567890123456:role/orchestrator",
+      ALIBABA_CLOUD_OIDC_PROVIDER_ARN: "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c1234",
+      ALIBABA_CLOUD_OIDC_TOKEN_FILE: "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token",
+    };
+    expect(() => loadConfig(oss)).toThrow(/ALIBABA_CLOUD_ROLE_ARN: AIRec and the OSS event log need credentials/);
+    const inCluster = loadConfig({ ...oss, ...rrsa });
+    expect(credentialSource(inCluster)).toBe("oidc_role_arn");
+    expect(cloudCredential(inCluster).getType()).toBe("oidc_role_arn");
+    expect(() => loadConfig({ ...oss, ...rrsa, ALIBABA_CLOUD_OIDC_TOKEN_FILE: "" })).toThrow(
+      /ALIBABA_CLOUD_OIDC_TOKEN_FILE: RRSA needs ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE together/,
+    );
+    const local = loadConfig({
+      ...oss,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAI-id",
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: "s3cret",
+    });
+    expect(cloudCredential(local).getType()).toBe("access_key");
+    expect(() => loadConfig({ ...oss, ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAI-id" })).toThrow(
+      /ALIBABA_CLOUD_ACCESS_KEY_SECRET: required with ALIBABA_CLOUD_ACCESS_KEY_ID \(given unset\)/,
+    );
+    const airec = {
+      AIREC_ENABLED: "true",
+      AIREC_ENDPOINT: "airec-vpc.cn-hangzhou.aliyuncs.com",
+      AIREC_INSTANCE_ID: "i",
+      AIREC_SCENE_ID: "s",
+    };
+    expect(() => loadConfig({ ...validEnv(), ...airec })).toThrow(
+      /ALIBABA_CLOUD_ROLE_ARN: AIRec and the OSS event log/,
+    );
+    expect(() => loadConfig({ ...validEnv(), ...airec, ...rrsa })).not.toThrow();
   });
 
   it("checks the mounted files: profile dims against the endpoint, the API key hashes", () => {
