@@ -23,6 +23,7 @@ import { Training } from "../components/training";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
 import { createOrchestrator } from "./orchestrator";
+import { retrievalEndpoints, searchEndpoints } from "./search-endpoints";
 import { type StackIdentity, standardTags } from "./tags";
 
 /** Where the orchestrator runs; its service account assumes the orchestrator role through RRSA. */
@@ -202,6 +203,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
   const models = createModels(config, { cloudName, tags, network, storage, identity }, opts);
 
   const { relevance, search: searchConfig } = config;
+  const retrieval = models.endpoints.apply((endpoints) => retrievalEndpoints(endpoints, searchConfig.modelEndpoints));
   const search = new Search(
     "search",
     {
@@ -217,16 +219,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         topK: relevance.topK,
         analyzer: relevance.analyzer,
       },
-      // Until the model-infrastructure stack output `modelEndpoints` exists, the contract's URLs come
-      // from config; the dims are the endpoint's when declared, else the profile's.
-      modelEndpoints: {
-        embedding: {
-          url: searchConfig.modelEndpoints.embeddingUrl,
-          model: relevance.embedding.model,
-          dims: searchConfig.modelEndpoints.embeddingDims ?? relevance.embedding.dims,
-        },
-        rerank: { url: searchConfig.modelEndpoints.rerankUrl, model: relevance.rerank.model },
-      },
+      modelEndpoints: retrieval.apply((endpoints) => searchEndpoints(endpoints, relevance.embedding.dims)),
       indexAlias: searchConfig.indexAlias,
       elasticsearch: searchConfig.elasticsearch,
       opensearch: searchConfig.opensearch,
@@ -253,7 +246,9 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         config,
         {
           workload: ORCHESTRATOR_WORKLOAD,
-          ...{ network, storage, cluster, identity, registry, search, models },
+          ...{ network, storage, cluster, identity, registry, search },
+          // The endpoints the search jobs embedded the documents with, so queries match them.
+          models: { ...models, endpoints: retrieval },
           ...(recommendations
             ? {
                 airec: {

@@ -12,8 +12,12 @@ export const JOBS_IMAGE_TAG = "0.1.0";
 export interface SearchArgs {
   readonly cloudName: string;
   readonly profile: RelevanceProfile;
-  /** The model-endpoint contract's URLs (the model-infrastructure stack output `modelEndpoints`). */
-  readonly modelEndpoints: ModelEndpoints;
+  /**
+   * The model-endpoint contract's URLs, as the stack output `modelEndpoints` gives them (or a
+   * gateway in front of them). Checked against the profile when known: at construction when plain,
+   * else as soon as they resolve, before the setup Job's settings are registered.
+   */
+  readonly modelEndpoints: pulumi.Input<ModelEndpoints>;
   readonly indexAlias: string;
   readonly elasticsearch: ElasticsearchSettings & { readonly password?: pulumi.Input<string> };
   readonly opensearch: OpenSearchSettings;
@@ -58,12 +62,20 @@ export class Search extends pulumi.ComponentResource {
 
   constructor(name: string, args: SearchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:search:Search", name, {}, opts);
-    try {
-      assertValidProfile(args.profile, args.modelEndpoints);
-    } catch (error) {
-      if (error instanceof ProfileError) throw new pulumi.ResourceError(error.message, this);
-      throw error;
-    }
+    const checked = (endpoints: ModelEndpoints): ModelEndpoints => {
+      try {
+        assertValidProfile(args.profile, endpoints);
+      } catch (error) {
+        if (error instanceof ProfileError) throw new pulumi.ResourceError(error.message, this);
+        throw error;
+      }
+      return endpoints;
+    };
+    const known = args.modelEndpoints;
+    const modelEndpoints =
+      pulumi.Output.isInstance(known) || known instanceof Promise
+        ? pulumi.output(known).apply(checked)
+        : checked(known as ModelEndpoints);
     const inCluster = { parent: this, provider: args.kubernetes };
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -104,7 +116,7 @@ export class Search extends pulumi.ComponentResource {
         image: image("search-backbone-jobs", JOBS_IMAGE_TAG),
         indexAlias: args.indexAlias,
         profile: args.profile,
-        modelEndpoints: args.modelEndpoints,
+        modelEndpoints,
         elasticsearch: { url: elasticsearch.url, username: elasticsearch.username, password: elasticsearch.password },
         opensearch: {
           url: opensearch.url,

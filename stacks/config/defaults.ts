@@ -79,11 +79,8 @@ const base: Defaults = {
       kibanaSpec: "elasticsearch.sn1ne.large",
     },
     opensearch: { nodes: 1, storageGb: 100, diskPerformanceLevel: "PL0", heap: "2g", memory: "4Gi", cpu: "1" },
-    modelEndpoints: {
-      // The in-VPC model gateway in front of TorchServe (model-infrastructure issue).
-      embeddingUrl: "http://models.search-backbone.internal:8080/v1/embeddings",
-      rerankUrl: "http://models.search-backbone.internal:8080/v1/rerank",
-    },
+    // No gateways: the search jobs call the stack's own model endpoints.
+    modelEndpoints: {},
     ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2 },
   },
   recommendations: {

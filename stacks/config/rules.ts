@@ -238,13 +238,17 @@ function searchProblems(cfg: Loose): Problem[] {
       });
     }
   }
-  const dims = num(obj(r.embedding).dims);
-  const endpointDims = num(obj(search.modelEndpoints).embeddingDims);
-  if (dims !== undefined && endpointDims !== undefined && dims !== endpointDims) {
-    problems.push({
-      path: ["relevance", "embedding", "dims"],
-      message: `expected the dimension the embedding endpoint serves (search.modelEndpoints.embeddingDims = ${endpointDims})`,
-    });
+  const gateways = obj(search.modelEndpoints);
+  for (const [role, key] of [
+    ["embedding", "embeddingUrl"],
+    ["rerank", "rerankUrl"],
+  ] as const) {
+    if (obj(r[role]).endpoint === "bailian" && gateways[key] === undefined) {
+      problems.push({
+        path: ["search", "modelEndpoints", key],
+        message: `required while relevance.${role}.endpoint is "bailian": the search jobs and OpenSearch's connectors speak the model-endpoint contract (OpenAI embeddings, Cohere rerank), not DashScope's native API; expected the URL of a gateway that does, or serve ${role} on TorchServe`,
+      });
+    }
   }
   const es = obj(search.elasticsearch);
   const zones = num(es.zoneCount);

@@ -199,13 +199,13 @@ const search = z.strictObject({
     cpu: z.string().regex(/^\d+(m)?$/, "expected a CPU quantity like 2 or 500m"),
   }),
   /**
-   * The model-endpoint contract's URLs until the model-infrastructure stack output `modelEndpoints`
-   * exists; `embeddingDims`, when set, is what the endpoint serves and must equal relevance.embedding.dims.
+   * Gateways that speak the model-endpoint contract, per role, for the search jobs and the
+   * orchestrator; unset: the stack output `modelEndpoints` (required for a role Bailian serves, whose
+   * native API neither the search jobs nor OpenSearch's connectors speak).
    */
   modelEndpoints: z.strictObject({
-    embeddingUrl: httpUrl,
-    rerankUrl: httpUrl,
-    embeddingDims: z.number().int().min(1).max(4096).optional(),
+    embeddingUrl: httpUrl.optional(),
+    rerankUrl: httpUrl.optional(),
   }),
   ingest: z.strictObject({
     /** Cron schedule of the ingestion CronJob (UTC). */

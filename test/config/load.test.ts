@@ -184,6 +184,19 @@ describe("bad configs: each class gives a message naming key, value and expectat
     expect(message).toContain('expected an endpoint that serving.backend "torchserve" deploys');
   });
 
+  it("a Bailian-served role without a contract gateway for the search jobs, and accepts one with it", () => {
+    const raw = rawDevConfig();
+    raw.relevance = { embedding: { endpoint: "bailian", model: "text-embedding-v4", dims: 1024 } };
+    expect(failure(raw).message).toContain(
+      'search-backbone:search.modelEndpoints.embeddingUrl: not set; required while relevance.embedding.endpoint is "bailian": the search jobs and OpenSearch\'s connectors speak the model-endpoint contract',
+    );
+    raw.search = { modelEndpoints: { embeddingUrl: "http://gateway.internal:8080/v1/embeddings" } };
+    raw.serving = { bailian: { apiKey: "sk-test-key-123456" } };
+    expect(loadConfig(raw, context).search.modelEndpoints).toEqual({
+      embeddingUrl: "http://gateway.internal:8080/v1/embeddings",
+    });
+  });
+
   it("forceDestroy outside ephemeral stacks", () => {
     const raw = rawProdConfig();
     raw.storage = { forceDestroy: true };

@@ -100,6 +100,10 @@ describe("the stack registers the orchestrator", () => {
     expect(data.EVENT_LOG_PREFIX).toBe("logs/events/");
     expect(data.DASHSCOPE_BASE_URL).toBe("https://dashscope.aliyuncs.com/compatible-mode/v1");
     expect(JSON.parse(data["endpoints.json"]).embedding.url).toMatch(/^http:\/\/.+\/predictions\/embed$/);
+    // Queries are embedded by the endpoint the search jobs embedded the documents with.
+    const jobs = recorder.one("kubernetes:core/v1:ConfigMap", "search-jobs-settings").inputs.data;
+    for (const role of ["embedding", "rerank"])
+      expect(JSON.parse(jobs["endpoints.json"])[role].url).toBe(JSON.parse(data["endpoints.json"])[role].url);
     expect(JSON.stringify(data)).not.toContain(DASHSCOPE_KEY);
     const secret = recorder.one("kubernetes:core/v1:Secret", "orchestrator-secrets").inputs.stringData;
     expect(secret[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);

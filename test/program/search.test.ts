@@ -100,12 +100,6 @@ describe("the setup Job runs again when the profile changes", () => {
 describe("bad search input stops the program before anything is registered", () => {
   it.each([
     [
-      "dims that differ from the model endpoint's",
-      (t: string) => `${t}  search-backbone:search:\n    modelEndpoints:\n      embeddingDims: 1024\n`,
-      "relevance.embedding.dims",
-      "expected the dimension the embedding endpoint serves (search.modelEndpoints.embeddingDims = 1024)",
-    ],
-    [
       "weights that do not sum to 1",
       (t: string) => t.replace("vectorWeight: 0.7", "vectorWeight: 0.8"),
       "relevance.vectorWeight",

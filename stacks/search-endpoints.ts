@@ -1,0 +1,40 @@
+import type { ModelEndpoints, ModelRole } from "../components/model-endpoints";
+import type { ModelEndpoints as SearchModelEndpoints } from "../components/search";
+import type { BackboneConfig } from "./config";
+
+type Gateways = BackboneConfig["search"]["modelEndpoints"];
+
+const GATEWAY_KEY: Readonly<Record<ModelRole, "embeddingUrl" | "rerankUrl">> = {
+  embedding: "embeddingUrl",
+  rerank: "rerankUrl",
+};
+
+/**
+ * The model endpoints the search jobs (ingestion, OpenSearch's connectors) and the orchestrator both
+ * call, so queries and documents are embedded by the same model: the stack output `modelEndpoints`,
+ * or per role a configured gateway that speaks the model-endpoint contract. Neither the search jobs
+ * nor ml-commons' connectors speak DashScope's native API, so such a role needs a gateway (the config
+ * rules say so first). Pure: tested directly.
+ */
+export function retrievalEndpoints(endpoints: ModelEndpoints, gateways: Gateways): ModelEndpoints {
+  const served = (role: ModelRole) => {
+    const gateway = gateways[GATEWAY_KEY[role]];
+    if (gateway) return { ...endpoints[role], url: gateway, protocol: "contract" as const, authSecret: null };
+    if (endpoints[role].protocol !== "contract") {
+      throw new Error(
+        `search.modelEndpoints.${GATEWAY_KEY[role]}: not set, and the ${role} endpoint ${endpoints[role].url} speaks DashScope's native API; expected the URL of a gateway that speaks the model-endpoint contract`,
+      );
+    }
+    return endpoints[role];
+  };
+  return { embedding: served("embedding"), rerank: served("rerank") };
+}
+
+/** The shape the search component and its jobs read; `dims` where the endpoint does not declare them. */
+export function searchEndpoints(endpoints: ModelEndpoints, dims: number): SearchModelEndpoints {
+  const { embedding, rerank } = endpoints;
+  return {
+    embedding: { url: embedding.url, model: embedding.model, dims: embedding.dims ?? dims },
+    rerank: { url: rerank.url, model: rerank.model },
+  };
+}

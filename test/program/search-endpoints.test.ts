@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { bailianEndpoint, type ModelEndpoints, torchserveEndpoint } from "../../components/model-endpoints";
+import { retrievalEndpoints, searchEndpoints } from "../../stacks/search-endpoints";
+
+const NLB = "http://nlb-abc.cn-hangzhou.nlb.aliyuncs.com:8080";
+const onTorchServe: ModelEndpoints = {
+  embedding: torchserveEndpoint(NLB, "embedding", "embed", 768),
+  rerank: torchserveEndpoint(NLB, "rerank", "rerank"),
+};
+
+describe("the endpoints the search jobs and the orchestrator share", () => {
+  it("are the stack's own endpoints when they speak the contract", () => {
+    expect(retrievalEndpoints(onTorchServe, {})).toEqual(onTorchServe);
+    expect(searchEndpoints(onTorchServe, 768)).toEqual({
+      embedding: { url: `${NLB}/predictions/embed`, model: "embed", dims: 768 },
+      rerank: { url: `${NLB}/predictions/rerank`, model: "rerank" },
+    });
+  });
+
+  it("take a gateway for a role on DashScope's native API, without its key", () => {
+    const mixed = {
+      ...onTorchServe,
+      embedding: bailianEndpoint("https://dashscope.aliyuncs.com", "embedding", "text-embedding-v4", 1024),
+    };
+    const gateway = "http://gateway.internal:8080/v1/embeddings";
+    const served = retrievalEndpoints(mixed, { embeddingUrl: gateway });
+    expect(served.embedding).toEqual({
+      url: gateway,
+      model: "text-embedding-v4",
+      protocol: "contract",
+      dims: 1024,
+      authSecret: null,
+    });
+    expect(served.rerank).toEqual(onTorchServe.rerank);
+  });
+
+  it("refuse a role on DashScope's native API without a gateway, naming the key", () => {
+    const native = {
+      ...onTorchServe,
+      rerank: bailianEndpoint("https://dashscope.aliyuncs.com", "rerank", "gte-rerank-v2"),
+    };
+    expect(() => retrievalEndpoints(native, {})).toThrow(
+      "search.modelEndpoints.rerankUrl: not set, and the rerank endpoint https://dashscope.aliyuncs.com/api/v1/services/rerank/text-rerank/text-rerank speaks DashScope's native API",
+    );
+  });
+
+  it("fall back to the profile's dims where the endpoint declares none", () => {
+    const undeclared = { ...onTorchServe, embedding: { ...onTorchServe.embedding, dims: null } };
+    expect(searchEndpoints(undeclared, 512).embedding.dims).toBe(512);
+  });
+});
