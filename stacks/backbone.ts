@@ -219,7 +219,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         topK: relevance.topK,
         analyzer: relevance.analyzer,
       },
-      modelEndpoints: retrieval.apply((endpoints) => searchEndpoints(endpoints, relevance.embedding.dims)),
+      modelEndpoints: retrieval.apply((endpoints) => searchEndpoints(endpoints, relevance)),
       indexAlias: searchConfig.indexAlias,
       elasticsearch: searchConfig.elasticsearch,
       opensearch: searchConfig.opensearch,

@@ -30,11 +30,23 @@ export function retrievalEndpoints(endpoints: ModelEndpoints, gateways: Gateways
   return { embedding: served("embedding"), rerank: served("rerank") };
 }
 
-/** The shape the search component and its jobs read; `dims` where the endpoint does not declare them. */
-export function searchEndpoints(endpoints: ModelEndpoints, dims: number): SearchModelEndpoints {
+/**
+ * The shape the search component and its jobs read. `model` is the profile's: it is what each index
+ * generation records as the model that embedded its vectors, and what the setup checks the profile
+ * against. The contract ignores `model` in request bodies (models/CONTRACT.md); on TorchServe the URL
+ * names the served model (`embed`, a fine-tune of the profile's base model). `dims` are the
+ * endpoint's where it declares them, else the profile's.
+ */
+export function searchEndpoints(
+  endpoints: ModelEndpoints,
+  profile: {
+    readonly embedding: { readonly model: string; readonly dims: number };
+    readonly rerank: { readonly model: string };
+  },
+): SearchModelEndpoints {
   const { embedding, rerank } = endpoints;
   return {
-    embedding: { url: embedding.url, model: embedding.model, dims: embedding.dims ?? dims },
-    rerank: { url: rerank.url, model: rerank.model },
+    embedding: { url: embedding.url, model: profile.embedding.model, dims: embedding.dims ?? profile.embedding.dims },
+    rerank: { url: rerank.url, model: profile.rerank.model },
   };
 }

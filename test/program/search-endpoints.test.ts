@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { bailianEndpoint, type ModelEndpoints, torchserveEndpoint } from "../../components/model-endpoints";
 import { retrievalEndpoints, searchEndpoints } from "../../stacks/search-endpoints";
 
+const PROFILE = { embedding: { model: "bge-base-zh-v1.5", dims: 768 }, rerank: { model: "bge-reranker-base" } };
 const NLB = "http://nlb-abc.cn-hangzhou.nlb.aliyuncs.com:8080";
 const onTorchServe: ModelEndpoints = {
   embedding: torchserveEndpoint(NLB, "embedding", "embed", 768),
@@ -11,9 +12,9 @@ const onTorchServe: ModelEndpoints = {
 describe("the endpoints the search jobs and the orchestrator share", () => {
   it("are the stack's own endpoints when they speak the contract", () => {
     expect(retrievalEndpoints(onTorchServe, {})).toEqual(onTorchServe);
-    expect(searchEndpoints(onTorchServe, 768)).toEqual({
-      embedding: { url: `${NLB}/predictions/embed`, model: "embed", dims: 768 },
-      rerank: { url: `${NLB}/predictions/rerank`, model: "rerank" },
+    expect(searchEndpoints(onTorchServe, PROFILE)).toEqual({
+      embedding: { url: `${NLB}/predictions/embed`, model: "bge-base-zh-v1.5", dims: 768 },
+      rerank: { url: `${NLB}/predictions/rerank`, model: "bge-reranker-base" },
     });
   });
 
@@ -44,8 +45,9 @@ describe("the endpoints the search jobs and the orchestrator share", () => {
     );
   });
 
-  it("fall back to the profile's dims where the endpoint declares none", () => {
+  it("name the profile's models (what the indices record) and fall back to its dims where the endpoint declares none", () => {
     const undeclared = { ...onTorchServe, embedding: { ...onTorchServe.embedding, dims: null } };
-    expect(searchEndpoints(undeclared, 512).embedding.dims).toBe(512);
+    const profile = { ...PROFILE, embedding: { ...PROFILE.embedding, dims: 512 } };
+    expect(searchEndpoints(undeclared, profile).embedding.dims).toBe(512);
   });
 });
