@@ -10,6 +10,12 @@ export interface EngineConnection {
   readonly password?: string;
   /** PEM file of the CA that signed the engine's HTTP certificate (OpenSearch on ACK uses its own CA). */
   readonly caFile?: string;
+  /**
+   * For a request-path caller (the orchestrator): parse responses with plain `JSON.parse` instead of
+   * secure-json-parse's prototype-poisoning scan, and (Elasticsearch) no OpenTelemetry span per
+   * request. Both are documented client options; batch jobs keep the defaults.
+   */
+  readonly lean?: boolean;
 }
 
 export function openSearchClient(c: EngineConnection): OpenSearchClient {
@@ -17,6 +23,7 @@ export function openSearchClient(c: EngineConnection): OpenSearchClient {
     node: c.url,
     ...(c.username ? { auth: { username: c.username, password: c.password ?? "" } } : {}),
     ...(c.caFile ? { ssl: { ca: readFileSync(c.caFile), rejectUnauthorized: true } } : {}),
+    ...(c.lean ? { disablePrototypePoisoningProtection: true } : {}),
     requestTimeout: 60_000,
   });
 }
@@ -26,6 +33,7 @@ export function elasticsearchClient(c: EngineConnection): ElasticsearchClient {
     node: c.url,
     ...(c.username ? { auth: { username: c.username, password: c.password ?? "" } } : {}),
     ...(c.caFile ? { tls: { ca: readFileSync(c.caFile), rejectUnauthorized: true } } : {}),
+    ...(c.lean ? { disablePrototypePoisoningProtection: true, openTelemetry: { enabled: false } } : {}),
     requestTimeout: 60_000,
   });
 }

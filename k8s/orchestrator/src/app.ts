@@ -26,12 +26,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const metrics = createMetrics();
   const es = elasticsearchClient({
     url: config.ELASTICSEARCH_URL,
+    lean: true,
     ...(config.ELASTICSEARCH_USERNAME
       ? { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? "" }
       : {}),
   });
   const os = openSearchClient({
     url: config.OPENSEARCH_URL,
+    lean: true,
     ...(config.OPENSEARCH_USERNAME
       ? { username: config.OPENSEARCH_USERNAME, password: config.OPENSEARCH_PASSWORD ?? "" }
       : {}),
