@@ -12,8 +12,9 @@ export interface EngineConnection {
   readonly caFile?: string;
   /**
    * For a request-path caller (the orchestrator): parse responses with plain `JSON.parse` instead of
-   * secure-json-parse's prototype-poisoning scan, and (Elasticsearch) no OpenTelemetry span per
-   * request. Both are documented client options; batch jobs keep the defaults.
+   * secure-json-parse's scan of every response for `__proto__`/`constructor` keys (the client option
+   * `disablePrototypePoisoningProtection`). Safe where the parsed bodies are only read field by field,
+   * never merged into other objects. Batch jobs keep the default.
    */
   readonly lean?: boolean;
 }
@@ -33,7 +34,7 @@ export function elasticsearchClient(c: EngineConnection): ElasticsearchClient {
     node: c.url,
     ...(c.username ? { auth: { username: c.username, password: c.password ?? "" } } : {}),
     ...(c.caFile ? { tls: { ca: readFileSync(c.caFile), rejectUnauthorized: true } } : {}),
-    ...(c.lean ? { disablePrototypePoisoningProtection: true, openTelemetry: { enabled: false } } : {}),
+    ...(c.lean ? { disablePrototypePoisoningProtection: true } : {}),
     requestTimeout: 60_000,
   });
 }
