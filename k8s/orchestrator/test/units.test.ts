@@ -6,8 +6,8 @@ import { hashKey } from "../src/auth";
 import { ConfigError, loadConfig } from "../src/config";
 import { cloudCredential, credentialSource } from "../src/credentials";
 import { condenseQuery } from "../src/generation";
-import { createMetrics } from "../src/metrics";
 import { isIndexNotFound } from "../src/indices";
+import { createMetrics } from "../src/metrics";
 import { mergeEngines, subResponses } from "../src/retrieval";
 import { type Sink, SinkQueue, Telemetry, type TelemetryEvent } from "../src/telemetry";
 
