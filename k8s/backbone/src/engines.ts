@@ -12,9 +12,11 @@ export interface EngineConnection {
   readonly caFile?: string;
   /**
    * For a request-path caller (the orchestrator): parse responses with plain `JSON.parse` instead of
-   * secure-json-parse's scan of every response for `__proto__`/`constructor` keys (the client option
-   * `disablePrototypePoisoningProtection`). Safe where the parsed bodies are only read field by field,
-   * never merged into other objects. Batch jobs keep the default.
+   * secure-json-parse's scan of every response for `__proto__`/`constructor` keys (the clients' option
+   * `disablePrototypePoisoningProtection`; the Elasticsearch client 8.15+ already defaults to it,
+   * https://www.elastic.co/docs/reference/elasticsearch/clients/javascript/basic-config, the OpenSearch
+   * client does not). Safe where the parsed bodies are only read field by field, never merged into
+   * other objects. Batch jobs keep the default.
    */
   readonly lean?: boolean;
 }

@@ -197,7 +197,8 @@ export class Retriever {
       const lines = searches.flatMap((body) => [{}, body]);
       const options = { requestTimeout, maxRetries: 0 };
       // The ES client wraps every request in an OpenTelemetry span (a no-op tracer here, still ~3 % of
-      // the CPU per search); off per request, since the client does not pass the option to its transport.
+      // the CPU per search); off per request, since the client does not pass the option to its transport
+      // (https://www.elastic.co/docs/reference/elasticsearch/clients/javascript/observability).
       const responses = await timed(
         this.o.metrics,
         engine,
