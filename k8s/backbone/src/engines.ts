@@ -10,6 +10,15 @@ export interface EngineConnection {
   readonly password?: string;
   /** PEM file of the CA that signed the engine's HTTP certificate (OpenSearch on ACK uses its own CA). */
   readonly caFile?: string;
+  /**
+   * For a request-path caller (the orchestrator): parse responses with plain `JSON.parse` instead of
+   * secure-json-parse's scan of every response for `__proto__`/`constructor` keys (the clients' option
+   * `disablePrototypePoisoningProtection`; the Elasticsearch client 8.15+ already defaults to it,
+   * https://www.elastic.co/docs/reference/elasticsearch/clients/javascript/basic-config, the OpenSearch
+   * client does not). Safe where the parsed bodies are only read field by field, never merged into
+   * other objects. Batch jobs keep the default.
+   */
+  readonly lean?: boolean;
 }
 
 export function openSearchClient(c: EngineConnection): OpenSearchClient {
@@ -17,6 +26,7 @@ export function openSearchClient(c: EngineConnection): OpenSearchClient {
     node: c.url,
     ...(c.username ? { auth: { username: c.username, password: c.password ?? "" } } : {}),
     ...(c.caFile ? { ssl: { ca: readFileSync(c.caFile), rejectUnauthorized: true } } : {}),
+    ...(c.lean ? { disablePrototypePoisoningProtection: true } : {}),
     requestTimeout: 60_000,
   });
 }
@@ -26,6 +36,7 @@ export function elasticsearchClient(c: EngineConnection): ElasticsearchClient {
     node: c.url,
     ...(c.username ? { auth: { username: c.username, password: c.password ?? "" } } : {}),
     ...(c.caFile ? { tls: { ca: readFileSync(c.caFile), rejectUnauthorized: true } } : {}),
+    ...(c.lean ? { disablePrototypePoisoningProtection: true } : {}),
     requestTimeout: 60_000,
   });
 }

@@ -71,6 +71,20 @@ export async function startFakeEngine(
     });
   const bm25 = page(0);
   const knn = page(3);
+  // `_msearch`: NDJSON, a header line then a body line per search; one sub-response per body, each
+  // the same page a plain `_search` gets, with its status (the engines' multi-search response).
+  const item = (text: string) => `${text.slice(0, -1)},"status":200}`;
+  const rendered = new Map<string, string>();
+  const msearch = (ndjson: string) => {
+    const bodies = ndjson.split("\n").filter((line, i) => i % 2 === 1 && line.length > 0);
+    const kinds = bodies.map((b) => (b.includes('"knn"') ? "k" : "b")).join("");
+    let text = rendered.get(kinds);
+    if (!text) {
+      text = `{"took":${latencyMs},"responses":[${[...kinds].map((k) => item(k === "k" ? knn : bm25)).join(",")}]}`;
+      rendered.set(kinds, text);
+    }
+    return text;
+  };
   const alias = JSON.stringify({ "chunks-v1": { aliases: { chunks: {} } } });
   const mapping = JSON.stringify({ "chunks-v1": { mappings: { _meta: { embedding_model: "hash", dims } } } });
   const info = JSON.stringify({ name: kind, version: { number: kind === "elasticsearch" ? "8.17.0" : "3.6.0" } });
@@ -79,6 +93,7 @@ export async function startFakeEngine(
   return listen(
     fixed(latencyMs, lag, (req, body) => {
       const url = req.url ?? "";
+      if (url.includes("_msearch")) return { headers, text: msearch(body) };
       if (url.includes("_search")) return { headers, text: body.includes('"knn"') ? knn : bm25 };
       if (url.includes("_alias")) return { headers, text: alias };
       if (url.includes("_mapping")) return { headers, text: mapping };

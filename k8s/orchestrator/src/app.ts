@@ -6,7 +6,7 @@ import type { Config } from "./config";
 import { cloudCredential } from "./credentials";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
-import { modelTransport } from "./http";
+import { modelTransport, sdkFetch } from "./http";
 import { IndexResolver } from "./indices";
 import { createMetrics } from "./metrics";
 import { EngagementStore, Recommender } from "./recommendations";
@@ -26,12 +26,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const metrics = createMetrics();
   const es = elasticsearchClient({
     url: config.ELASTICSEARCH_URL,
+    lean: true,
     ...(config.ELASTICSEARCH_USERNAME
       ? { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? "" }
       : {}),
   });
   const os = openSearchClient({
     url: config.OPENSEARCH_URL,
+    lean: true,
     ...(config.OPENSEARCH_USERNAME
       ? { username: config.OPENSEARCH_USERNAME, password: config.OPENSEARCH_PASSWORD ?? "" }
       : {}),
@@ -125,10 +127,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     timeouts: { engine: config.ENGINE_TIMEOUT_MS, airec: config.AIREC_TIMEOUT_MS },
     metrics,
   });
+  const chatFetch = sdkFetch();
   const generator =
     overrides.generator ??
     new DashScopeGenerator(
-      { baseURL: config.DASHSCOPE_BASE_URL, apiKey: config.DASHSCOPE_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS },
+      {
+        baseURL: config.DASHSCOPE_BASE_URL,
+        apiKey: config.DASHSCOPE_API_KEY,
+        timeoutMs: config.LLM_TIMEOUT_MS,
+        fetch: chatFetch.fetch,
+      },
       config.CHAT_MODEL,
       config.CHAT_MAX_TOKENS,
     );
@@ -162,7 +170,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     await server.close();
     const left = await telemetry.close(Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started)));
     server.log.info({ undelivered: left }, "telemetry flushed");
-    await Promise.allSettled([es.close(), os.close(), models.close()]);
+    await Promise.allSettled([es.close(), os.close(), models.close(), chatFetch.close()]);
   };
   return { server, telemetry, metrics, indices, shutdown };
 }

@@ -62,7 +62,7 @@ export class DashScopeGenerator implements Generator {
   private readonly client: OpenAI;
 
   constructor(
-    options: { baseURL: string; apiKey: string; timeoutMs: number },
+    options: { baseURL: string; apiKey: string; timeoutMs: number; fetch?: typeof fetch },
     private readonly model: string,
     private readonly maxTokens: number,
   ) {
@@ -72,6 +72,7 @@ export class DashScopeGenerator implements Generator {
       timeout: options.timeoutMs,
       // A retry after tokens were streamed would repeat them; the caller reports the failure instead.
       maxRetries: 0,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
   }
 

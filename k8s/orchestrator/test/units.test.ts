@@ -6,8 +6,9 @@ import { hashKey } from "../src/auth";
 import { ConfigError, loadConfig } from "../src/config";
 import { cloudCredential, credentialSource } from "../src/credentials";
 import { condenseQuery } from "../src/generation";
+import { isIndexNotFound } from "../src/indices";
 import { createMetrics } from "../src/metrics";
-import { mergeEngines } from "../src/retrieval";
+import { mergeEngines, subResponses } from "../src/retrieval";
 import { type Sink, SinkQueue, Telemetry, type TelemetryEvent } from "../src/telemetry";
 
 const dir = mkdtempSync(path.join(tmpdir(), "orch-units-"));
@@ -182,6 +183,24 @@ describe("merge across engines", () => {
       ["a", 0.9, "elasticsearch"],
       ["c", 0.1, "opensearch"],
     ]);
+  });
+});
+
+describe("multi-search answers", () => {
+  it("returns the sub-responses in order and fails the engine on a sub-search error, as a search would", () => {
+    const page = (id: string) => ({ hits: { hits: [{ _id: id, _score: 1 }] }, status: 200 });
+    expect(subResponses({ responses: [page("a"), page("b")] }, 2).map((r) => r.hits.hits[0]._id)).toEqual(["a", "b"]);
+    expect(() => subResponses({ responses: [page("a")] }, 2)).toThrow(/answered 1 of 2/);
+    const gone = { error: { type: "index_not_found_exception", reason: "no such index [chunks-v1]" }, status: 404 };
+    let error: unknown;
+    try {
+      subResponses({ responses: [page("a"), gone] }, 2);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toMatch(/404.*index_not_found_exception/);
+    // The index pinning re-resolves the alias on this error, as it does for a plain search's.
+    expect(isIndexNotFound(error)).toBe(true);
   });
 });
 
