@@ -37,6 +37,12 @@ const devOnBailian = (apiKey = "\n      apiKey: sk-test-0123456789") =>
     .replace(
       "      endpoint: torchserve\n      model: bge-reranker-base",
       "      endpoint: bailian\n      model: qwen3-rerank",
+    )
+    // The search jobs speak the model-endpoint contract only: a gateway in front of DashScope.
+    .concat(
+      "  search-backbone:search:\n    modelEndpoints:\n" +
+        "      embeddingUrl: http://gateway.internal:8080/v1/embeddings\n" +
+        "      rerankUrl: http://gateway.internal:8080/v1/rerank\n",
     );
 
 describe("models in the dev stack", () => {
