@@ -246,7 +246,12 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         config,
         {
           workload: ORCHESTRATOR_WORKLOAD,
-          ...{ network, storage, cluster, identity, registry, search },
+          network,
+          storage,
+          cluster,
+          identity,
+          registry,
+          search,
           // The endpoints the search jobs embedded the documents with, so queries match them.
           models: { ...models, endpoints: retrieval },
           ...(recommendations
