@@ -2,26 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { servingPackages } from "../../stacks/backbone";
 import { ConfigError } from "../../stacks/config";
-import { resolved, settle, setupMocks } from "../helpers/mocks";
-import { engineConfigFor, readRepoFile } from "../helpers/stack-files";
+import { resolved } from "../helpers/mocks";
+import { runProgram } from "../helpers/program";
+import { readRepoFile } from "../helpers/stack-files";
 
 const DLC = "pulumi-nodejs:dynamic/backbone-pai:DlcJob";
 const DEPLOYMENT = "pulumi-nodejs:dynamic/backbone-bailian:Deployment";
 
-async function evaluate(stack: string, text: string) {
-  const recorder = await setupMocks({ stack });
-  pulumi.runtime.setAllConfig(engineConfigFor(text));
-  const { runStack } = await import("../../stacks/index.js");
-  let outputs: any;
-  let error: unknown;
-  try {
-    outputs = runStack();
-  } catch (caught) {
-    error = caught;
-  }
-  await settle();
-  return { recorder, outputs, error };
-}
+const evaluate = runProgram;
 
 /** The dev stack file with models served by Bailian: stock v4 embeddings, a fine-tuned reranker. */
 const devOnBailian = (apiKey = "\n      apiKey: sk-test-0123456789") =>

@@ -4,7 +4,8 @@ import { parse, stringify } from "yaml";
 import { sha256Hex } from "../../components/orchestrator";
 import { policies } from "../../policy/policies";
 import { ConfigError } from "../../stacks/config";
-import { resolved, settle, setupMocks } from "../helpers/mocks";
+import { resolved } from "../helpers/mocks";
+import { runProgram } from "../helpers/program";
 import { engineConfigFor, ephemeralStackText, readRepoFile } from "../helpers/stack-files";
 import { runPolicy } from "../policy/run-policy";
 
@@ -31,11 +32,8 @@ const ENABLED = {
 };
 
 async function evaluate(stack: string, text: string) {
-  const recorder = await setupMocks({ stack });
-  pulumi.runtime.setAllConfig(engineConfigFor(text));
-  const { runStack } = await import("../../stacks/index.js");
-  const outputs = runStack();
-  await settle();
+  const { recorder, outputs, error } = await runProgram(stack, text);
+  if (error) throw error;
   return { recorder, outputs };
 }
 
@@ -175,16 +173,7 @@ describe("bad orchestrator config stops the program before any resource", () => 
       ingress: { enabled: true },
       resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "1Gi" } },
     });
-    const recorder = await setupMocks({ stack: "dev" });
-    pulumi.runtime.setAllConfig(engineConfigFor(text));
-    const { runStack } = await import("../../stacks/index.js");
-    let error: unknown;
-    try {
-      runStack();
-    } catch (caught) {
-      error = caught;
-    }
-    await settle();
+    const { recorder, error } = await runProgram("dev", text);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((p) => p.path.join("."))).toEqual(
       expect.arrayContaining([

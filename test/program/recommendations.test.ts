@@ -1,29 +1,16 @@
-import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { Recommendations } from "../../components/recommendations";
 import { ConfigError } from "../../stacks/config";
 import { resolved, settle, setupMocks, TEST_ACCOUNT_ID } from "../helpers/mocks";
-import { engineConfigFor, ephemeralStackText, readRepoFile } from "../helpers/stack-files";
+import { runProgram } from "../helpers/program";
+import { ephemeralStackText, readRepoFile } from "../helpers/stack-files";
 
 const AIREC = "pulumi-nodejs:dynamic/backbone-airec:Instance";
 const COMPONENT = "backbone:recommendations:Recommendations";
 const INSTANCE = "airec-cn-o400whm78004";
 const ARN = `acs:airec:cn-hangzhou:${TEST_ACCOUNT_ID}:instance/${INSTANCE}`;
 
-async function evaluate(stack: string, text: string) {
-  const recorder = await setupMocks({ stack });
-  pulumi.runtime.setAllConfig(engineConfigFor(text));
-  const { runStack } = await import("../../stacks/index.js");
-  let outputs: any;
-  let error: unknown;
-  try {
-    outputs = runStack();
-  } catch (caught) {
-    error = caught;
-  }
-  await settle();
-  return { recorder, outputs, error };
-}
+const evaluate = runProgram;
 
 const withAirec = (text: string, airec: string) =>
   text

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../stacks/config";
-import { resolved, settle, setupMocks } from "../helpers/mocks";
-import { engineConfigFor, ephemeralStackText, readRepoFile } from "../helpers/stack-files";
+import { resolved } from "../helpers/mocks";
+import { runProgram } from "../helpers/program";
+import { ephemeralStackText, readRepoFile } from "../helpers/stack-files";
 
 const COMPONENTS = [
   "backbone:network:Network",
@@ -15,11 +15,8 @@ const COMPONENTS = [
 
 /** Evaluates the whole program under mocks as `pulumi up` would for the given stack file. */
 async function evaluate(stack: string, stackFileText: string) {
-  const recorder = await setupMocks({ stack });
-  pulumi.runtime.setAllConfig(engineConfigFor(stackFileText));
-  const { runStack } = await import("../../stacks/index.js");
-  const outputs = runStack();
-  await settle();
+  const { recorder, outputs, error } = await runProgram(stack, stackFileText);
+  if (error) throw error;
   return { recorder, outputs };
 }
 
@@ -68,16 +65,7 @@ describe("a bad stack file", () => {
       .replace("bm25Weight: 0.3", "bm25Weight: 0.5")
       .replace("instanceType: ecs.gn7i-c8g1.2xlarge", "instanceType: ecs.gn6i-c4g1.xlarge")
       .replace("  search-backbone:network:", "  search-backbone:netwrok: {}\n  search-backbone:network:");
-    const recorder = await setupMocks({ stack: "dev" });
-    pulumi.runtime.setAllConfig(engineConfigFor(text));
-    const { runStack } = await import("../../stacks/index.js");
-    let error: unknown;
-    try {
-      runStack();
-    } catch (caught) {
-      error = caught;
-    }
-    await settle();
+    const { recorder, error } = await runProgram("dev", text);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((p) => p.path.join("."))).toEqual(
       expect.arrayContaining(["netwrok", "serving.gpu.instanceType", "relevance.vectorWeight"]),
