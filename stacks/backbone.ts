@@ -23,6 +23,7 @@ import { Training } from "../components/training";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
 import { createOrchestrator } from "./orchestrator";
+import { relevanceProfile } from "./relevance-profile";
 import { retrievalEndpoints, searchEndpoints } from "./search-endpoints";
 import { type StackIdentity, standardTags } from "./tags";
 
@@ -208,17 +209,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     "search",
     {
       cloudName,
-      profile: {
-        embedding: { model: relevance.embedding.model, dims: relevance.embedding.dims },
-        rerank: { model: relevance.rerank.model },
-        similarity: relevance.similarity,
-        bm25Weight: relevance.bm25Weight,
-        vectorWeight: relevance.vectorWeight,
-        candidateDepth: relevance.candidateDepth,
-        rerankWindow: relevance.rerankWindow,
-        topK: relevance.topK,
-        analyzer: relevance.analyzer,
-      },
+      profile: relevanceProfile(relevance),
       modelEndpoints: retrieval.apply((endpoints) => searchEndpoints(endpoints, relevance)),
       indexAlias: searchConfig.indexAlias,
       elasticsearch: searchConfig.elasticsearch,

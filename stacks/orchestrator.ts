@@ -10,6 +10,7 @@ import type { Registry } from "../components/registry";
 import type { Search } from "../components/search";
 import { STORAGE_PREFIXES, type Storage } from "../components/storage";
 import type { BackboneConfig } from "./config";
+import { relevanceProfile } from "./relevance-profile";
 
 /** The project folder: the orchestrator image builds from its k8s/ (k8s/orchestrator/Dockerfile). */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -87,17 +88,7 @@ export function createOrchestrator(
         pullRepository: deps.registry.repositoryUrl,
         registry: { server: pushRepository.apply((url) => url.split("/")[0] as string), ...credentials },
       },
-      profile: {
-        embedding: { model: relevance.embedding.model, dims: relevance.embedding.dims },
-        rerank: { model: relevance.rerank.model },
-        similarity: relevance.similarity,
-        bm25Weight: relevance.bm25Weight,
-        vectorWeight: relevance.vectorWeight,
-        candidateDepth: relevance.candidateDepth,
-        rerankWindow: relevance.rerankWindow,
-        topK: relevance.topK,
-        analyzer: relevance.analyzer,
-      },
+      profile: relevanceProfile(relevance),
       modelEndpoints: deps.models.endpoints,
       modelApiKey: pulumi.secret(modelApiKey),
       search: {
