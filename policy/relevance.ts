@@ -1,23 +1,12 @@
+import { type RelevanceSummary, SUMMARIES_DATA_KEY } from "@search-backbone/relevance";
+
 /**
- * The engine-neutral summary of a rendered search configuration that the relevance rules compare.
- *
- * The Elasticsearch and OpenSearch renderers live in k8s/backbone/src/profile. Their contract with this
- * pack: a resource carries either an input `relevanceSummary` of this shape, or (the search setup's
- * settings ConfigMap, components/search/jobs.ts) a data key `relevance-summaries.json` holding a JSON
- * array of them. Each is computed from what the renderer actually rendered (not copied from the
- * profile), so a renderer that drifts from the other shows up here. The pack is its own package, so
- * the shape is declared again here (k8s/backbone/src/profile/parity.ts `RelevanceSummary`).
+ * The relevance rules' reading of `RelevanceSummary` (the relevance package, computed by its
+ * `relevanceSummaries` from what each renderer actually rendered, not copied from the profile, so a
+ * renderer that drifts from the other shows up here). A resource carries either an input
+ * `relevanceSummary`, or (the search setup's settings ConfigMap, components/search/jobs.ts) a data
+ * key `SUMMARIES_DATA_KEY` holding a JSON array of them.
  */
-export interface RelevanceSummary {
-  readonly engine: "elasticsearch" | "opensearch";
-  readonly bm25Weight: number;
-  readonly vectorWeight: number;
-  readonly similarity: string;
-  readonly embeddingDims: number;
-  readonly candidateDepth: number;
-  readonly rerankWindow: number;
-  readonly topK: number;
-}
 
 export const COMPARED_FIELDS = [
   "bm25Weight",
@@ -31,8 +20,6 @@ export const COMPARED_FIELDS = [
 
 /** Weights are fractions; renderers may scale and round them. */
 const WEIGHT_TOLERANCE = 1e-6;
-
-export const SUMMARIES_DATA_KEY = "relevance-summaries.json";
 
 const isSummary = (value: any): value is RelevanceSummary =>
   value?.engine === "elasticsearch" || value?.engine === "opensearch";

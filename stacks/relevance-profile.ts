@@ -1,4 +1,4 @@
-import type { RelevanceProfile } from "../components/search";
+import type { RelevanceProfile } from "@search-backbone/relevance";
 import type { BackboneConfig } from "./config";
 
 /** The relevance profile both engines and the orchestrator rank by, from the validated config. */

@@ -1,5 +1,4 @@
-import type { ModelEndpoints, ModelRole } from "../components/model-endpoints";
-import type { ModelEndpoints as SearchModelEndpoints } from "../components/search";
+import type { ModelEndpoints, ModelRole } from "@search-backbone/relevance";
 import type { BackboneConfig } from "./config";
 
 type Gateways = BackboneConfig["search"]["modelEndpoints"];
@@ -31,11 +30,11 @@ export function retrievalEndpoints(endpoints: ModelEndpoints, gateways: Gateways
 }
 
 /**
- * The shape the search component and its jobs read. `model` is the profile's: it is what each index
- * generation records as the model that embedded its vectors, and what the setup checks the profile
- * against. The contract ignores `model` in request bodies (models/CONTRACT.md); on TorchServe the URL
- * names the served model (`embed`, a fine-tune of the profile's base model). `dims` are the
- * endpoint's where it declares them, else the profile's.
+ * The endpoints the search component and its jobs read. `model` is the profile's: it is what each
+ * index generation records as the model that embedded its vectors, and what the setup checks the
+ * profile against. The contract ignores `model` in request bodies (models/CONTRACT.md); on TorchServe
+ * the URL names the served model (`embed`, a fine-tune of the profile's base model). `dims` are the
+ * endpoint's where it declares them, else the profile's. Protocol and auth secret pass through.
  */
 export function searchEndpoints(
   endpoints: ModelEndpoints,
@@ -43,10 +42,10 @@ export function searchEndpoints(
     readonly embedding: { readonly model: string; readonly dims: number };
     readonly rerank: { readonly model: string };
   },
-): SearchModelEndpoints {
+): ModelEndpoints {
   const { embedding, rerank } = endpoints;
   return {
-    embedding: { url: embedding.url, model: profile.embedding.model, dims: embedding.dims ?? profile.embedding.dims },
-    rerank: { url: rerank.url, model: profile.rerank.model },
+    embedding: { ...embedding, model: profile.embedding.model, dims: embedding.dims ?? profile.embedding.dims },
+    rerank: { ...rerank, model: profile.rerank.model },
   };
 }

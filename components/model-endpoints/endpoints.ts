@@ -1,6 +1,9 @@
+import type { ModelEndpoint, ModelRole } from "@search-backbone/relevance";
+
 /**
- * The `modelEndpoints` stack output: how a consumer calls the embedding and the rerank model,
- * whichever backend serves it. Pure functions, so the exact URLs are unit-tested.
+ * The `modelEndpoints` stack output (the relevance package's `ModelEndpoints`): how a consumer calls
+ * the embedding and the rerank model, whichever backend serves it. Pure functions, so the exact URLs
+ * are unit-tested.
  *
  * - protocol "contract": the project's model-endpoint contract (models/CONTRACT.md: OpenAI
  *   embeddings shape, Cohere rerank shape) on TorchServe, POST <NLB>/predictions/<model name>.
@@ -11,21 +14,8 @@
  *   the key is in the secret named by `authSecret` (the stack's secret output `modelSecrets`).
  */
 
-export type ModelRole = "embedding" | "rerank";
-export type Protocol = "contract" | "dashscope";
-
-export interface ModelEndpoint {
-  readonly url: string;
-  /** The `model` value to send (TorchServe model name, or the Bailian model / deployed model). */
-  readonly model: string;
-  readonly protocol: Protocol;
-  /** Vector size (embedding), null for rerank. */
-  readonly dims: number | null;
-  /** Name of the secret that holds the credential, or null when the endpoint takes none. */
-  readonly authSecret: string | null;
-}
-
-export type ModelEndpoints = Readonly<Record<ModelRole, ModelEndpoint>>;
+// The one ModelEndpoints type is the relevance package's; this module only builds endpoints of it.
+export type { ModelEndpoint, ModelEndpoints, ModelRole, Protocol } from "@search-backbone/relevance";
 
 /** The secret (a key in `modelSecrets`, and the Kubernetes Secret consumers mount) with the DashScope key. */
 export const DASHSCOPE_AUTH_SECRET = "dashscope-api-key";

@@ -2,17 +2,31 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { imageTag } from "./settings";
 
-/** What the Dockerfile copies from its context (k8s/): the files that decide the image's content. */
+/**
+ * What k8s/orchestrator/Dockerfile copies from its context (the repository root, narrowed by
+ * Dockerfile.dockerignore beside it): the files that decide the image's content. The service is an
+ * npm workspace, so the image installs from the root lock and builds the workspace packages it uses.
+ */
 const CONTEXT_INPUTS = [
-  ".dockerignore",
-  "orchestrator/Dockerfile",
-  "orchestrator/package.json",
-  "orchestrator/package-lock.json",
-  "orchestrator/tsconfig.json",
-  "orchestrator/tsconfig.build.json",
-  "orchestrator/src",
-  "backbone/src",
+  "package.json",
+  "package-lock.json",
+  "k8s/orchestrator/Dockerfile",
+  "k8s/orchestrator/Dockerfile.dockerignore",
+  "k8s/orchestrator/package.json",
+  "k8s/orchestrator/tsconfig.json",
+  "k8s/orchestrator/tsconfig.build.json",
+  "k8s/orchestrator/src",
+  "k8s/backbone/package.json",
+  "policy/package.json",
+  "packages/relevance/package.json",
+  "packages/relevance/tsconfig.json",
+  "packages/relevance/src",
+  "packages/engines/package.json",
+  "packages/engines/tsconfig.json",
+  "packages/engines/src",
 ] as const;
+
+const isFolder = (input: string) => input.endsWith("/src");
 
 function filesUnder(root: string, relative: string): string[] {
   const full = path.join(root, relative);
@@ -28,20 +42,15 @@ export interface BuildContext {
 }
 
 /**
- * The orchestrator image's build context: `k8s/` with k8s/orchestrator/Dockerfile, tagged with
- * the package version and a hash of what the Dockerfile copies (see `imageTag`).
+ * The orchestrator image's build context: the repository root with k8s/orchestrator/Dockerfile,
+ * tagged with the service's package version and a hash of what the Dockerfile copies (see `imageTag`).
  */
-export function orchestratorBuildContext(projectDir: string, k8sFolder = "k8s"): BuildContext {
-  const k8sDir = path.join(projectDir, k8sFolder);
-  const files = CONTEXT_INPUTS.flatMap((input) =>
-    input.includes(".") || input.endsWith("Dockerfile") ? [input] : filesUnder(k8sDir, input),
-  ).map((file) => ({ path: file.split(path.sep).join("/"), content: readFileSync(path.join(k8sDir, file)) }));
-  const { version } = JSON.parse(readFileSync(path.join(k8sDir, "orchestrator/package.json"), "utf8")) as {
+export function orchestratorBuildContext(projectDir: string): BuildContext {
+  const files = CONTEXT_INPUTS.flatMap((input) => (isFolder(input) ? filesUnder(projectDir, input) : [input])).map(
+    (file) => ({ path: file.split(path.sep).join("/"), content: readFileSync(path.join(projectDir, file)) }),
+  );
+  const { version } = JSON.parse(readFileSync(path.join(projectDir, "k8s/orchestrator/package.json"), "utf8")) as {
     version: string;
   };
-  return {
-    context: k8sFolder,
-    dockerfile: path.posix.join(k8sFolder, "orchestrator", "Dockerfile"),
-    tag: imageTag(version, files),
-  };
+  return { context: ".", dockerfile: "k8s/orchestrator/Dockerfile", tag: imageTag(version, files) };
 }

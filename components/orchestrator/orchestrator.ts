@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { attributed } from "../errors";
 import type { ModelEndpoints } from "../model-endpoints";
-import type { RelevanceProfile } from "../search/profile";
+import type { RelevanceProfile } from "@search-backbone/relevance";
 import { orchestratorIngress } from "./ingress";
 import {
   type ApiKey,

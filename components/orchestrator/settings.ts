@@ -1,9 +1,10 @@
+import type { OrchestratorEnvName } from "@search-backbone/relevance";
 import { createHash } from "node:crypto";
 
 /**
  * The orchestrator component's contract and the pure functions that compute everything it
- * renders: the environment (k8s/orchestrator/src/config.ts is the authority on the variable
- * names), the API-keys file, labels, resources, probes and security contexts. Tested directly.
+ * renders: the environment (its names are the relevance package's ORCHESTRATOR_ENV, which the
+ * service's config schema has exactly), the API-keys file, labels, resources, probes and security contexts. Tested directly.
  */
 
 export interface ApiKey {
@@ -64,8 +65,11 @@ export interface EnvInputs {
   readonly settings: OrchestratorSettings;
 }
 
-/** The ConfigMap's environment variables (non-secret), by the names the service validates. */
-export function orchestratorEnv(input: EnvInputs): Record<string, string> {
+/** Variables by the names the service validates (the relevance package's ORCHESTRATOR_ENV). */
+export type OrchestratorEnv = Partial<Record<OrchestratorEnvName, string>>;
+
+/** The ConfigMap's environment variables (non-secret). */
+export function orchestratorEnv(input: EnvInputs): OrchestratorEnv {
   const { settings } = input;
   for (const [field, prefix] of Object.entries(input.eventLogPrefixes)) {
     if (!prefix.endsWith("/")) throw new Error(`eventLogPrefixes.${field}: given "${prefix}"; expected a folder/`);
@@ -110,7 +114,7 @@ export interface SecretInputs {
 }
 
 /** The Secret's environment variables; everything here is a credential. */
-export function orchestratorSecretEnv(input: SecretInputs): Record<string, string> {
+export function orchestratorSecretEnv(input: SecretInputs): OrchestratorEnv {
   return {
     DASHSCOPE_API_KEY: input.dashscopeApiKey,
     ELASTICSEARCH_USERNAME: input.elasticsearch.username,

@@ -2,5 +2,4 @@ export * from "./elasticsearch";
 export * from "./jobs";
 export * from "./opensearch";
 export * from "./opensearch-manifests";
-export * from "./profile";
 export * from "./search";

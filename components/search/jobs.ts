@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type ModelEndpoints, type RelevanceProfile, relevanceSummaries, stableHash } from "./profile";
-
-/**
- * The settings ConfigMap's key holding both engines' rendered relevance summaries; the policy pack's
- * `relevance-engines-agree` rule reads it (policy/relevance.ts) at preview and up.
- */
-export const RELEVANCE_SUMMARIES_KEY = "relevance-summaries.json";
+import {
+  type ModelEndpoints,
+  type RelevanceProfile,
+  relevanceSummaries,
+  SUMMARIES_DATA_KEY,
+  stableHash,
+} from "@search-backbone/relevance";
 
 export interface SearchJobsArgs {
   readonly namespace: pulumi.Input<string>;
@@ -72,7 +72,8 @@ export class SearchJobs extends pulumi.ComponentResource {
         data: {
           "profile.json": JSON.stringify(args.profile),
           "endpoints.json": pulumi.output(args.modelEndpoints).apply((e) => JSON.stringify(e)),
-          [RELEVANCE_SUMMARIES_KEY]: pulumi
+          // The policy pack's `relevance-engines-agree` rule reads both engines' summaries here.
+          [SUMMARIES_DATA_KEY]: pulumi
             .output(args.modelEndpoints)
             .apply((e) => JSON.stringify(relevanceSummaries(args.profile, e))),
         },

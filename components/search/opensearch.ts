@@ -13,7 +13,7 @@ import {
   type Toleration,
   TRANSPORT_PORT,
 } from "./opensearch-manifests";
-import { stableHash } from "./profile";
+import { stableHash } from "@search-backbone/relevance";
 
 export interface OpenSearchArgs {
   readonly namespace: pulumi.Input<string>;

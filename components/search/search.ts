@@ -4,7 +4,7 @@ import { Elasticsearch, type ElasticsearchSettings } from "./elasticsearch";
 import { SearchJobs } from "./jobs";
 import { OpenSearch } from "./opensearch";
 import { OPENSEARCH_VERSION, type OpenSearchSettings, type Toleration } from "./opensearch-manifests";
-import { assertValidProfile, type ModelEndpoints, ProfileError, type RelevanceProfile } from "./profile";
+import { assertValidProfile, type ModelEndpoints, ProfileError, type RelevanceProfile } from "@search-backbone/relevance";
 
 /** Tag of the in-cluster package's image (k8s/backbone); bump with its package.json version. */
 export const JOBS_IMAGE_TAG = "0.1.0";

@@ -1,5 +1,6 @@
 import { resourceRule, stackRule } from "../define";
-import { disagreements, type RelevanceSummary, summariesOf } from "../relevance";
+import type { RelevanceSummary } from "@search-backbone/relevance";
+import { disagreements, summariesOf } from "../relevance";
 import { TYPES } from "../types";
 
 const OPEN = ["0.0.0.0/0", "::/0"];

@@ -2,14 +2,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { elasticsearchClient, openSearchClient } from "../../k8s/backbone/src/engines";
-import { ingest } from "../../k8s/backbone/src/ingest/ingest";
-import { FolderSource } from "../../k8s/backbone/src/ingest/source";
-import { esStore, osStore, type Store } from "../../k8s/backbone/src/ingest/stores";
-import { ModelClient } from "../../k8s/backbone/src/model-client";
-import { indexNames, type RelevanceProfile } from "../../k8s/backbone/src/profile";
-import { esHybrid, osHybrid } from "../../k8s/backbone/src/search";
-import { runSetup } from "../../k8s/backbone/src/setup/index";
+import { elasticsearchClient, openSearchClient } from "@search-backbone/engines";
+import { ingest } from "search-backbone-jobs/ingest/ingest";
+import { FolderSource } from "search-backbone-jobs/ingest/source";
+import { esStore, osStore, type Store } from "search-backbone-jobs/ingest/stores";
+import { ModelClient } from "@search-backbone/relevance";
+import { DEFAULT_PROFILE, indexNames, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
+import { esHybrid, osHybrid } from "search-backbone-jobs/search";
+import { runSetup } from "search-backbone-jobs/setup/index";
 import { corpusDocuments, corpusQueries, writeCorpus } from "../../test/search-engines/corpus";
 
 /**
@@ -38,15 +38,9 @@ const QUERIES = env("BENCH_QUERIES", 200);
 const BASE = "bench-chunks";
 
 const profile: RelevanceProfile = {
+  ...DEFAULT_PROFILE,
   embedding: { model: "hash-embedder", dims: DIMS },
   rerank: { model: "overlap-reranker" },
-  similarity: "cosine",
-  bm25Weight: 0.3,
-  vectorWeight: 0.7,
-  candidateDepth: 100,
-  rerankWindow: 50,
-  topK: 10,
-  analyzer: "standard",
 };
 
 function percentile(values: number[], p: number): number {
@@ -114,9 +108,15 @@ async function ingestRun(
   endpoint: Endpoint,
 ): Promise<ModelClient> {
   await server.setLatency(endpoint.latencyMs);
-  const endpoints = {
-    embedding: { url: server.embeddingUrl(DIMS), model: profile.embedding.model, dims: DIMS },
-    rerank: { url: server.rerankUrl, model: profile.rerank.model },
+  const endpoints: ModelEndpoints = {
+    embedding: {
+      url: server.embeddingUrl(DIMS),
+      model: profile.embedding.model,
+      protocol: "contract",
+      dims: DIMS,
+      authSecret: null,
+    },
+    rerank: { url: server.rerankUrl, model: profile.rerank.model, protocol: "contract", dims: null, authSecret: null },
   };
   const models = new ModelClient({ endpoints, maxBatch: endpoint.batch, concurrency: endpoint.concurrency });
   await clean(stores);

@@ -1,3 +1,4 @@
+import { DEFAULT_PROFILE } from "@search-backbone/relevance";
 import type { BackboneConfig, EnvironmentKind } from "./schema";
 
 /**
@@ -59,15 +60,9 @@ const base: Defaults = {
     rerank: { name: "rerank", version: "v1" },
   },
   relevance: {
-    embedding: { endpoint: "torchserve", model: "bge-base-zh-v1.5", dims: 768 },
-    rerank: { endpoint: "torchserve", model: "bge-reranker-base" },
-    similarity: "cosine",
-    bm25Weight: 0.3,
-    vectorWeight: 0.7,
-    candidateDepth: 100,
-    rerankWindow: 50,
-    topK: 10,
-    analyzer: "standard",
+    ...DEFAULT_PROFILE,
+    embedding: { endpoint: "torchserve", ...DEFAULT_PROFILE.embedding },
+    rerank: { endpoint: "torchserve", ...DEFAULT_PROFILE.rerank },
   },
   search: {
     indexAlias: "chunks",

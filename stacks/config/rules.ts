@@ -1,5 +1,5 @@
+import { profileOnlyProblems } from "@search-backbone/relevance";
 import { AIREC_REGIONS } from "../../components/recommendations/airec-api";
-import { enginesLacking } from "../../components/search/profile";
 import { EMBEDDING_MODELS, RERANK_MODELS } from "./catalog";
 import { type Cidr, cidrContains, cidrsOverlap, isPrivate, parseCidr } from "./cidr";
 import { ENVIRONMENTS, type EnvironmentKind, MIN_ZONES } from "./schema";
@@ -122,22 +122,9 @@ function relevanceProblems(cfg: Loose): Problem[] {
   const problems: Problem[] = [];
   const r = obj(cfg.relevance);
   const serving = obj(cfg.serving);
-  const bm25 = num(r.bm25Weight);
-  const vector = num(r.vectorWeight);
-  if (bm25 !== undefined && vector !== undefined && Math.abs(bm25 + vector - 1) > 1e-9) {
-    problems.push({
-      path: ["relevance", "vectorWeight"],
-      message: `expected bm25Weight + vectorWeight to sum to 1, got ${bm25} + ${vector} = ${+(bm25 + vector).toFixed(6)}`,
-    });
-  }
-  const depth = num(r.candidateDepth);
-  const window = num(r.rerankWindow);
-  const topK = num(r.topK);
-  if (window !== undefined && depth !== undefined && window > depth) {
-    problems.push({ path: ["relevance", "rerankWindow"], message: `expected at most candidateDepth (${depth})` });
-  }
-  if (topK !== undefined && window !== undefined && topK > window) {
-    problems.push({ path: ["relevance", "topK"], message: `expected at most rerankWindow (${window})` });
+  // The profile's own checks are the relevance package's, the same the Search component and the setup job run.
+  for (const problem of profileOnlyProblems(r)) {
+    problems.push({ path: ["relevance", ...problem.field.split(".")], message: `expected ${problem.expected}` });
   }
 
   const embedding = obj(r.embedding);
@@ -223,21 +210,11 @@ function bailianProblems(cfg: Loose): Problem[] {
   return problems;
 }
 
-/** The search engines must be able to hold what the relevance profile asks for. */
+/** Per role, a gateway the search jobs can call when the role is served by DashScope. */
 function searchProblems(cfg: Loose): Problem[] {
   const problems: Problem[] = [];
   const r = obj(cfg.relevance);
   const search = obj(cfg.search);
-  const analyzer = str(r.analyzer);
-  if (analyzer) {
-    const lacking = enginesLacking(analyzer);
-    if (lacking.length > 0) {
-      problems.push({
-        path: ["relevance", "analyzer"],
-        message: `expected an analyzer both engines have; ${lacking.join(" and ")} ${lacking.length > 1 ? "lack" : "lacks"} it`,
-      });
-    }
-  }
   const gateways = obj(search.modelEndpoints);
   for (const [role, key] of [
     ["embedding", "embeddingUrl"],

@@ -162,7 +162,7 @@ const relevance = z.strictObject({
   rerankWindow: positiveInt(500),
   /** Results returned to callers. */
   topK: positiveInt(100),
-  /** Analyzer of the text field; must exist in both engines (k8s/backbone/src/profile/analyzers.ts). */
+  /** Analyzer of the text field; must exist in both engines (@search-backbone/relevance, analyzers.ts). */
   analyzer: z.string().min(1),
 });
 

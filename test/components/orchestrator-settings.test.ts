@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { ORCHESTRATOR_ENV, ORCHESTRATOR_REQUIRED_ENV } from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
 import {
   albConfigSpec,
@@ -37,13 +38,6 @@ const ENV_INPUT = {
   settings: SETTINGS,
 };
 
-/** The variable names k8s/orchestrator/src/config.ts validates: the service's contract. */
-function serviceVariables(): Set<string> {
-  const source = readFileSync(path.join(repoRoot, "k8s/orchestrator/src/config.ts"), "utf8");
-  const schema = source.slice(source.indexOf("const envSchema"), source.indexOf(".superRefine"));
-  return new Set([...schema.matchAll(/^\s{4}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1] as string));
-}
-
 describe("orchestratorEnv", () => {
   it("sets only variables the service reads, and every one it requires without a default", () => {
     const env = orchestratorEnv(ENV_INPUT);
@@ -53,21 +47,11 @@ describe("orchestratorEnv", () => {
       opensearch: { username: "admin", password: "p2" },
       modelApiKey: "sk-model",
     });
-    const known = serviceVariables();
+    const known = new Set<string>(ORCHESTRATOR_ENV);
     expect(known.size).toBeGreaterThan(40);
     const set = [...Object.keys(env), ...Object.keys(secrets)];
     expect(set.filter((name) => !known.has(name))).toEqual([]);
-    for (const required of [
-      "PROFILE_FILE",
-      "ENDPOINTS_FILE",
-      "INDEX_ALIAS",
-      "ELASTICSEARCH_URL",
-      "OPENSEARCH_URL",
-      "DASHSCOPE_BASE_URL",
-      "DASHSCOPE_API_KEY",
-      "CHAT_MODEL",
-      "API_KEYS_FILE",
-    ]) {
+    for (const required of ORCHESTRATOR_REQUIRED_ENV) {
       expect(set, required).toContain(required);
     }
   });

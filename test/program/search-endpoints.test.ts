@@ -13,8 +13,20 @@ describe("the endpoints the search jobs and the orchestrator share", () => {
   it("are the stack's own endpoints when they speak the contract", () => {
     expect(retrievalEndpoints(onTorchServe, {})).toEqual(onTorchServe);
     expect(searchEndpoints(onTorchServe, PROFILE)).toEqual({
-      embedding: { url: `${NLB}/predictions/embed`, model: "bge-base-zh-v1.5", dims: 768 },
-      rerank: { url: `${NLB}/predictions/rerank`, model: "bge-reranker-base" },
+      embedding: {
+        url: `${NLB}/predictions/embed`,
+        model: "bge-base-zh-v1.5",
+        protocol: "contract",
+        dims: 768,
+        authSecret: null,
+      },
+      rerank: {
+        url: `${NLB}/predictions/rerank`,
+        model: "bge-reranker-base",
+        protocol: "contract",
+        dims: null,
+        authSecret: null,
+      },
     });
   });
 

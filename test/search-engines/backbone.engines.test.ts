@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EngineError } from "../../k8s/backbone/src/engines";
-import { ingest } from "../../k8s/backbone/src/ingest/ingest";
-import { FolderSource } from "../../k8s/backbone/src/ingest/source";
-import { esStore, osStore, type Store } from "../../k8s/backbone/src/ingest/stores";
-import { ModelClient } from "../../k8s/backbone/src/model-client";
+import { EngineError } from "@search-backbone/engines";
+import { ingest } from "search-backbone-jobs/ingest/ingest";
+import { FolderSource } from "search-backbone-jobs/ingest/source";
+import { esStore, osStore, type Store } from "search-backbone-jobs/ingest/stores";
+import { ModelClient } from "@search-backbone/relevance";
 import {
   indexNames,
   kendallTau,
@@ -14,10 +14,10 @@ import {
   overlapAtK,
   ProfileError,
   type RelevanceProfile,
-} from "../../k8s/backbone/src/profile";
-import { esFused, esHybrid, osHybrid } from "../../k8s/backbone/src/search";
-import { aliasTarget, indexExists } from "../../k8s/backbone/src/setup/aliases";
-import { runSetup } from "../../k8s/backbone/src/setup/index";
+} from "@search-backbone/relevance";
+import { esFused, esHybrid, osHybrid } from "search-backbone-jobs/search";
+import { aliasTarget, indexExists } from "search-backbone-jobs/setup/aliases";
+import { runSetup } from "search-backbone-jobs/setup/index";
 import { corpusDocuments, corpusQueries, writeCorpus } from "./corpus";
 import { acquireEngines, type Engines, stopEngines } from "./engines";
 import { type ModelServer, startModelServer } from "./model-server";
@@ -52,9 +52,11 @@ const endpointsFor = (profile: RelevanceProfile): ModelEndpoints => ({
   embedding: {
     url: models.embeddingUrl(profile.embedding.dims),
     model: profile.embedding.model,
+    protocol: "contract",
     dims: profile.embedding.dims,
+    authSecret: null,
   },
-  rerank: { url: models.rerankUrl, model: profile.rerank.model },
+  rerank: { url: models.rerankUrl, model: profile.rerank.model, protocol: "contract", dims: null, authSecret: null },
 });
 const clientFor = (profile: RelevanceProfile) =>
   new ModelClient({ endpoints: endpointsFor(profile), maxBatch: 16, concurrency: 2 });

@@ -5,7 +5,7 @@ import {
   elasticsearchClient,
   type OpenSearchClient,
   openSearchClient,
-} from "../../k8s/backbone/src/engines";
+} from "@search-backbone/engines";
 
 const root = path.resolve(__dirname, "../..");
 

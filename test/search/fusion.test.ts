@@ -7,7 +7,7 @@ import {
   MIN_NORMALIZED_SCORE,
   minMaxNormalize,
   overlapAtK,
-} from "../../k8s/backbone/src/profile";
+} from "@search-backbone/relevance";
 import { PROFILE } from "./profile-fixtures";
 
 const hits = (...pairs: [string, number][]) => pairs.map(([id, score]) => ({ id, score }));

@@ -8,7 +8,7 @@ import {
   relevanceSummary,
   renderEs,
   renderOs,
-} from "../../k8s/backbone/src/profile";
+} from "@search-backbone/relevance";
 import { ENDPOINTS, PROFILE, withProfile } from "./profile-fixtures";
 
 /**

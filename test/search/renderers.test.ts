@@ -16,7 +16,7 @@ import {
   osRemoteModel,
   osRerankConnector,
   osSearchPipeline,
-} from "../../k8s/backbone/src/profile";
+} from "@search-backbone/relevance";
 import { ENDPOINTS, PROFILE, withProfile } from "./profile-fixtures";
 
 describe("Elasticsearch renderings", () => {

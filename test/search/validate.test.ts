@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertValidProfile, enginesLacking, ProfileError, profileProblems } from "../../k8s/backbone/src/profile";
+import { assertValidProfile, enginesLacking, ProfileError, profileProblems } from "@search-backbone/relevance";
 import { ENDPOINTS, PROFILE, withProfile } from "./profile-fixtures";
 
 describe("profile validation before anything is applied", () => {
@@ -15,11 +15,11 @@ describe("profile validation before anything is applied", () => {
     expect(problems.map((p) => [p.field, p.value])).toEqual([
       ["vectorWeight", 0.7],
       ["analyzer", "ik_smart"],
-      ["embedding.dims", 768],
       ["rerankWindow", 200],
+      ["embedding.dims", 768],
     ]);
     expect(problems[0]!.expected).toContain("got 0.5 + 0.7 = 1.2");
-    expect(problems[1]!.expected).toBe('an analyzer both engines have; opensearch lacks "ik_smart"');
+    expect(problems[1]!.expected).toBe("an analyzer both engines have; opensearch lacks it");
   });
 
   it("knows which engines lack an analyzer", () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { elasticsearchClient, openSearchClient } from "./engines";
+import { elasticsearchClient, openSearchClient } from "@search-backbone/engines";
+import type { ModelEndpoints, RelevanceProfile } from "@search-backbone/relevance";
+import { ModelClient } from "@search-backbone/relevance";
 import { ingest } from "./ingest/ingest";
 import { type DocumentSource, FolderSource, OssSource } from "./ingest/source";
 import { esStore, osStore } from "./ingest/stores";
-import { ModelClient } from "./model-client";
-import type { ModelEndpoints, RelevanceProfile } from "./profile";
 import { runSetup } from "./setup/index";
 
 /**

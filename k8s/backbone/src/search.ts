@@ -1,5 +1,5 @@
-import { type ElasticsearchClient, type OpenSearchClient, quoting } from "./engines";
-import type { ModelClient } from "./model-client";
+import { type ElasticsearchClient, type OpenSearchClient, quoting } from "@search-backbone/engines";
+import type { ModelClient } from "@search-backbone/relevance";
 import {
   applyRerank,
   esBm25Request,
@@ -11,11 +11,13 @@ import {
   osHybridQuery,
   type RelevanceProfile,
   type ScoredHit,
-} from "./profile";
+} from "@search-backbone/relevance";
 
 /**
- * The hybrid query on each engine, as the orchestrator runs it.
- * - Elasticsearch: BM25 and kNN at the candidate depth, fused by profile/fusion.ts, then the top
+ * The hybrid query on each engine, as the search tests (test/search-engines) and the benchmark
+ * (scripts/bench) run it against the real engines. The orchestrator's own query path is
+ * k8s/orchestrator/src/retrieval.ts, which builds its requests from the same renderers.
+ * - Elasticsearch: BM25 and kNN at the candidate depth, fused by the relevance package's fuse(), then the top
  *   `window` reranked through the model endpoint.
  * - OpenSearch: one hybrid query through the search pipeline (fusion, then the rerank processor).
  * Both embed the query once, client-side, so both engines search with the same vector.

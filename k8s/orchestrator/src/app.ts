@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
+import { elasticsearchClient, openSearchClient } from "@search-backbone/engines";
 import type { DestinationStream } from "pino";
 import { AirecClient } from "./airec";
-import { elasticsearchClient, openSearchClient } from "./backbone";
 import type { Config } from "./config";
 import { cloudCredential } from "./credentials";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
+import type { ModelEndpoints, OrchestratorEnvName, RelevanceProfile } from "@search-backbone/relevance";
 import { z } from "zod";
-import type { ModelEndpoints, RelevanceProfile } from "./backbone";
 
 /**
  * Configuration, from environment variables only (the Deployment sets them from stack outputs and
@@ -27,110 +27,107 @@ const flag = (fallback: boolean) =>
 const url = z.url({ protocol: /^https?$/ });
 const optionalText = z.string().min(1).optional();
 
-const envSchema = z
-  .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-    HOST: z.string().default("0.0.0.0"),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    PROFILE_FILE: z.string().min(1),
-    ENDPOINTS_FILE: z.string().min(1),
-    INDEX_ALIAS: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
-    INDEX_PIN_TTL_MS: ms(5000),
-    RAW_PREFIX: z.string().default("raw/"),
-    DOC_URI_PREFIX: z.string().default(""),
-    ELASTICSEARCH_URL: url,
-    ELASTICSEARCH_USERNAME: optionalText,
-    ELASTICSEARCH_PASSWORD: optionalText,
-    OPENSEARCH_URL: url,
-    OPENSEARCH_USERNAME: optionalText,
-    OPENSEARCH_PASSWORD: optionalText,
-    OPENSEARCH_CA_FILE: optionalText,
-    MODEL_API_KEY: optionalText,
-    DASHSCOPE_BASE_URL: url,
-    DASHSCOPE_API_KEY: z.string().min(1),
-    CHAT_MODEL: z.string().min(1),
-    CHAT_MAX_TOKENS: positive(800),
-    AIREC_ENABLED: flag(false),
-    AIREC_ENDPOINT: optionalText,
-    AIREC_PROTOCOL: z.enum(["https", "http"]).default("https"),
-    AIREC_INSTANCE_ID: optionalText,
-    AIREC_SCENE_ID: optionalText,
-    AIREC_ITEM_TYPE: z.enum(["article", "item", "image", "video", "shortvideo", "recipe", "audio"]).default("article"),
-    ALIBABA_CLOUD_ACCESS_KEY_ID: optionalText,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: optionalText,
-    ALIBABA_CLOUD_SECURITY_TOKEN: optionalText,
-    // RRSA (ACK's pod-identity webhook sets the first three); see credentials.ts.
-    ALIBABA_CLOUD_ROLE_ARN: optionalText,
-    ALIBABA_CLOUD_OIDC_PROVIDER_ARN: optionalText,
-    ALIBABA_CLOUD_OIDC_TOKEN_FILE: optionalText,
-    ALIBABA_CLOUD_ROLE_SESSION_NAME: optionalText,
-    EVENT_LOG_FOLDER: optionalText,
-    OSS_BUCKET: optionalText,
-    OSS_REGION: optionalText,
-    OSS_ENDPOINT: optionalText,
-    EVENT_LOG_PREFIX: z.string().default("logs/events/"),
-    EVENT_LOG_RECS_PREFIX: z.string().default("telemetry/recs-events/"),
-    API_KEYS_FILE: z.string().min(1),
-    RATE_LIMIT_PER_MINUTE: positive(600),
-    BODY_LIMIT_BYTES: positive(65_536),
-    REQUEST_BUDGET_MS: ms(4000),
-    EMBED_TIMEOUT_MS: ms(1000),
-    ENGINE_TIMEOUT_MS: ms(1500),
-    RERANK_TIMEOUT_MS: ms(1000),
-    LLM_TIMEOUT_MS: ms(60_000),
-    AIREC_TIMEOUT_MS: ms(800),
-    TELEMETRY_BUFFER_EVENTS: positive(20_000),
-    TELEMETRY_FLUSH_MS: ms(1000),
-    SHUTDOWN_GRACE_MS: ms(10_000),
-  })
-  .superRefine((env, ctx) => {
-    if (env.AIREC_ENABLED) {
-      for (const key of ["AIREC_ENDPOINT", "AIREC_INSTANCE_ID", "AIREC_SCENE_ID"] as const) {
-        if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when AIREC_ENABLED=true" });
-      }
+/** Exactly the variables of the relevance package's ORCHESTRATOR_ENV, the component's contract. */
+const envShape = {
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  PROFILE_FILE: z.string().min(1),
+  ENDPOINTS_FILE: z.string().min(1),
+  INDEX_ALIAS: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+  INDEX_PIN_TTL_MS: ms(5000),
+  RAW_PREFIX: z.string().default("raw/"),
+  DOC_URI_PREFIX: z.string().default(""),
+  ELASTICSEARCH_URL: url,
+  ELASTICSEARCH_USERNAME: optionalText,
+  ELASTICSEARCH_PASSWORD: optionalText,
+  OPENSEARCH_URL: url,
+  OPENSEARCH_USERNAME: optionalText,
+  OPENSEARCH_PASSWORD: optionalText,
+  OPENSEARCH_CA_FILE: optionalText,
+  MODEL_API_KEY: optionalText,
+  DASHSCOPE_BASE_URL: url,
+  DASHSCOPE_API_KEY: z.string().min(1),
+  CHAT_MODEL: z.string().min(1),
+  CHAT_MAX_TOKENS: positive(800),
+  AIREC_ENABLED: flag(false),
+  AIREC_ENDPOINT: optionalText,
+  AIREC_PROTOCOL: z.enum(["https", "http"]).default("https"),
+  AIREC_INSTANCE_ID: optionalText,
+  AIREC_SCENE_ID: optionalText,
+  AIREC_ITEM_TYPE: z.enum(["article", "item", "image", "video", "shortvideo", "recipe", "audio"]).default("article"),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: optionalText,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: optionalText,
+  ALIBABA_CLOUD_SECURITY_TOKEN: optionalText,
+  // RRSA (ACK's pod-identity webhook sets the first three); see credentials.ts.
+  ALIBABA_CLOUD_ROLE_ARN: optionalText,
+  ALIBABA_CLOUD_OIDC_PROVIDER_ARN: optionalText,
+  ALIBABA_CLOUD_OIDC_TOKEN_FILE: optionalText,
+  ALIBABA_CLOUD_ROLE_SESSION_NAME: optionalText,
+  EVENT_LOG_FOLDER: optionalText,
+  OSS_BUCKET: optionalText,
+  OSS_REGION: optionalText,
+  OSS_ENDPOINT: optionalText,
+  EVENT_LOG_PREFIX: z.string().default("logs/events/"),
+  EVENT_LOG_RECS_PREFIX: z.string().default("telemetry/recs-events/"),
+  API_KEYS_FILE: z.string().min(1),
+  RATE_LIMIT_PER_MINUTE: positive(600),
+  BODY_LIMIT_BYTES: positive(65_536),
+  REQUEST_BUDGET_MS: ms(4000),
+  EMBED_TIMEOUT_MS: ms(1000),
+  ENGINE_TIMEOUT_MS: ms(1500),
+  RERANK_TIMEOUT_MS: ms(1000),
+  LLM_TIMEOUT_MS: ms(60_000),
+  AIREC_TIMEOUT_MS: ms(800),
+  TELEMETRY_BUFFER_EVENTS: positive(20_000),
+  TELEMETRY_FLUSH_MS: ms(1000),
+  SHUTDOWN_GRACE_MS: ms(10_000),
+} satisfies Record<OrchestratorEnvName, z.ZodType>;
+
+const envSchema = z.object(envShape).superRefine((env, ctx) => {
+  if (env.AIREC_ENABLED) {
+    for (const key of ["AIREC_ENDPOINT", "AIREC_INSTANCE_ID", "AIREC_SCENE_ID"] as const) {
+      if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when AIREC_ENABLED=true" });
     }
-    // Credentials: an AccessKey pair (local runs) or RRSA's three variables (ACK), each set complete.
-    if (env.ALIBABA_CLOUD_ACCESS_KEY_ID && !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET)
-      ctx.addIssue({
-        code: "custom",
-        path: ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-        message: "required with ALIBABA_CLOUD_ACCESS_KEY_ID",
-      });
-    if (env.ALIBABA_CLOUD_ACCESS_KEY_SECRET && !env.ALIBABA_CLOUD_ACCESS_KEY_ID)
-      ctx.addIssue({
-        code: "custom",
-        path: ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
-        message: "required with ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-      });
-    const rrsa = [
-      "ALIBABA_CLOUD_ROLE_ARN",
-      "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
-      "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
-    ] as const;
-    if (rrsa.some((key) => env[key]))
-      for (const key of rrsa)
-        if (!env[key])
-          ctx.addIssue({
-            code: "custom",
-            path: [key],
-            message: `RRSA needs ${rrsa.join(", ")} together (ack-pod-identity-webhook sets them)`,
-          });
-    const cloud = env.AIREC_ENABLED || !env.EVENT_LOG_FOLDER;
-    if (cloud && !env.ALIBABA_CLOUD_ACCESS_KEY_ID && !env.ALIBABA_CLOUD_ROLE_ARN)
-      ctx.addIssue({
-        code: "custom",
-        path: ["ALIBABA_CLOUD_ROLE_ARN"],
-        message:
-          "AIRec and the OSS event log need credentials: RRSA (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE) or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-      });
-    if (!env.EVENT_LOG_FOLDER && !(env.OSS_BUCKET && env.OSS_REGION)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["OSS_BUCKET"],
-        message: "the event log needs OSS_BUCKET and OSS_REGION (or EVENT_LOG_FOLDER for a local folder)",
-      });
-    }
-  });
+  }
+  // Credentials: an AccessKey pair (local runs) or RRSA's three variables (ACK), each set complete.
+  if (env.ALIBABA_CLOUD_ACCESS_KEY_ID && !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET)
+    ctx.addIssue({
+      code: "custom",
+      path: ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+      message: "required with ALIBABA_CLOUD_ACCESS_KEY_ID",
+    });
+  if (env.ALIBABA_CLOUD_ACCESS_KEY_SECRET && !env.ALIBABA_CLOUD_ACCESS_KEY_ID)
+    ctx.addIssue({
+      code: "custom",
+      path: ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+      message: "required with ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    });
+  const rrsa = ["ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE"] as const;
+  if (rrsa.some((key) => env[key]))
+    for (const key of rrsa)
+      if (!env[key])
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `RRSA needs ${rrsa.join(", ")} together (ack-pod-identity-webhook sets them)`,
+        });
+  const cloud = env.AIREC_ENABLED || !env.EVENT_LOG_FOLDER;
+  if (cloud && !env.ALIBABA_CLOUD_ACCESS_KEY_ID && !env.ALIBABA_CLOUD_ROLE_ARN)
+    ctx.addIssue({
+      code: "custom",
+      path: ["ALIBABA_CLOUD_ROLE_ARN"],
+      message:
+        "AIRec and the OSS event log need credentials: RRSA (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE) or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    });
+  if (!env.EVENT_LOG_FOLDER && !(env.OSS_BUCKET && env.OSS_REGION)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["OSS_BUCKET"],
+      message: "the event log needs OSS_BUCKET and OSS_REGION (or EVENT_LOG_FOLDER for a local folder)",
+    });
+  }
+});
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -169,10 +166,20 @@ const profileSchema = z.object({
   analyzer: z.string().min(1),
 });
 
+const endpointSchema = <D extends z.ZodType<number | null>>(dims: D) =>
+  z.object({
+    url,
+    model: z.string().min(1),
+    protocol: z.enum(["contract", "dashscope"]),
+    dims,
+    authSecret: z.string().min(1).nullable(),
+  });
+
+/** The stack's `modelEndpoints` (the relevance package's `ModelEndpoints`), as the component writes it. */
 const endpointsSchema = z.object({
-  embedding: z.object({ url, model: z.string().min(1), dims: z.number().int().min(1) }),
-  rerank: z.object({ url, model: z.string().min(1) }),
-});
+  embedding: endpointSchema(z.number().int().min(1).nullable()),
+  rerank: endpointSchema(z.null()),
+}) satisfies z.ZodType<ModelEndpoints>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -214,13 +221,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => describe(issue, env)));
   const problems: string[] = [];
   const profile = checkFile("PROFILE_FILE", parsed.data.PROFILE_FILE, profileSchema, problems);
-  const endpoints = checkFile("ENDPOINTS_FILE", parsed.data.ENDPOINTS_FILE, endpointsSchema, problems);
+  const declared = checkFile("ENDPOINTS_FILE", parsed.data.ENDPOINTS_FILE, endpointsSchema, problems);
   const apiKeys = checkFile("API_KEYS_FILE", parsed.data.API_KEYS_FILE, apiKeysSchema, problems);
-  if (profile && endpoints && profile.embedding.dims !== endpoints.embedding.dims) {
+  const dims = declared?.embedding.dims;
+  if (profile && dims != null && profile.embedding.dims !== dims) {
     problems.push(
-      `PROFILE_FILE embedding.dims: given ${profile.embedding.dims}; expected the endpoint's dims (${endpoints.embedding.dims})`,
+      `PROFILE_FILE embedding.dims: given ${profile.embedding.dims}; expected the endpoint's dims (${dims})`,
     );
   }
-  if (problems.length > 0 || !profile || !endpoints || !apiKeys) throw new ConfigError(problems);
+  if (problems.length > 0 || !profile || !declared || !apiKeys) throw new ConfigError(problems);
+  // An endpoint that does not declare its dims serves the profile's (the search jobs' files say so too).
+  const endpoints = { ...declared, embedding: { ...declared.embedding, dims: dims ?? profile.embedding.dims } };
   return { ...parsed.data, profile, endpoints, apiKeys };
 }

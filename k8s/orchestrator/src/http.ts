@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
+import type { ModelTransport } from "@search-backbone/relevance";
 import { Agent, request } from "undici";
-import type { ModelTransport } from "./backbone";
 
 /**
  * The model endpoints' HTTP transport on the request path: one keep-alive connection pool per origin

@@ -1,4 +1,4 @@
-import { type ElasticsearchClient, engineErrorBody, type OpenSearchClient } from "./backbone";
+import { type ElasticsearchClient, engineErrorBody, type OpenSearchClient } from "@search-backbone/engines";
 import type { Deadline } from "./deadline";
 import type { EngineName } from "./retrieval";
 

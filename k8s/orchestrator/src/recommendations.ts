@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
+import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
+import { FIELDS, type RelevanceProfile } from "@search-backbone/relevance";
 import type { AirecClient } from "./airec";
-import { type ElasticsearchClient, FIELDS, type OpenSearchClient, type RelevanceProfile } from "./backbone";
 import type { Deadline } from "./deadline";
 import { type IndexResolver, type PinnedIndex, vectorFits } from "./indices";
 import { type Metrics, timed } from "./metrics";

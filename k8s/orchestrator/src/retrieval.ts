@@ -1,5 +1,5 @@
+import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
 import {
-  type ElasticsearchClient,
   esBm25Request,
   esKnnRequest,
   FIELDS,
@@ -9,11 +9,10 @@ import {
   ModelClient,
   type ModelEndpoints,
   type ModelTransport,
-  type OpenSearchClient,
   osHybridQuery,
   type RelevanceProfile,
   type ScoredHit,
-} from "./backbone";
+} from "@search-backbone/relevance";
 import type { Deadline } from "./deadline";
 import { type IndexResolver, vectorFits } from "./indices";
 import { type Metrics, timed } from "./metrics";

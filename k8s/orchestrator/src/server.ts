@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
+import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import { registerAuth } from "./auth";
-import type { ElasticsearchClient, OpenSearchClient } from "./backbone";
 import type { ApiKeyEntry } from "./config";
 import { Deadline } from "./deadline";
 import { buildPrompt, type ChatMessage, condenseQuery, type Generator } from "./generation";

@@ -7,13 +7,12 @@ import { promisify } from "node:util";
 import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpus";
 import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
 import type { ModelServer } from "../../../test/search-engines/model-server";
-// Reused from the search backbone: its setup, ingestion, test corpus, engine start script and model server.
-import { ingest } from "../../backbone/src/ingest/ingest";
-import { FolderSource } from "../../backbone/src/ingest/source";
-import { esStore, osStore } from "../../backbone/src/ingest/stores";
-import { ModelClient } from "../../backbone/src/model-client";
-import type { ModelEndpoints, RelevanceProfile } from "../../backbone/src/profile";
-import { runSetup } from "../../backbone/src/setup/index";
+import { DEFAULT_PROFILE, ModelClient, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
+// Reused from the search jobs: their setup and ingestion.
+import { ingest } from "search-backbone-jobs/ingest/ingest";
+import { FolderSource } from "search-backbone-jobs/ingest/source";
+import { esStore, osStore } from "search-backbone-jobs/ingest/stores";
+import { runSetup } from "search-backbone-jobs/setup/index";
 import { type AppOverrides, createApp } from "../src/app";
 import { hashKey } from "../src/auth";
 import { loadConfig } from "../src/config";
@@ -21,15 +20,12 @@ import { loadConfig } from "../src/config";
 export const ALIAS = "orch-chunks";
 export const DIMS = 64;
 export const PROFILE: RelevanceProfile = {
+  ...DEFAULT_PROFILE,
   embedding: { model: "hash-embedder", dims: DIMS },
   rerank: { model: "overlap-reranker" },
-  similarity: "cosine",
-  bm25Weight: 0.3,
-  vectorWeight: 0.7,
   candidateDepth: 50,
   rerankWindow: 20,
   topK: 8,
-  analyzer: "standard",
 };
 
 /** Secrets of the run; the log test checks that none of them ever appears in a log line. */
@@ -85,8 +81,14 @@ export async function seedBackbone(
   const profile = options.profile ?? PROFILE;
   const dims = profile.embedding.dims;
   const endpoints: ModelEndpoints = {
-    embedding: { url: models.embeddingUrl(dims), model: profile.embedding.model, dims },
-    rerank: { url: models.rerankUrl, model: profile.rerank.model },
+    embedding: {
+      url: models.embeddingUrl(dims),
+      model: profile.embedding.model,
+      protocol: "contract",
+      dims,
+      authSecret: null,
+    },
+    rerank: { url: models.rerankUrl, model: profile.rerank.model, protocol: "contract", dims: null, authSecret: null },
   };
   const client = new ModelClient({ endpoints, maxBatch: 32, concurrency: 2 });
   await runSetup(e, client, { base, profile, endpoints });

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import type { ModelEndpoints } from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../src/auth";
 import { ConfigError, loadConfig } from "../src/config";
@@ -28,7 +29,10 @@ const profile = {
   topK: 5,
   analyzer: "standard",
 };
-const endpoints = { embedding: { url: "http://m/e", model: "m", dims: 8 }, rerank: { url: "http://m/r", model: "r" } };
+const endpoints: ModelEndpoints = {
+  embedding: { url: "http://m/e", model: "m", protocol: "contract", dims: 8, authSecret: null },
+  rerank: { url: "http://m/r", model: "r", protocol: "contract", dims: null, authSecret: null },
+};
 const validEnv = () => ({
   PROFILE_FILE: file("p.json", profile),
   ENDPOINTS_FILE: file("e.json", endpoints),

@@ -1,5 +1,5 @@
-import type { ModelClient } from "../model-client";
-import { FIELDS, indexNames, type RelevanceProfile } from "../profile";
+import type { ModelClient } from "@search-backbone/relevance";
+import { FIELDS, indexNames, type RelevanceProfile } from "@search-backbone/relevance";
 import { aliasTarget, indexExists, retireIndices, swapAlias } from "../setup/aliases";
 import { type ChunkOptions, chunkId, chunkText, DEFAULT_CHUNKING } from "./chunk";
 import { parseDocument } from "./parse";

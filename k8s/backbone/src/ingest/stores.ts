@@ -1,4 +1,4 @@
-import { type ElasticsearchClient, EngineError, type OpenSearchClient, quoting } from "../engines";
+import { type ElasticsearchClient, EngineError, type OpenSearchClient, quoting } from "@search-backbone/engines";
 import { esRequester, osRequester, type Request } from "../setup/aliases";
 
 /** The little each engine must do for ingestion, behind one interface so both get the same calls. */

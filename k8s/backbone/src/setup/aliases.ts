@@ -1,5 +1,5 @@
-import { type ElasticsearchClient, esRequest, type OpenSearchClient, osRequest } from "../engines";
-import { isVersionedIndex } from "../profile";
+import { type ElasticsearchClient, esRequest, type OpenSearchClient, osRequest } from "@search-backbone/engines";
+import { isVersionedIndex } from "@search-backbone/relevance";
 
 /**
  * Alias handling, the same on both engines (both speak the same _alias/_aliases REST API), so it is

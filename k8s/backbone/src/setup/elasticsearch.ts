@@ -1,5 +1,5 @@
-import { type ElasticsearchClient, esRequest } from "../engines";
-import { esIndexBody, indexNames, type RelevanceProfile } from "../profile";
+import { type ElasticsearchClient, esRequest } from "@search-backbone/engines";
+import { esIndexBody, indexNames, type RelevanceProfile } from "@search-backbone/relevance";
 import { aliasTarget, esRequester, indexExists, swapAlias } from "./aliases";
 
 export interface ElasticsearchSetup {

@@ -1,7 +1,13 @@
-import type { ElasticsearchClient, OpenSearchClient } from "../engines";
-import { quoting } from "../engines";
-import type { ModelClient } from "../model-client";
-import { assertValidProfile, type ConnectorAuth, FIELDS, type ModelEndpoints, type RelevanceProfile } from "../profile";
+import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
+import { quoting } from "@search-backbone/engines";
+import type { ModelClient } from "@search-backbone/relevance";
+import {
+  assertValidProfile,
+  type ConnectorAuth,
+  FIELDS,
+  type ModelEndpoints,
+  type RelevanceProfile,
+} from "@search-backbone/relevance";
 import { type ElasticsearchSetup, setupElasticsearch } from "./elasticsearch";
 import { type OpenSearchSetup, setupOpenSearch } from "./opensearch";
 

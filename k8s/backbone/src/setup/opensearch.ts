@@ -1,4 +1,4 @@
-import { EngineError, type OpenSearchClient, osRequest } from "../engines";
+import { EngineError, type OpenSearchClient, osRequest } from "@search-backbone/engines";
 import {
   type ConnectorAuth,
   indexNames,
@@ -13,7 +13,7 @@ import {
   osRerankConnector,
   osSearchPipeline,
   type RelevanceProfile,
-} from "../profile";
+} from "@search-backbone/relevance";
 import { aliasTarget, indexExists, osRequester, swapAlias } from "./aliases";
 
 export interface OpenSearchSetup {

@@ -2,7 +2,8 @@
 
 import { stableHash } from "./hash";
 import { chunkMappings } from "./mapping";
-import { FIELDS, HNSW, type ModelEndpoints, type RelevanceProfile, type Similarity } from "./types";
+import type { ModelEndpoints } from "./endpoints";
+import { FIELDS, HNSW, type RelevanceProfile, type Similarity } from "./types";
 
 /**
  * OpenSearch objects rendered from the profile: the k-NN index, the cluster settings that let

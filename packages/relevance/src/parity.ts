@@ -8,7 +8,9 @@ import {
   osRerankConnector,
   osSearchPipeline,
 } from "./opensearch";
-import { FIELDS, type ModelEndpoints, type RelevanceProfile } from "./types";
+import type { ModelEndpoints } from "./endpoints";
+import type { RelevanceSummary } from "./summary";
+import { FIELDS, type RelevanceProfile } from "./types";
 
 /**
  * What decides ranking, read back from each engine's *rendered* objects (not from the profile), so
@@ -141,16 +143,6 @@ export function divergences(es: RankingFacts, os: RankingFacts): Divergence[] {
  * (policy/relevance.ts declares the same shape; the policy pack is its own package). It is computed
  * from each engine's rendered objects, so a renderer that drifts shows up at `pulumi preview`.
  */
-export interface RelevanceSummary {
-  readonly engine: "elasticsearch" | "opensearch";
-  readonly bm25Weight: number;
-  readonly vectorWeight: number;
-  readonly similarity: string;
-  readonly embeddingDims: number;
-  readonly candidateDepth: number;
-  readonly rerankWindow: number;
-  readonly topK: number;
-}
 
 export function relevanceSummary(
   engine: RelevanceSummary["engine"],

@@ -1,4 +1,4 @@
-import type { ModelEndpoints } from "./profile";
+import type { ModelEndpoints } from "./endpoints";
 
 /**
  * Client of the model-endpoint contract (OpenAI embeddings, Cohere rerank). Embeds in batches of at
@@ -77,7 +77,7 @@ export class ModelClient {
     }
     const vectors: number[][] = new Array(input.length);
     for (const item of data) {
-      if (item.embedding.length !== embedding.dims) {
+      if (embedding.dims !== null && item.embedding.length !== embedding.dims) {
         throw new Error(
           `embedding endpoint returned ${item.embedding.length} dims; the profile expects ${embedding.dims} (${embedding.model})`,
         );

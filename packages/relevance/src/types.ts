@@ -1,7 +1,7 @@
 /**
  * The relevance profile: the single source both engines are rendered from. Everything in this
- * folder is pure and dependency-free, so the Pulumi program (components/search) and the in-cluster
- * package (this package) share it without either importing the other's dependencies.
+ * package is pure and dependency-free, so the Pulumi program, the policy pack, the search jobs and
+ * the orchestrator share it without importing each other's dependencies.
  */
 
 export type Similarity = "cosine" | "dot_product" | "l2_norm";
@@ -20,17 +20,6 @@ export interface RelevanceProfile {
   readonly topK: number;
   /** The analyzer of the text field; it must exist in both engines (see analyzers.ts). */
   readonly analyzer: string;
-}
-
-/**
- * Where the models are served, in the model-endpoint contract (models/CONTRACT.md):
- * embeddings take OpenAI's shape `{"input": string[]}` -> `{"data":[{"index","embedding"}],"model"}`;
- * rerank takes Cohere's `{"query","documents","top_n"?}` -> `{"results":[{"index","relevance_score"}]}`.
- * The model-infrastructure stack output `modelEndpoints` has this shape.
- */
-export interface ModelEndpoints {
-  readonly embedding: { readonly url: string; readonly model: string; readonly dims: number };
-  readonly rerank: { readonly url: string; readonly model: string };
 }
 
 /** HNSW graph parameters, equal on both engines (unquantised on both: ES defaults to int8_hnsw). */
