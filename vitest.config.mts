@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The workspace packages' TypeScript sources (their exports' "source" condition), not their builds.
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["test/**/*.test.ts", "stacks/**/*.test.ts", "components/**/*.test.ts", "policy/**/*.test.ts"],
     exclude: ["test/engine/**", "test/search-engines/**", "node_modules/**"],

@@ -1,9 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { RelevanceProfile } from "@search-backbone/relevance";
 import { attributed } from "../errors";
 import type { ModelEndpoints } from "../model-endpoints";
-import type { RelevanceProfile } from "@search-backbone/relevance";
 import { orchestratorIngress } from "./ingress";
 import {
   type ApiKey,

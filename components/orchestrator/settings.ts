@@ -1,5 +1,5 @@
-import type { OrchestratorEnvName } from "@search-backbone/relevance";
 import { createHash } from "node:crypto";
+import type { OrchestratorEnvName } from "@search-backbone/relevance";
 
 /**
  * The orchestrator component's contract and the pure functions that compute everything it

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import { stableHash } from "@search-backbone/relevance";
 import {
   CERT_SUBJECT_ORG,
   HTTP_PORT,
@@ -13,7 +14,6 @@ import {
   type Toleration,
   TRANSPORT_PORT,
 } from "./opensearch-manifests";
-import { stableHash } from "@search-backbone/relevance";
 
 export interface OpenSearchArgs {
   readonly namespace: pulumi.Input<string>;

@@ -1,10 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  assertValidProfile,
+  type ModelEndpoints,
+  ProfileError,
+  type RelevanceProfile,
+} from "@search-backbone/relevance";
 import { Elasticsearch, type ElasticsearchSettings } from "./elasticsearch";
 import { SearchJobs } from "./jobs";
 import { OpenSearch } from "./opensearch";
 import { OPENSEARCH_VERSION, type OpenSearchSettings, type Toleration } from "./opensearch-manifests";
-import { assertValidProfile, type ModelEndpoints, ProfileError, type RelevanceProfile } from "@search-backbone/relevance";
 
 /** Tag of the in-cluster package's image (k8s/backbone); bump with its package.json version. */
 export const JOBS_IMAGE_TAG = "0.1.0";

@@ -1,5 +1,5 @@
-import { resourceRule, stackRule } from "../define";
 import type { RelevanceSummary } from "@search-backbone/relevance";
+import { resourceRule, stackRule } from "../define";
 import { disagreements, summariesOf } from "../relevance";
 import { TYPES } from "../types";
 

@@ -3,11 +3,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { elasticsearchClient, openSearchClient } from "@search-backbone/engines";
+import {
+  DEFAULT_PROFILE,
+  indexNames,
+  ModelClient,
+  type ModelEndpoints,
+  type RelevanceProfile,
+} from "@search-backbone/relevance";
 import { ingest } from "search-backbone-jobs/ingest/ingest";
 import { FolderSource } from "search-backbone-jobs/ingest/source";
 import { esStore, osStore, type Store } from "search-backbone-jobs/ingest/stores";
-import { ModelClient } from "@search-backbone/relevance";
-import { DEFAULT_PROFILE, indexNames, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
 import { esHybrid, osHybrid } from "search-backbone-jobs/search";
 import { runSetup } from "search-backbone-jobs/setup/index";
 import { corpusDocuments, corpusQueries, writeCorpus } from "../../test/search-engines/corpus";

@@ -11,8 +11,9 @@ import { type EngineTools, engineEnv, findEngine, repoRoot } from "./harness";
  * exercises the path that must not reach them: a bad configuration stops the program first.
  */
 
-// k8s: components/search imports the pure relevance-profile modules from k8s/backbone/src/profile.
-const PROGRAM_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "stacks", "components", "k8s"];
+// The workspace packages (@search-backbone/relevance) resolve through the node_modules link below, to
+// their builds in the repository (`npm run build:packages`, run by `prepare` and by test:engine).
+const PROGRAM_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "stacks", "components"];
 let tools: EngineTools | undefined;
 let workDir: string;
 let stateDir: string;

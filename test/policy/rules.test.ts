@@ -1,18 +1,18 @@
-import { describe, expect, it } from "vitest";
-import { policies } from "../../policy/policies";
-import { gpuBudgetAdvisory, gpuSpotOutsideProd, gpusPerInstance } from "../../policy/rules/compute";
-import { noFullAccessOnWorkloadRole, ramNoWildcardAdmin } from "../../policy/rules/identity";
-import { protectStatefulProd, requiredTags } from "../../policy/rules/lifecycle";
-import { sgNoOpenIngress } from "../../policy/rules/network";
+import { policies } from "search-backbone-policy/policies";
+import { gpuBudgetAdvisory, gpuSpotOutsideProd, gpusPerInstance } from "search-backbone-policy/rules/compute";
+import { noFullAccessOnWorkloadRole, ramNoWildcardAdmin } from "search-backbone-policy/rules/identity";
+import { protectStatefulProd, requiredTags } from "search-backbone-policy/rules/lifecycle";
+import { sgNoOpenIngress } from "search-backbone-policy/rules/network";
 import {
   bm25WeightAdvisory,
   INTRANET_ANNOTATION,
   relevanceEnginesAgree,
   searchDisksEncrypted,
   searchNotPublic,
-} from "../../policy/rules/search";
-import { ossEncrypted, ossNoPublicAccess } from "../../policy/rules/storage";
-import { TYPES } from "../../policy/types";
+} from "search-backbone-policy/rules/search";
+import { ossEncrypted, ossNoPublicAccess } from "search-backbone-policy/rules/storage";
+import { TYPES } from "search-backbone-policy/types";
+import { describe, expect, it } from "vitest";
 import { type FakeResource, runResourcePolicy, runStackPolicy } from "./run-policy";
 
 const TAGS = { project: "search-backbone", stack: "dev", environment: "dev", owner: "search-platform" };

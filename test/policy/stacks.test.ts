@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { policies } from "search-backbone-policy/policies";
 import { describe, expect, it } from "vitest";
-import { policies } from "../../policy/policies";
 import { settle, setupMocks } from "../helpers/mocks";
 import { engineConfigFor, ephemeralStackText, readRepoFile } from "../helpers/stack-files";
 import { type FakeResource, runPolicy } from "./run-policy";

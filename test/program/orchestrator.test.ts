@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { policies } from "search-backbone-policy/policies";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { sha256Hex } from "../../components/orchestrator";
-import { policies } from "../../policy/policies";
 import { ConfigError } from "../../stacks/config";
 import { resolved } from "../helpers/mocks";
 import { runProgram } from "../helpers/program";

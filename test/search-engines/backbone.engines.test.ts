@@ -1,23 +1,23 @@
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineError } from "@search-backbone/engines";
-import { ingest } from "search-backbone-jobs/ingest/ingest";
-import { FolderSource } from "search-backbone-jobs/ingest/source";
-import { esStore, osStore, type Store } from "search-backbone-jobs/ingest/stores";
-import { ModelClient } from "@search-backbone/relevance";
 import {
   indexNames,
   kendallTau,
+  ModelClient,
   type ModelEndpoints,
   overlapAtK,
   ProfileError,
   type RelevanceProfile,
 } from "@search-backbone/relevance";
+import { ingest } from "search-backbone-jobs/ingest/ingest";
+import { FolderSource } from "search-backbone-jobs/ingest/source";
+import { esStore, osStore, type Store } from "search-backbone-jobs/ingest/stores";
 import { esFused, esHybrid, osHybrid } from "search-backbone-jobs/search";
 import { aliasTarget, indexExists } from "search-backbone-jobs/setup/aliases";
 import { runSetup } from "search-backbone-jobs/setup/index";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpusDocuments, corpusQueries, writeCorpus } from "./corpus";
 import { acquireEngines, type Engines, stopEngines } from "./engines";
 import { type ModelServer, startModelServer } from "./model-server";

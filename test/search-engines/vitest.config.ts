@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The workspace packages' TypeScript sources (their exports' "source" condition), not their builds.
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     root: __dirname,
     include: ["**/*.engines.test.ts"],

@@ -1,4 +1,3 @@
-import { describe, expect, it } from "vitest";
 import {
   applyRerank,
   fuse,
@@ -8,6 +7,7 @@ import {
   minMaxNormalize,
   overlapAtK,
 } from "@search-backbone/relevance";
+import { describe, expect, it } from "vitest";
 import { PROFILE } from "./profile-fixtures";
 
 const hits = (...pairs: [string, number][]) => pairs.map(([id, score]) => ({ id, score }));

@@ -1,4 +1,3 @@
-import { describe, expect, it } from "vitest";
 import {
   divergences,
   esFacts,
@@ -9,6 +8,7 @@ import {
   renderEs,
   renderOs,
 } from "@search-backbone/relevance";
+import { describe, expect, it } from "vitest";
 import { ENDPOINTS, PROFILE, withProfile } from "./profile-fixtures";
 
 /**

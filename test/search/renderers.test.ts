@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ml-commons placeholders like ${parameters.input} are literal
-import { describe, expect, it } from "vitest";
+
 import {
   esBm25Request,
   esIndexBody,
@@ -17,6 +17,7 @@ import {
   osRerankConnector,
   osSearchPipeline,
 } from "@search-backbone/relevance";
+import { describe, expect, it } from "vitest";
 import { ENDPOINTS, PROFILE, withProfile } from "./profile-fixtures";
 
 describe("Elasticsearch renderings", () => {

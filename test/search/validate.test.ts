@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { assertValidProfile, enginesLacking, ProfileError, profileProblems } from "@search-backbone/relevance";
+import { describe, expect, it } from "vitest";
 import { ENDPOINTS, PROFILE, withProfile } from "./profile-fixtures";
 
 describe("profile validation before anything is applied", () => {

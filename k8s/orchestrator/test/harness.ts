@@ -4,15 +4,15 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
-import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpus";
-import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
-import type { ModelServer } from "../../../test/search-engines/model-server";
 import { DEFAULT_PROFILE, ModelClient, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
 // Reused from the search jobs: their setup and ingestion.
 import { ingest } from "search-backbone-jobs/ingest/ingest";
 import { FolderSource } from "search-backbone-jobs/ingest/source";
 import { esStore, osStore } from "search-backbone-jobs/ingest/stores";
 import { runSetup } from "search-backbone-jobs/setup/index";
+import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpus";
+import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
+import type { ModelServer } from "../../../test/search-engines/model-server";
 import { type AppOverrides, createApp } from "../src/app";
 import { hashKey } from "../src/auth";
 import { loadConfig } from "../src/config";

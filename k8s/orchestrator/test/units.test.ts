@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import type { ModelEndpoints } from "@search-backbone/relevance";
+import { type ModelEndpoints, ORCHESTRATOR_REQUIRED_ENV } from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../src/auth";
 import { ConfigError, loadConfig } from "../src/config";
@@ -133,6 +133,24 @@ describe("configuration", () => {
     };
     expect(() => loadConfig(env)).toThrow(/PROFILE_FILE embedding.dims: given 8; expected the endpoint's dims \(16\)/);
     expect(() => loadConfig(env)).toThrow(/API_KEYS_FILE \(.*\) 0.sha256: Invalid string/);
+  });
+
+  it("reads the stack's one ModelEndpoints shape; an endpoint without declared dims serves the profile's", () => {
+    const undeclared = { ...endpoints, embedding: { ...endpoints.embedding, dims: null } };
+    const config = loadConfig({ ...validEnv(), ENDPOINTS_FILE: file("e3.json", undeclared) });
+    expect(config.endpoints.embedding).toEqual({ ...endpoints.embedding, dims: 8 });
+    const partial = { embedding: { url: "http://m/e", model: "m", dims: 8 }, rerank: endpoints.rerank };
+    expect(() => loadConfig({ ...validEnv(), ENDPOINTS_FILE: file("e4.json", partial) })).toThrow(
+      /ENDPOINTS_FILE \(.*\) embedding.protocol: /,
+    );
+  });
+
+  it("cannot start without any of the variables the component must set", () => {
+    for (const name of ORCHESTRATOR_REQUIRED_ENV) {
+      const env: Record<string, string> = { ...validEnv() };
+      delete env[name];
+      expect(() => loadConfig(env), name).toThrow(new RegExp(`${name}: .*\\(given unset\\)`));
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ml-commons placeholders like ${parameters.input} are literal
 
+import type { ModelEndpoints } from "./endpoints";
 import { stableHash } from "./hash";
 import { chunkMappings } from "./mapping";
-import type { ModelEndpoints } from "./endpoints";
 import { FIELDS, HNSW, type RelevanceProfile, type Similarity } from "./types";
 
 /**

@@ -1,4 +1,5 @@
 import { esBm25Request, esIndexBody, esKnnRequest } from "./elasticsearch";
+import type { ModelEndpoints } from "./endpoints";
 import { type FusionSettings, fusionSettings } from "./fusion";
 import {
   OS_SPACE,
@@ -8,7 +9,6 @@ import {
   osRerankConnector,
   osSearchPipeline,
 } from "./opensearch";
-import type { ModelEndpoints } from "./endpoints";
 import type { RelevanceSummary } from "./summary";
 import { FIELDS, type RelevanceProfile } from "./types";
 
