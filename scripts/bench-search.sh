@@ -12,6 +12,7 @@ if [[ $running != *OPENSEARCH_URL* || $running != *ELASTICSEARCH_URL* ]]; then
   started_here=1
 fi
 eval "$(bash scripts/engines.sh env | sed 's/^/export /')"
+npm run build:packages --silent && npm run build --silent --workspace=k8s/backbone
 npx tsc -p scripts/bench/tsconfig.json
 status=0
 node node_modules/.cache/search-bench/scripts/bench/search-bench.js || status=$?

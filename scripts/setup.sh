@@ -19,9 +19,10 @@ have=$("$project_node" -p 'process.versions.node.split(".")[0]' 2>/dev/null || e
 [ "$have" -ge "$want" ] 2>/dev/null ||
   { echo "setup: the project's Node.js in node_modules/.bin is '$have'; $want or newer is required (npm install-scripts ls?)" >&2; exit 1; }
 echo "setup: npm dependencies installed, Node.js $("$project_node" --version) for every npm script (machine: $(node --version)) ($((SECONDS - started)) s)"
-# The orchestrator (k8s/orchestrator) has its own lock and its own Node.js 24 (npm `node`).
-npm ci --prefix k8s/orchestrator --no-audit --no-fund --loglevel=error
-echo "setup: k8s/orchestrator dependencies installed ($((SECONDS - started)) s)"
+# One lock for every npm workspace (packages/*, k8s/backbone, k8s/orchestrator, policy): `npm ci` above
+# installed them all, and the root's `prepare` built the workspace packages (npm run build:packages).
+[ -f packages/relevance/dist/index.js ] ||
+  { echo "setup: packages/relevance was not built (npm run build:packages)" >&2; exit 1; }
 
 engine_started=$SECONDS
 engine_bin=$(bash scripts/pulumi-engine.sh)

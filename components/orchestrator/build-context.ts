@@ -7,7 +7,7 @@ import { imageTag } from "./settings";
  * Dockerfile.dockerignore beside it): the files that decide the image's content. The service is an
  * npm workspace, so the image installs from the root lock and builds the workspace packages it uses.
  */
-const CONTEXT_INPUTS = [
+export const ORCHESTRATOR_CONTEXT_INPUTS = [
   "package.json",
   "package-lock.json",
   "k8s/orchestrator/Dockerfile",
@@ -46,9 +46,9 @@ export interface BuildContext {
  * tagged with the service's package version and a hash of what the Dockerfile copies (see `imageTag`).
  */
 export function orchestratorBuildContext(projectDir: string): BuildContext {
-  const files = CONTEXT_INPUTS.flatMap((input) => (isFolder(input) ? filesUnder(projectDir, input) : [input])).map(
-    (file) => ({ path: file.split(path.sep).join("/"), content: readFileSync(path.join(projectDir, file)) }),
-  );
+  const files = ORCHESTRATOR_CONTEXT_INPUTS.flatMap((input) =>
+    isFolder(input) ? filesUnder(projectDir, input) : [input],
+  ).map((file) => ({ path: file.split(path.sep).join("/"), content: readFileSync(path.join(projectDir, file)) }));
   const { version } = JSON.parse(readFileSync(path.join(projectDir, "k8s/orchestrator/package.json"), "utf8")) as {
     version: string;
   };

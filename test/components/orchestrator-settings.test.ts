@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ORCHESTRATOR_ENV, ORCHESTRATOR_REQUIRED_ENV } from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import {
   hpaSpec,
   imageTag,
   MOUNTS,
+  ORCHESTRATOR_CONTEXT_INPUTS,
   orchestratorBuildContext,
   orchestratorEnv,
   orchestratorLabels,
@@ -247,13 +249,39 @@ describe("image", () => {
     expect(() => imageTag("../x", files)).toThrow('image version: given "../x"');
   });
 
-  it("the build context is k8s/ with the orchestrator's Dockerfile, tagged with its package version", () => {
+  it("the build context is the repository root with the orchestrator's Dockerfile, tagged with its package version", () => {
     const build = orchestratorBuildContext(repoRoot);
-    expect(build.context).toBe("k8s");
+    expect(build.context).toBe(".");
     expect(build.dockerfile).toBe("k8s/orchestrator/Dockerfile");
     const { version } = JSON.parse(readFileSync(path.join(repoRoot, "k8s/orchestrator/package.json"), "utf8"));
     expect(build.tag.startsWith(`${version}-`)).toBe(true);
-    expect(readFileSync(path.join(repoRoot, build.dockerfile), "utf8")).toContain("COPY backbone/src");
+    expect(readFileSync(path.join(repoRoot, build.dockerfile), "utf8")).toContain(
+      "RUN npm ci --workspace=k8s/orchestrator",
+    );
+  });
+
+  it("hashes exactly what the Dockerfile copies from its context, and sends nothing else", () => {
+    const dockerfile = readFileSync(path.join(repoRoot, "k8s/orchestrator/Dockerfile"), "utf8");
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(" "));
+    const hashed = ORCHESTRATOR_CONTEXT_INPUTS.filter(
+      (input) => !input.endsWith(".dockerignore") && !input.endsWith("/Dockerfile"),
+    );
+    expect(new Set(copied)).toEqual(new Set(hashed));
+    const ignore = readFileSync(path.join(repoRoot, "k8s/orchestrator/Dockerfile.dockerignore"), "utf8");
+    const sent = [...ignore.matchAll(/^!(.+)$/gm)].map((m) => m[1]);
+    expect(new Set(sent)).toEqual(new Set(hashed));
+  });
+
+  it("a change to a shared package's source makes a new tag", () => {
+    const copy = mkdtempSync(path.join(tmpdir(), "orchestrator-context-"));
+    for (const input of ORCHESTRATOR_CONTEXT_INPUTS) {
+      cpSync(path.join(repoRoot, input), path.join(copy, input), { recursive: true });
+    }
+    const before = orchestratorBuildContext(copy).tag;
+    expect(before).toBe(orchestratorBuildContext(repoRoot).tag);
+    appendFileSync(path.join(copy, "packages/relevance/src/fusion.ts"), "\n");
+    expect(orchestratorBuildContext(copy).tag).not.toBe(before);
+    rmSync(copy, { recursive: true, force: true });
   });
 });
 
