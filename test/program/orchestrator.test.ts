@@ -76,7 +76,7 @@ describe("the stack registers the orchestrator", () => {
     // Pushed to the stack's registry (Internet host), run from its VPC host by digest.
     const image = recorder.one(TYPES.image);
     expect(image.inputs.build).toMatchObject({
-      context: "k8s",
+      context: ".",
       dockerfile: "k8s/orchestrator/Dockerfile",
       platform: "linux/amd64",
     });
