@@ -8,7 +8,7 @@ export interface ElasticsearchSetup {
   readonly aliasTarget: string | undefined;
 }
 
-/** ES holds only the index: fusion and rerank run in the orchestrator (profile/fusion.ts). */
+/** ES holds only the index: fusion and rerank run in the orchestrator (`fuse`, @search-backbone/relevance). */
 export async function setupElasticsearch(
   es: ElasticsearchClient,
   options: { base: string; profile: RelevanceProfile; replicas?: number },
