@@ -15,8 +15,8 @@ import { chatBody, eventsBody, recommendationsQuery, searchBody } from "./schema
 import type { Telemetry } from "./telemetry";
 
 export interface ServerDeps {
-  readonly retriever: Retriever;
-  readonly recommender: Recommender;
+  readonly retriever: Pick<Retriever, "retrieve">;
+  readonly recommender: Pick<Recommender, "recommend">;
   readonly generator: Generator;
   readonly telemetry: Telemetry;
   readonly metrics: Metrics;
