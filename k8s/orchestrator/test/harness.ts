@@ -15,8 +15,8 @@ import { ModelClient } from "../../backbone/src/model-client";
 import type { ModelEndpoints, RelevanceProfile } from "../../backbone/src/profile";
 import { runSetup } from "../../backbone/src/setup/index";
 import { type AppOverrides, createApp } from "../src/app";
-import { hashKey } from "../src/auth";
 import { loadConfig } from "../src/config";
+import { hashKey } from "../src/plugins/auth";
 
 export const ALIAS = "orch-chunks";
 export const DIMS = 64;

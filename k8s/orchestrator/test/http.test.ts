@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ProblemError } from "../src/problem";
 import { EnginesUnavailableError } from "../src/retrieval";
 import { AUTH, hit, injectApp, KEYS } from "./inject-harness";
 
@@ -25,10 +26,22 @@ const invalid = (errors: { field: string; message: string }[]) => ({
 
 describe("validation at the edge: 400 problem+json naming every field", () => {
   it.each([
-    ["a missing field", { topK: 3 }, [{ field: "body.query", message: "Invalid input: expected string, received undefined" }]],
-    ["a wrong type", { query: "x", topK: "ten" }, [{ field: "body.topK", message: "Invalid input: expected number, received string" }]],
+    [
+      "a missing field",
+      { topK: 3 },
+      [{ field: "body.query", message: "Invalid input: expected string, received undefined" }],
+    ],
+    [
+      "a wrong type",
+      { query: "x", topK: "ten" },
+      [{ field: "body.topK", message: "Invalid input: expected number, received string" }],
+    ],
     ["an unknown key", { query: "x", injected: true }, [{ field: "body", message: 'Unrecognized key: "injected"' }]],
-    ["a filter out of range", { query: "x", filters: { contentType: [""] } }, [{ field: "body.filters.contentType.0", message: "Too small: expected string to have >=1 characters" }]],
+    [
+      "a filter out of range",
+      { query: "x", filters: { contentType: [""] } },
+      [{ field: "body.filters.contentType.0", message: "Too small: expected string to have >=1 characters" }],
+    ],
   ])("search: %s", async (_name, payload, errors) => {
     const res = await post("/v1/search", payload);
     expect(res.statusCode).toBe(400);
@@ -38,11 +51,15 @@ describe("validation at the edge: 400 problem+json naming every field", () => {
 
   it("search: no body, a JSON null, a text body", async () => {
     const none = await t.app.inject({ method: "POST", url: "/v1/search", headers: AUTH });
-    expect(none.json()).toEqual(invalid([{ field: "body", message: "Invalid input: expected object, received undefined" }]));
+    expect(none.json()).toEqual(
+      invalid([{ field: "body", message: "Invalid input: expected object, received undefined" }]),
+    );
     const nul = await post("/v1/search", "null", { ...AUTH, "content-type": "application/json" });
     expect(nul.json()).toEqual(invalid([{ field: "body", message: "Invalid input: expected object, received null" }]));
     const text = await post("/v1/search", "hi", { ...AUTH, "content-type": "text/plain" });
-    expect(text.json()).toEqual(invalid([{ field: "body", message: "Invalid input: expected object, received string" }]));
+    expect(text.json()).toEqual(
+      invalid([{ field: "body", message: "Invalid input: expected object, received string" }]),
+    );
   });
 
   it("search: malformed JSON and an empty JSON body are 400 before the route", async () => {
@@ -59,7 +76,9 @@ describe("validation at the edge: 400 problem+json naming every field", () => {
 
   it("chat: the conversation's fields, down to one message's content", async () => {
     const lastNotUser = await post("/v1/chat", { messages: [{ role: "assistant", content: "hi" }] });
-    expect(lastNotUser.json()).toEqual(invalid([{ field: "body.messages", message: "the last message must have role 'user'" }]));
+    expect(lastNotUser.json()).toEqual(
+      invalid([{ field: "body.messages", message: "the last message must have role 'user'" }]),
+    );
     const empty = await post("/v1/chat", { messages: [{ role: "user", content: "" }] });
     expect(empty.json()).toEqual(
       invalid([{ field: "body.messages.0.content", message: "Too small: expected string to have >=1 characters" }]),
@@ -164,7 +183,12 @@ describe("auth, rate limit, routes that do not exist", () => {
     ] as const) {
       const res = await t.app.inject({ method, url, headers: AUTH });
       expect(res.statusCode).toBe(404);
-      expect(res.json()).toEqual({ type: "about:blank", title: "Not found", status: 404, detail: `no route ${method} ${path}` });
+      expect(res.json()).toEqual({
+        type: "about:blank",
+        title: "Not found",
+        status: 404,
+        detail: `no route ${method} ${path}`,
+      });
     }
   });
 });
@@ -204,7 +228,11 @@ describe("answers", () => {
   it("events: 422 when every event is refused", async () => {
     const res = await post("/v1/events", { events: [{ type: "click", userId: "u", queryId: "q", docId: "d" }] });
     expect(res.statusCode).toBe(422);
-    expect(res.json()).toMatchObject({ title: "Events refused", status: 422, errors: [{ field: "body.events.0.docId" }] });
+    expect(res.json()).toMatchObject({
+      title: "Events refused",
+      status: 422,
+      errors: [{ field: "body.events.0.docId" }],
+    });
   });
 
   it("search: 503 with the engines' warnings when none answers", async () => {
@@ -246,7 +274,14 @@ describe("answers", () => {
     expect(res.json()).toEqual({
       requestId: "bb-req-1",
       items: [
-        { docId: "doc7.md", title: "Doc 7", uri: "oss://b/raw/doc7.md", source: "backbone", strategy: "popular", traceId: "bb-req-1" },
+        {
+          docId: "doc7.md",
+          title: "Doc 7",
+          uri: "oss://b/raw/doc7.md",
+          source: "backbone",
+          strategy: "popular",
+          traceId: "bb-req-1",
+        },
       ],
       degraded: false,
       warnings: [],
@@ -299,7 +334,10 @@ describe("answers", () => {
 
   it("healthz, readyz (cached 5 s) and metrics by route", async () => {
     expect((await get("/healthz", {})).json()).toEqual({ status: "ok" });
-    expect((await get("/readyz", {})).json()).toEqual({ status: "ready", checks: { elasticsearch: "ok", opensearch: "ok" } });
+    expect((await get("/readyz", {})).json()).toEqual({
+      status: "ready",
+      checks: { elasticsearch: "ok", opensearch: "ok" },
+    });
     await post("/v1/search", { query: "x" });
     const metrics = await get("/metrics", {});
     expect(metrics.headers["content-type"]).toMatch(/^text\/plain/);
@@ -316,5 +354,75 @@ describe("answers", () => {
       status: "unavailable",
       checks: { elasticsearch: "alias chunks missing", opensearch: "unreachable: ECONNREFUSED" },
     });
+  });
+});
+
+/** Stands in for the overload refusals of the engine and model gates: a problem with a delay. */
+class BusyError extends ProblemError {
+  constructor(readonly retryAfterSeconds: number) {
+    super({ title: "Busy", status: 503, detail: "too many searches in flight" });
+  }
+}
+
+describe("the problems plugin and the response schemas", () => {
+  it("turns a problem's retryAfterSeconds into Retry-After, in whole seconds rounded up", async () => {
+    for (const [seconds, header] of [
+      [1.2, "2"],
+      [0, "0"],
+      [30, "30"],
+    ] as const) {
+      t.script.retrieve = async () => {
+        throw new BusyError(seconds);
+      };
+      const res = await post("/v1/search", { query: "x" });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers["retry-after"]).toBe(header);
+      expect(res.headers["content-type"]).toBe("application/problem+json; charset=utf-8");
+      expect(res.json()).toEqual({
+        type: "about:blank",
+        title: "Busy",
+        status: 503,
+        detail: "too many searches in flight",
+      });
+    }
+  });
+
+  it("sets no Retry-After without a usable delay, nor for an error that is not a problem", async () => {
+    const throwing = (error: unknown) => async () => {
+      throw error;
+    };
+    t.script.retrieve = throwing(new BusyError(Number.NaN));
+    expect((await post("/v1/search", { query: "x" })).headers["retry-after"]).toBeUndefined();
+    t.script.retrieve = throwing(new ProblemError({ title: "Busy", status: 429 }));
+    const plain = await post("/v1/search", { query: "x" });
+    expect(plain.statusCode).toBe(429);
+    expect(plain.headers["retry-after"]).toBeUndefined();
+    t.script.retrieve = throwing(Object.assign(new Error("x"), { retryAfterSeconds: 5 }));
+    const internal = await post("/v1/search", { query: "x" });
+    expect(internal.statusCode).toBe(500);
+    expect(internal.headers["retry-after"]).toBeUndefined();
+  });
+
+  it("serialises only the declared fields of an answer", async () => {
+    const recommend = t.script.recommend;
+    t.script.recommend = async (request) => {
+      const result = await recommend(request);
+      return { ...result, internal: "x", items: result.items.map((i) => ({ ...i, vector: [1, 2] })) } as typeof result;
+    };
+    t.script.retrieve = async () => ({
+      hits: [{ ...hit(1), vector: [0.5] } as ReturnType<typeof hit>],
+      vector: [0.5],
+      degraded: false,
+      warnings: [{ dependency: "rerank", message: "slow", stack: "at x" } as { dependency: string; message: string }],
+      rerank: "skipped",
+    });
+    const recs = (await get("/v1/recommendations?userId=u")).json();
+    expect(Object.keys(recs)).toEqual(["requestId", "items", "degraded", "warnings"]);
+    expect(Object.keys(recs.items[0])).toEqual(["docId", "title", "uri", "source", "strategy", "traceId"]);
+    const search = (await post("/v1/search", { query: "x" })).json();
+    expect(search.warnings).toEqual([{ dependency: "rerank", message: "slow" }]);
+    const chat = (await post("/v1/chat", { messages: [{ role: "user", content: "hi" }] })).json();
+    expect(chat.warnings).toEqual([{ dependency: "rerank", message: "slow" }]);
+    expect(Object.keys(chat.recommendations[0])).not.toContain("vector");
   });
 });

@@ -1,8 +1,8 @@
 import { Writable } from "node:stream";
-import { hashKey } from "../src/auth";
 import type { ChatMessage, Generator } from "../src/generation";
 import { createMetrics } from "../src/metrics";
-import type { RecRequest, RecResult } from "../src/recommendations";
+import { hashKey } from "../src/plugins/auth";
+import type { RecItem, RecRequest, RecResult } from "../src/recommendations";
 import type { Retrieval, RetrievedHit } from "../src/retrieval";
 import { buildServer, type ServerDeps } from "../src/server";
 import { Telemetry } from "../src/telemetry";
@@ -48,9 +48,18 @@ export const defaultScript = (): Script => ({
   }),
   recommend: async (request) => ({
     requestId: "bb-req-1",
-    items: [
-      { docId: "doc7.md", title: "Doc 7", uri: "oss://b/raw/doc7.md", source: "backbone", strategy: "popular", traceId: "bb-req-1" },
-    ].slice(0, request.count),
+    items: (
+      [
+        {
+          docId: "doc7.md",
+          title: "Doc 7",
+          uri: "oss://b/raw/doc7.md",
+          source: "backbone",
+          strategy: "popular",
+          traceId: "bb-req-1",
+        },
+      ] satisfies RecItem[]
+    ).slice(0, request.count),
     degraded: false,
     warnings: [],
   }),
