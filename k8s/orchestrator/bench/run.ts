@@ -4,7 +4,7 @@ import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { Agent, request } from "undici";
-import { hashKey } from "../src/auth";
+import { hashKey } from "../src/plugins/auth";
 
 /**
  * Benchmark of the orchestrator's own overhead. Three processes: the service (built: `npm run build`)

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import type Credential from "@alicloud/credentials";
-import type { TelemetryEvent } from "./telemetry";
+import type { TelemetryEvent } from "./events";
 
 /**
  * The OSS event log that models/ reads as training data (models/README.md, "Event-log schema"):

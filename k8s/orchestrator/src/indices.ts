@@ -1,6 +1,6 @@
 import { type ElasticsearchClient, engineErrorBody, type OpenSearchClient } from "@search-backbone/engines";
 import type { Deadline } from "./deadline";
-import type { EngineName } from "./retrieval";
+import type { EngineName } from "./domain";
 
 /**
  * Pins each query to the concrete index the alias names (k8s/backbone/README.md, "Versioned indices

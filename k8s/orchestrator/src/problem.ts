@@ -24,18 +24,16 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
     .send({ type: "about:blank", ...problem });
 }
 
-/** Parses with zod; failure is a 400 naming every field (`body.messages.0.content`) and what was expected. */
-export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "query"): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const errors = parsed.error.issues.map((issue) => ({
+/** A 400 naming every field at fault (`body.messages.0.content`, `query.count`) and what was expected. */
+export function validationProblem(issues: readonly z.core.$ZodIssue[], where: string): Problem {
+  const errors = issues.map((issue) => ({
     field: [where, ...issue.path.map(String)].join("."),
     message: issue.message,
   }));
-  throw new ProblemError({
+  return {
     title: "Invalid request",
     status: 400,
     detail: errors.map((e) => `${e.field}: ${e.message}`).join("; "),
     errors,
-  });
+  };
 }

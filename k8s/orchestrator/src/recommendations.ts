@@ -3,10 +3,11 @@ import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/eng
 import { FIELDS, type RelevanceProfile } from "@search-backbone/relevance";
 import type { AirecClient } from "./airec";
 import type { Deadline } from "./deadline";
+import type { EngineName } from "./domain";
+import type { TelemetryEvent } from "./events";
 import { type IndexResolver, type PinnedIndex, vectorFits } from "./indices";
 import { type Metrics, timed } from "./metrics";
-import { type Chunk, docIdOf, ENGINES, type EngineName, message, type Warning } from "./retrieval";
-import type { TelemetryEvent } from "./telemetry";
+import { type Chunk, docIdOf, ENGINES, message, type Warning } from "./retrieval";
 
 /**
  * Recommendations: AIRec first (signed Recommend call), its item ids hydrated from the backbone; when

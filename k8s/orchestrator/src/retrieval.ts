@@ -14,6 +14,7 @@ import {
   type ScoredHit,
 } from "@search-backbone/relevance";
 import type { Deadline } from "./deadline";
+import type { EngineName } from "./domain";
 import { type IndexResolver, vectorFits } from "./indices";
 import { type Metrics, timed } from "./metrics";
 
@@ -29,7 +30,6 @@ import { type Metrics, timed } from "./metrics";
  * leaves BM25 alone; a failed reranker leaves the fused order. Only with no engine at all does it fail.
  */
 
-export type EngineName = "elasticsearch" | "opensearch";
 export const ENGINES: readonly EngineName[] = ["elasticsearch", "opensearch"];
 
 export interface Chunk {

@@ -1,6 +1,7 @@
 import { backOff } from "exponential-backoff";
 import { type AirecClient, type BehaviorRow, behaviorType, NON_AIREC_TRACE_ID } from "./airec";
 import { batchKey, encodeBatch, logLine, type ObjectStore } from "./event-log";
+import type { TelemetryEvent } from "./events";
 import type { Metrics } from "./metrics";
 
 /**
@@ -16,22 +17,6 @@ import type { Metrics } from "./metrics";
  * that (queryId, docId) is known, and a sink forwards an engagement only if it accepted that exposure
  * (AIRec refuses to start when clicks outnumber exposures).
  */
-
-export type EventType = "expose" | "click" | "citation_open" | "feedback";
-
-export interface TelemetryEvent {
-  readonly type: EventType;
-  readonly ts: string;
-  readonly userId: string;
-  readonly queryId: string;
-  readonly query?: string | undefined;
-  readonly docId?: string | undefined;
-  readonly position?: number | undefined;
-  readonly channel?: "search" | "chat" | "recs" | undefined;
-  readonly value?: "up" | "down" | undefined;
-  readonly traceId?: string | undefined;
-  readonly sceneId?: string | undefined;
-}
 
 interface Encoded<R> {
   readonly seq: number;

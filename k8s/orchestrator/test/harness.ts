@@ -14,8 +14,8 @@ import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpu
 import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
 import type { ModelServer } from "../../../test/search-engines/model-server";
 import { type AppOverrides, createApp } from "../src/app";
-import { hashKey } from "../src/auth";
 import { loadConfig } from "../src/config";
+import { hashKey } from "../src/plugins/auth";
 
 export const ALIAS = "orch-chunks";
 export const DIMS = 64;

@@ -3,14 +3,15 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { type ModelEndpoints, ORCHESTRATOR_REQUIRED_ENV } from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
-import { hashKey } from "../src/auth";
 import { ConfigError, loadConfig } from "../src/config";
 import { cloudCredential, credentialSource } from "../src/credentials";
+import type { TelemetryEvent } from "../src/events";
 import { condenseQuery } from "../src/generation";
 import { isIndexNotFound } from "../src/indices";
 import { createMetrics } from "../src/metrics";
+import { hashKey } from "../src/plugins/auth";
 import { mergeEngines, subResponses } from "../src/retrieval";
-import { type Sink, SinkQueue, Telemetry, type TelemetryEvent } from "../src/telemetry";
+import { type Sink, SinkQueue, Telemetry } from "../src/telemetry";
 
 const dir = mkdtempSync(path.join(tmpdir(), "orch-units-"));
 const file = (name: string, value: unknown) => {

@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { ApiKeyEntry } from "./config";
-import { ProblemError } from "./problem";
+import type { FastifyPluginAsync } from "fastify";
+import fp from "fastify-plugin";
+import type { ApiKeyEntry } from "../config";
+import { ProblemError } from "../problem";
 
 /**
  * API keys: the Secret holds only SHA-256 hashes (keys are random 32-byte tokens, so a fast hash is
  * enough and a lookup by hash leaks nothing about the key). A key comes as `Authorization: Bearer`
- * or `x-api-key`; the request then carries the key's id, which the rate limiter counts by.
+ * or `x-api-key`; the request then carries the key's id, which the rate limiter counts by. Only
+ * `/v1/*` needs a key: probes and /metrics stay open to the cluster.
  */
 
 declare module "fastify" {
@@ -15,11 +17,16 @@ declare module "fastify" {
   }
 }
 
+export interface AuthOptions {
+  readonly keys: readonly ApiKeyEntry[];
+}
+
 export const hashKey = (key: string) => createHash("sha256").update(key, "utf8").digest("hex");
 
-export function registerAuth(app: FastifyInstance, keys: readonly ApiKeyEntry[]): void {
-  const byHash = new Map(keys.map((k) => [k.sha256, k]));
-  app.addHook("onRequest", async (request: FastifyRequest) => {
+const auth: FastifyPluginAsync<AuthOptions> = async (app, options) => {
+  const byHash = new Map(options.keys.map((k) => [k.sha256, k]));
+  app.decorateRequest("apiKey", undefined);
+  app.addHook("onRequest", async (request) => {
     if (!request.url.startsWith("/v1/")) return;
     const header = request.headers.authorization;
     const presented = header?.startsWith("Bearer ") ? header.slice(7).trim() : request.headers["x-api-key"];
@@ -34,4 +41,6 @@ export function registerAuth(app: FastifyInstance, keys: readonly ApiKeyEntry[])
     }
     request.apiKey = key;
   });
-}
+};
+
+export default fp(auth, { name: "auth", fastify: "5.x" });

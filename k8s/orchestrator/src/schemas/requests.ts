@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+/** What each route accepts: strict schemas, so an unknown field is a 400 that names it. */
+
 const id = (max: number) => z.string().min(1).max(max);
 
 export const searchBody = z.strictObject({

@@ -1,0 +1,149 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { z } from "zod";
+import { citationsOf, recordExposures, retrieveOr503 } from "../answers";
+import { Deadline } from "../deadline";
+import { buildPrompt, type ChatMessage, condenseQuery, type Generator } from "../generation";
+import type { Metrics } from "../metrics";
+import type { ZodTypeProvider } from "../plugins/schemas";
+import { ProblemError } from "../problem";
+import type { RecResult } from "../recommendations";
+import { message } from "../retrieval";
+import { chatBody } from "../schemas/requests";
+import { type chatHead, chatResponse } from "../schemas/responses";
+
+type ChatHead = z.input<typeof chatHead>;
+
+/**
+ * POST /v1/chat: retrieval on the conversation's condensed query, an answer grounded in the numbered
+ * citations, and recommendations computed while the answer is generated. `stream: true` answers as
+ * SSE; otherwise one JSON answer, or a 502 problem carrying the citations when generation fails.
+ */
+const chat: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const { services, settings } = app;
+  app.post("/v1/chat", { schema: { body: chatBody, response: { 200: chatResponse } } }, async (request, reply) => {
+    const body = request.body;
+    const deadline = new Deadline(settings.budgetMs);
+    const queryId = randomUUID();
+    const retrievalQuery = condenseQuery(body.messages);
+    const retrieval = await retrieveOr503(
+      services.retriever,
+      retrievalQuery,
+      body.topK ? { topK: body.topK } : {},
+      deadline,
+    );
+    const citations = citationsOf(retrieval.hits, settings.docUriPrefix);
+    recordExposures(services.telemetry, body.userId, queryId, retrievalQuery, "chat", citations);
+    const recsPromise: Promise<RecResult> = services.recommender
+      .recommend(
+        {
+          userId: body.userId ?? "anonymous",
+          count: settings.chatRecommendations,
+          contextVector: retrieval.vector,
+          relatedDocIds: [...new Set(citations.map((c) => c.docId))],
+        },
+        new Deadline(settings.budgetMs),
+      )
+      .then((recs) => {
+        recordExposures(services.telemetry, body.userId, queryId, retrievalQuery, "recs", recs.items);
+        return recs;
+      });
+    const prompt = buildPrompt(body.messages as ChatMessage[], retrieval.hits);
+    const head: ChatHead = {
+      queryId,
+      retrievalQuery,
+      citations,
+      degraded: retrieval.degraded,
+      rerank: retrieval.rerank,
+      warnings: retrieval.warnings,
+    };
+    if (body.stream) return streamChat(request, reply, services.generator, app.metrics, prompt, head, recsPromise);
+
+    const abort = new AbortController();
+    let answer = "";
+    try {
+      for await (const token of services.generator.stream(prompt, abort.signal)) answer += token;
+    } catch (error) {
+      await recsPromise.catch(() => undefined);
+      throw new ProblemError({
+        title: "Generation failed",
+        status: 502,
+        detail: `the answer could not be generated: ${message(error)}`,
+        ...head,
+        partialAnswer: answer,
+      });
+    }
+    const recs = await recsPromise;
+    return {
+      ...head,
+      answer,
+      recommendations: recs.items,
+      degraded: head.degraded || recs.degraded,
+      warnings: [...head.warnings, ...recs.warnings],
+    };
+  });
+};
+
+/** SSE in the documented order: citations, tokens, recommendations, done (an error event before them when generation fails). */
+async function streamChat(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  generator: Generator,
+  metrics: Metrics,
+  prompt: ChatMessage[],
+  head: ChatHead,
+  recsPromise: Promise<RecResult>,
+) {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache, no-transform",
+    Connection: "keep-alive",
+    "X-Accel-Buffering": "no",
+  });
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const abort = new AbortController();
+  const onClose = () => abort.abort();
+  res.on("close", onClose);
+  metrics.openStreams.inc();
+  let finish = "stop";
+  try {
+    send("citations", head);
+    try {
+      for await (const token of generator.stream(prompt, abort.signal)) send("token", { text: token });
+    } catch (error) {
+      finish = "error";
+      if (!abort.signal.aborted) {
+        request.log.warn({ err: { message: message(error) } }, "generation failed mid-stream");
+        send("error", {
+          type: "about:blank",
+          title: "Generation failed",
+          status: 502,
+          detail: `the answer could not be completed: ${message(error)}`,
+          citations: head.citations,
+        });
+      }
+    }
+    if (!abort.signal.aborted) {
+      const recs = await recsPromise.catch(
+        (error) =>
+          ({
+            items: [],
+            requestId: "",
+            degraded: true,
+            warnings: [{ dependency: "recommendations", message: message(error) }],
+          }) as RecResult,
+      );
+      send("recommendations", { items: recs.items, degraded: recs.degraded, warnings: recs.warnings });
+      send("done", { finishReason: finish });
+    }
+  } finally {
+    metrics.openStreams.dec();
+    res.off("close", onClose);
+    res.end();
+  }
+}
+
+export default chat;

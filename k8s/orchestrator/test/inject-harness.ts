@@ -1,0 +1,113 @@
+import { Writable } from "node:stream";
+import type { ChatMessage, Generator } from "../src/generation";
+import { createMetrics } from "../src/metrics";
+import { hashKey } from "../src/plugins/auth";
+import type { RecItem, RecRequest, RecResult } from "../src/recommendations";
+import type { Retrieval, RetrievedHit } from "../src/retrieval";
+import { buildServer, type ServerDeps } from "../src/server";
+import { Telemetry } from "../src/telemetry";
+
+/**
+ * The HTTP layer on its own: buildServer with the real metrics, telemetry bookkeeping and schemas,
+ * and scripted stand-ins for what lies behind it (retrieval, recommendations, generation, the
+ * engines' alias check). Requests go through `app.inject`, so no port is opened. The engines suite
+ * (orchestrator.engines.test.ts) covers the same routes against the real dependencies.
+ */
+
+export const KEYS = { main: "inject-key-main", limited: "inject-key-limited" };
+export const AUTH = { authorization: `Bearer ${KEYS.main}` };
+
+export const hit = (n: number, extra: Partial<RetrievedHit> = {}): RetrievedHit => ({
+  id: `doc${n}.md#0`,
+  docId: `doc${n}.md`,
+  sourceKey: `raw/doc${n}.md`,
+  title: `Doc ${n}`,
+  content: `content of document ${n} `.repeat(30),
+  chunkNo: 0,
+  score: 1 - n / 10,
+  engines: ["elasticsearch", "opensearch"],
+  scores: { fused: 0.9 - n / 10, rerank: 1 - n / 10, elasticsearch: 0.8, opensearch: 0.7 },
+  ...extra,
+});
+
+/** What the stand-ins do; a test changes a field to script a failure. */
+export interface Script {
+  retrieve: (text: string) => Promise<Retrieval>;
+  recommend: (request: RecRequest) => Promise<RecResult>;
+  tokens: (messages: ChatMessage[]) => AsyncIterable<string>;
+  aliasExists: { es: () => Promise<boolean>; os: () => Promise<boolean> };
+}
+
+export const defaultScript = (): Script => ({
+  retrieve: async () => ({
+    hits: [hit(1), hit(2)],
+    vector: [0.1, 0.2],
+    degraded: false,
+    warnings: [],
+    rerank: "applied",
+  }),
+  recommend: async (request) => ({
+    requestId: "bb-req-1",
+    items: (
+      [
+        {
+          docId: "doc7.md",
+          title: "Doc 7",
+          uri: "oss://b/raw/doc7.md",
+          source: "backbone",
+          strategy: "popular",
+          traceId: "bb-req-1",
+        },
+      ] satisfies RecItem[]
+    ).slice(0, request.count),
+    degraded: false,
+    warnings: [],
+  }),
+  tokens: async function* () {
+    yield "Hello ";
+    yield "[1]";
+  },
+  aliasExists: { es: async () => true, os: async () => true },
+});
+
+export async function injectApp(options: { bodyLimit?: number } = {}) {
+  const script = defaultScript();
+  const logLines: string[] = [];
+  const metrics = createMetrics();
+  const telemetry = new Telemetry([]);
+  const generator: Generator = { stream: (messages) => script.tokens(messages) };
+  const deps: ServerDeps = {
+    retriever: { retrieve: (text) => script.retrieve(text) },
+    recommender: { recommend: (request) => script.recommend(request) },
+    generator,
+    telemetry,
+    metrics,
+    es: { indices: { existsAlias: () => script.aliasExists.es() } } as unknown as ServerDeps["es"],
+    os: {
+      indices: { existsAlias: async () => ({ body: await script.aliasExists.os() }) },
+    } as unknown as ServerDeps["os"],
+    settings: {
+      alias: "chunks",
+      docUriPrefix: "oss://b/",
+      apiKeys: [
+        { id: "main", sha256: hashKey(KEYS.main) },
+        { id: "limited", sha256: hashKey(KEYS.limited), ratePerMinute: 2 },
+      ],
+      ratePerMinute: 1000,
+      bodyLimit: options.bodyLimit ?? 4096,
+      budgetMs: 4000,
+      engineTimeoutMs: 500,
+      logLevel: "info",
+      chatRecommendations: 3,
+    },
+    logStream: new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    }),
+  };
+  const app = await buildServer(deps);
+  await app.ready();
+  return { app, script, telemetry, metrics, logLines };
+}
