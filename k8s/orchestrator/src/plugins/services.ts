@@ -1,6 +1,6 @@
+import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
-import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
 import type { ApiKeyEntry } from "../config";
 import type { Generator } from "../generation";
 import type { Recommender } from "../recommendations";
