@@ -62,7 +62,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: any, request, reply) => {
-    if (error instanceof ProblemError) return sendProblem(reply, error.problem);
+    if (error instanceof ProblemError) {
+      const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
+      return sendProblem(reply, error.problem);
+    }
     if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE")
       return sendProblem(reply, {
         title: "Payload too large",
