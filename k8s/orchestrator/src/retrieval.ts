@@ -96,10 +96,10 @@ export class EnginesUnavailableError extends Error {
 }
 
 const NO_SPAN = { enabled: false };
-const SOURCE_FIELDS = [FIELDS.text, FIELDS.title, FIELDS.sourceKey, FIELDS.chunkNo];
+export const SOURCE_FIELDS = [FIELDS.text, FIELDS.title, FIELDS.sourceKey, FIELDS.chunkNo];
 /** What the candidate lists need of a multi-search answer: ids, scores and per-search errors. */
-const MSEARCH_FILTER = "responses.hits.hits._id,responses.hits.hits._score,responses.error,responses.status,error";
-const MGET_FILTER = "docs._id,docs.found,docs._source,docs.error,error";
+export const MSEARCH_FILTER = "responses.hits.hits._id,responses.hits.hits._score,responses.error,responses.status,error";
+export const MGET_FILTER = "docs._id,docs.found,docs._source,docs.error,error";
 /**
  * How much of its budget a request keeps, per stage still ahead of it (this one included), when it
  * waits for a slot: a waiter gives up while the rest of the request can still be answered in time.
