@@ -26,7 +26,17 @@ const SWEEP = [2, 4, 8, 16, 32];
 const BURSTS = [50, 200, 1000];
 const SHARE = 0.8;
 const KEY = "bench-key-0123456789abcdef0123456789abcdef";
-const LAT = { model: 20, es: 15, os: 25, fetch: 5, firstToken: 30, tokenMs: 5, tokens: 20, dims: 64, capacity: CAPACITY };
+const LAT = {
+  model: 20,
+  es: 15,
+  os: 25,
+  fetch: 5,
+  firstToken: 30,
+  tokenMs: 5,
+  tokens: 20,
+  dims: 64,
+  capacity: CAPACITY,
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Outcome {

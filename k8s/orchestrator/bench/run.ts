@@ -2,12 +2,11 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
-import { createInterface } from "node:readline";
 import { Agent, request } from "undici";
 import { hashKey } from "../src/auth";
-import { type Fakes, fakeLag, hasTaskset, healthy, load, pct, pinned, startFakes } from "./processes";
 import type { RelevanceProfile } from "../src/backbone";
 import { esBodies, MGET_FILTER, MSEARCH_FILTER, osBodies, SOURCE_FIELDS } from "../src/retrieval";
+import { type Fakes, fakeLag, hasTaskset, healthy, load, pct, pinned, startFakes } from "./processes";
 
 /**
  * Benchmark of the orchestrator's own overhead. Three processes: the service (built: `npm run build`)
@@ -49,7 +48,6 @@ const LEVELS = (process.env.BENCH_CONCURRENCY ?? "1,32,128")
   .filter((n) => n > 0);
 const SERVICE_CORE = "0";
 const FAKES_CORE = "1";
-
 
 async function main() {
   if (hasTaskset) spawnSync("taskset", ["-pc", FAKES_CORE, String(process.pid)], { stdio: "ignore" });
@@ -225,7 +223,8 @@ async function main() {
       console.log(
         `    ${isRelay ? "relay" : "service"} CPU ${cpu.toFixed(2)} ms per request (one core sustains ~${Math.round(1000 / cpu)}/s; this level needs ${Math.round((concurrency * 1000) / bound)}/s at the bound); throughput ${Math.round((n * 1000) / wall)}/s`,
       );
-      if (process.env.BENCH_DEPS === "true" && !isRelay) console.log(`    mean dependency time seen by the service: ${deps}`);
+      if (process.env.BENCH_DEPS === "true" && !isRelay)
+        console.log(`    mean dependency time seen by the service: ${deps}`);
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -280,16 +279,7 @@ async function startRelay(urls: Fakes, profile: RelevanceProfile) {
   ]);
   const child = spawn(command, args, { stdio: ["ignore", "ignore", "inherit"] });
   const url = `http://127.0.0.1:${config.port}`;
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await healthy(url);
   return { child, url };
 }
 

@@ -8,7 +8,7 @@ import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
 import { modelTransport, sdkFetch } from "./http";
 import { IndexResolver } from "./indices";
-import { createLimiters } from "./limits";
+import { admission, createLimiters } from "./limits";
 import { createMetrics } from "./metrics";
 import { EngagementStore, Recommender } from "./recommendations";
 import { Retriever } from "./retrieval";
@@ -174,6 +174,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       chatRecommendations: 5,
     },
     ...(overrides.logStream ? { logStream: overrides.logStream } : {}),
+    admission: admission(limiters, ["/v1/search", "/v1/chat"]),
   });
   log = server.log;
 

@@ -79,6 +79,16 @@ export class Limiter {
     return this.waiting.length;
   }
 
+  /** Every slot taken and the queue full: the next call would be refused. */
+  get full(): boolean {
+    return this.active >= this.o.concurrency && this.waiting.length >= this.o.queue;
+  }
+
+  /** The refusal the next call would get, counted as one, or undefined while it would be served or queued. */
+  refusalIfFull(): OverloadedError | undefined {
+    return this.full ? this.refuse("queue_full") : undefined;
+  }
+
   /** Runs `call` in a slot: at once when one is free, after waiting in the queue, or not at all (refused). */
   run<T>(budget: Budget, call: () => Promise<T>, reserveMs = 0): Promise<T> {
     // The common case stays cheap: a free slot and nobody ahead, no extra promise or timer.
@@ -151,5 +161,21 @@ export function createLimiters(
     opensearch: make("opensearch", settings.engineConcurrency),
     embedding: make("embedding", settings.modelConcurrency),
     rerank: make("rerank", settings.modelConcurrency),
+  };
+}
+
+/**
+ * Admission before any work: a search or chat request that would meet a full limiter is refused when it
+ * arrives, before its body is parsed, its key checked or its query embedded. Under a burst most
+ * requests are refusals, and a refusal that costs as much CPU as a search leaves none for the searches.
+ */
+export function admission(limiters: Readonly<Record<Dependency, Limiter>>, routes: readonly string[]) {
+  const all = Object.values(limiters);
+  return async (request: { method: string; url: string }) => {
+    if (request.method !== "POST" || !routes.includes(request.url)) return;
+    for (const limiter of all) {
+      const refusal = limiter.refusalIfFull();
+      if (refusal) throw refusal;
+    }
   };
 }

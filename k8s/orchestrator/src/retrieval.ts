@@ -98,7 +98,8 @@ export class EnginesUnavailableError extends Error {
 const NO_SPAN = { enabled: false };
 export const SOURCE_FIELDS = [FIELDS.text, FIELDS.title, FIELDS.sourceKey, FIELDS.chunkNo];
 /** What the candidate lists need of a multi-search answer: ids, scores and per-search errors. */
-export const MSEARCH_FILTER = "responses.hits.hits._id,responses.hits.hits._score,responses.error,responses.status,error";
+export const MSEARCH_FILTER =
+  "responses.hits.hits._id,responses.hits.hits._score,responses.error,responses.status,error";
 export const MGET_FILTER = "docs._id,docs.found,docs._source,docs.error,error";
 /**
  * How much of its budget a request keeps, per stage still ahead of it (this one included), when it
@@ -249,7 +250,9 @@ export class Retriever {
                   { index: pin.index, searches: lines, filter_path: MSEARCH_FILTER },
                   { ...options, openTelemetry: NO_SPAN },
                 )
-              : this.o.os.msearch({ index: pin.index, body: lines, filter_path: MSEARCH_FILTER }, options).then((r) => r.body),
+              : this.o.os
+                  .msearch({ index: pin.index, body: lines, filter_path: MSEARCH_FILTER }, options)
+                  .then((r) => r.body),
         );
       }).then((r: any) => subResponses(r, searches.length));
       // One list per sub-query of the profile (BM25, kNN), empty for a kNN that was not run.
@@ -301,7 +304,10 @@ export class Retriever {
       const result = settled[i] as PromiseSettledResult<void>;
       if (result.status === "rejected") {
         if (result.reason instanceof OverloadedError) throw result.reason;
-        warnings.push({ dependency: engine, message: `${engine} failed to return the results' text: ${message(result.reason)}` });
+        warnings.push({
+          dependency: engine,
+          message: `${engine} failed to return the results' text: ${message(result.reason)}`,
+        });
       }
     });
     const hits: RetrievedHit[] = [];
@@ -332,7 +338,10 @@ export class Retriever {
     });
     const chunks: Chunk[] = [];
     for (const doc of (body?.docs ?? []) as any[]) {
-      if (doc?.error) throw Object.assign(new Error(`mget failed: ${doc.error.type}: ${doc.error.reason}`), { meta: { body: { error: doc.error } } });
+      if (doc?.error)
+        throw Object.assign(new Error(`mget failed: ${doc.error.type}: ${doc.error.reason}`), {
+          meta: { body: { error: doc.error } },
+        });
       if (doc?.found) chunks.push(this.chunkOf(String(doc._id), doc._source ?? {}));
     }
     return chunks;

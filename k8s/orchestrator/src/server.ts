@@ -34,6 +34,8 @@ export interface ServerDeps {
     readonly chatRecommendations: number;
   };
   readonly logStream?: DestinationStream;
+  /** Refuses a request at arrival while a dependency it needs is at capacity (src/limits.ts). */
+  readonly admission?: (request: FastifyRequest) => Promise<void>;
 }
 
 /** One access-log line per request ("request completed", with the status and time), not Fastify's two. */
@@ -112,6 +114,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     );
   });
 
+  if (deps.admission) app.addHook("onRequest", deps.admission);
   registerAuth(app, settings.apiKeys);
   await app.register(rateLimit, {
     global: true,

@@ -104,7 +104,9 @@ describe("search against fixed-latency fakes", () => {
       expect(refused.json()).toMatchObject({ title: "Overloaded", status: 503, dependency: "elasticsearch" });
     }
     const metrics = (await app.server.inject({ method: "GET", url: "/metrics" })).body;
-    expect(metrics).toMatch(/orchestrator_dependency_refusals_total\{dependency="elasticsearch",reason="queue_full"\} 2/);
+    expect(metrics).toMatch(
+      /orchestrator_dependency_refusals_total\{dependency="elasticsearch",reason="queue_full"\} 2/,
+    );
     expect(metrics).toMatch(/orchestrator_dependency_queued_calls\{dependency="elasticsearch"\} 0/);
     expect(metrics).toMatch(/orchestrator_dependency_in_flight_calls\{dependency="opensearch"\} 0/);
   });

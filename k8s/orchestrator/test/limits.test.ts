@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Deadline } from "../src/deadline";
-import { type Clock, createLimiters, Limiter, OverloadedError } from "../src/limits";
+import { admission, type Clock, createLimiters, Limiter, OverloadedError } from "../src/limits";
 
 /** A clock that moves only when told, firing due timers in time order. */
 class FakeClock implements Clock {
@@ -73,7 +73,10 @@ describe("dependency limiter", () => {
   it("lets a waiter wait only while its budget leaves the reserve, then refuses it before the deadline", async () => {
     const clock = new FakeClock();
     const limiter = new Limiter("rerank", { concurrency: 1, queue: 4 }, clock);
-    const long = limiter.run(new Deadline(10_000, clock.now), () => new Promise((r) => clock.setTimer(() => r(1), 500)));
+    const long = limiter.run(
+      new Deadline(10_000, clock.now),
+      () => new Promise((r) => clock.setTimer(() => r(1), 500)),
+    );
     const waiter = limiter.run(new Deadline(300, clock.now), async () => "ran", 100);
     let refusedAt = -1;
     waiter.catch(() => {
@@ -113,6 +116,30 @@ describe("dependency limiter", () => {
     release();
     await held;
     expect(refused).toEqual(["opensearch:queue_full"]);
+  });
+
+  it("refuses a search at arrival while a limiter it needs is full, and lets other routes through", async () => {
+    const refused: string[] = [];
+    const limiters = createLimiters({ engineConcurrency: 1, modelConcurrency: 2, queue: 1 }, (dependency, reason) =>
+      refused.push(`${dependency}:${reason}`),
+    );
+    const admit = admission(limiters, ["/v1/search"]);
+    const search = { method: "POST", url: "/v1/search" };
+    const budget = { remaining: () => 1000 };
+    const releases: (() => void)[] = [];
+    const hold = () => limiters.elasticsearch.run(budget, () => new Promise<void>((r) => releases.push(r)));
+    const first = hold();
+    await expect(admit(search)).resolves.toBeUndefined(); // a slot taken, the queue still has room
+    const second = hold();
+    await expect(admit(search)).rejects.toMatchObject({ dependency: "elasticsearch", retryAfterSeconds: 1 });
+    await expect(admit({ method: "GET", url: "/v1/recommendations" })).resolves.toBeUndefined();
+    expect(refused).toEqual(["elasticsearch:queue_full"]);
+    releases.shift()?.();
+    await first;
+    await expect(admit(search)).resolves.toBeUndefined();
+    await settle();
+    releases.shift()?.();
+    await second;
   });
 
   it("never has more than its concurrency in flight; every waiter runs or is refused before its deadline", async () => {
