@@ -4,7 +4,7 @@ import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
 import { hashKey } from "../src/auth";
-import { hasTaskset, healthy, pct, pinned, startFakes } from "./processes";
+import { cpuMs, hasTaskset, healthy, pct, pinned, startFakes } from "./processes";
 
 /**
  * Goodput under bursts: searches answered within their budget per second, against fakes whose engines
@@ -44,13 +44,17 @@ interface Outcome {
   refused: number;
   late: number;
   failed: number;
-  readonly seconds: number;
+  seconds: number;
+  /** The service's CPU time over the level, ms. */
+  cpu: number;
 }
 
 /** `clients` closed-loop clients for SECONDS; a refused client waits Retry-After before its next search. */
-async function burst(base: string, clients: number, agent: Agent): Promise<Outcome> {
+async function burst(service: { url: string; child: ChildProcess }, clients: number, agent: Agent): Promise<Outcome> {
+  const base = service.url;
   const ok: number[] = [];
-  const outcome = { ok, refused: 0, late: 0, failed: 0, seconds: 0 };
+  const outcome = { ok, refused: 0, late: 0, failed: 0, seconds: 0, cpu: 0 };
+  const cpu0 = cpuMs(service.child.pid as number);
   const t0 = performance.now();
   const end = t0 + SECONDS * 1000;
   await Promise.all(
@@ -84,12 +88,13 @@ async function burst(base: string, clients: number, agent: Agent): Promise<Outco
     }),
   );
   outcome.seconds = (performance.now() - t0) / 1000;
+  outcome.cpu = cpuMs(service.child.pid as number) - cpu0;
   return outcome;
 }
 
 function line(label: string, o: Outcome): string {
   const goodput = o.ok.length / o.seconds;
-  return `${label.padEnd(26)} goodput ${goodput.toFixed(0).padStart(5)}/s  answers ${String(o.ok.length).padStart(6)}  refused ${String(o.refused).padStart(6)}  failed/degraded ${String(o.failed).padStart(5)}  after budget ${String(o.late).padStart(5)}  p99 ${pct(o.ok, 99).toFixed(0).padStart(5)} ms`;
+  return `${label.padEnd(26)} goodput ${goodput.toFixed(0).padStart(5)}/s  answers ${String(o.ok.length).padStart(6)}  refused ${String(o.refused).padStart(6)}  failed/degraded ${String(o.failed).padStart(5)}  after budget ${String(o.late).padStart(5)}  p99 ${pct(o.ok, 99).toFixed(0).padStart(5)} ms  service CPU ${(o.cpu / 10 / o.seconds).toFixed(0).padStart(3)}%`;
 }
 
 async function main() {
@@ -153,17 +158,17 @@ async function main() {
   };
   console.log(`service limits: ENGINE_MAX_IN_FLIGHT=${CAPACITY}, DEPENDENCY_QUEUE_LENGTH=${QUEUE}`);
   const limited = await start(18180, limits);
-  await burst(limited.url, 8, agent); // warm-up
+  await burst(limited, 8, agent); // warm-up
   let reference = 0;
   for (const clients of SWEEP) {
-    const o = await burst(limited.url, clients, agent);
+    const o = await burst(limited, clients, agent);
     reference = Math.max(reference, o.ok.length / o.seconds);
     console.log(line(`closed loop ${clients}`, o));
   }
   console.log(`reference: the best goodput of the sweep, ${reference.toFixed(0)}/s`);
   let verdict = "";
   for (const clients of BURSTS) {
-    const o = await burst(limited.url, clients, agent);
+    const o = await burst(limited, clients, agent);
     console.log(line(`burst of ${clients}`, o));
     if (clients === 1000) {
       const share = o.ok.length / o.seconds / reference;
@@ -173,8 +178,8 @@ async function main() {
   await stop(limited.child);
   if (process.env.BENCH_UNLIMITED !== "false") {
     const unlimited = await start(18181, { ENGINE_MAX_IN_FLIGHT: "100000", MODEL_MAX_IN_FLIGHT: "100000" });
-    await burst(unlimited.url, 8, agent);
-    console.log(line("burst of 1000, no limits", await burst(unlimited.url, 1000, agent)));
+    await burst(unlimited, 8, agent);
+    console.log(line("burst of 1000, no limits", await burst(unlimited, 1000, agent)));
     await stop(unlimited.child);
   }
   console.log(verdict);
