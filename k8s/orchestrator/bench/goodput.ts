@@ -62,7 +62,7 @@ async function burst(service: { url: string; child: ChildProcess }, clients: num
       while (performance.now() < end) {
         const s = performance.now();
         let status = 0;
-        let retryAfter = 1;
+        let retryAfter: number | undefined;
         try {
           const r = await request(`${base}/v1/search`, {
             method: "POST",
@@ -71,7 +71,7 @@ async function burst(service: { url: string; child: ChildProcess }, clients: num
             dispatcher: agent,
           });
           status = r.statusCode;
-          retryAfter = Number(r.headers["retry-after"] ?? 1);
+          if (r.headers["retry-after"] !== undefined) retryAfter = Number(r.headers["retry-after"]);
           const body = (await r.body.json()) as { degraded?: boolean };
           if (status === 200 && body.degraded) status = -1;
         } catch {
@@ -80,7 +80,8 @@ async function burst(service: { url: string; child: ChildProcess }, clients: num
         const took = performance.now() - s;
         if (took > BUDGET_MS) outcome.late++;
         if (status === 200 && took <= BUDGET_MS) ok.push(took);
-        else if (status === 503 || status === 429) {
+        else if ((status === 503 || status === 429) && retryAfter !== undefined) {
+          // A refusal (the limits' 503 with Retry-After); a 503 without it is a failed search.
           outcome.refused++;
           await sleep(retryAfter * 1000);
         } else if (status !== 200) outcome.failed++;
