@@ -38,6 +38,12 @@ export interface OrchestratorSettings {
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   /** How long the service drains requests and telemetry after SIGTERM. */
   readonly shutdownGraceMs: number;
+  /** Outbound keep-alive connections (engines, model endpoints) idle this long are closed; unset: the service's default. */
+  readonly upstreamIdleTimeoutMs?: number | undefined;
+  /** Backpressure per replica: calls in flight per engine and per model endpoint, and how many more may wait. */
+  readonly dependencyLimits?:
+    | { readonly engineInFlight: number; readonly modelInFlight: number; readonly queue: number }
+    | undefined;
   readonly ingress: IngressSettings;
 }
 
@@ -102,6 +108,16 @@ export function orchestratorEnv(input: EnvInputs): OrchestratorEnv {
     API_KEYS_FILE: `${MOUNTS.secrets}/${FILES.apiKeys}`,
     RATE_LIMIT_PER_MINUTE: String(settings.rateLimitPerMinute),
     SHUTDOWN_GRACE_MS: String(settings.shutdownGraceMs),
+    ...(settings.upstreamIdleTimeoutMs === undefined
+      ? {}
+      : { UPSTREAM_IDLE_TIMEOUT_MS: String(settings.upstreamIdleTimeoutMs) }),
+    ...(settings.dependencyLimits
+      ? {
+          ENGINE_MAX_IN_FLIGHT: String(settings.dependencyLimits.engineInFlight),
+          MODEL_MAX_IN_FLIGHT: String(settings.dependencyLimits.modelInFlight),
+          DEPENDENCY_QUEUE_LENGTH: String(settings.dependencyLimits.queue),
+        }
+      : {}),
   };
 }
 

@@ -40,9 +40,16 @@ const ENV_INPUT = {
   settings: SETTINGS,
 };
 
+/** Every optional setting given, so the contract check covers the variables they add. */
+const TUNED = {
+  ...SETTINGS,
+  upstreamIdleTimeoutMs: 15_000,
+  dependencyLimits: { engineInFlight: 16, modelInFlight: 24, queue: 32 },
+};
+
 describe("orchestratorEnv", () => {
   it("sets only variables the service reads, and every one it requires without a default", () => {
-    const env = orchestratorEnv(ENV_INPUT);
+    const env = orchestratorEnv({ ...ENV_INPUT, settings: TUNED });
     const secrets = orchestratorSecretEnv({
       dashscopeApiKey: "sk-test",
       elasticsearch: { username: "elastic", password: "p1" },
@@ -74,6 +81,23 @@ describe("orchestratorEnv", () => {
     });
     expect(env.AIREC_INSTANCE_ID).toBeUndefined();
     for (const value of Object.values(env)) expect(typeof value).toBe("string");
+  });
+
+  it("passes the idle timeout and the dependency limits when set, and leaves the service's defaults otherwise", () => {
+    expect(orchestratorEnv({ ...ENV_INPUT, settings: TUNED })).toMatchObject({
+      UPSTREAM_IDLE_TIMEOUT_MS: "15000",
+      ENGINE_MAX_IN_FLIGHT: "16",
+      MODEL_MAX_IN_FLIGHT: "24",
+      DEPENDENCY_QUEUE_LENGTH: "32",
+    });
+    const plain = orchestratorEnv(ENV_INPUT);
+    for (const name of [
+      "UPSTREAM_IDLE_TIMEOUT_MS",
+      "ENGINE_MAX_IN_FLIGHT",
+      "MODEL_MAX_IN_FLIGHT",
+      "DEPENDENCY_QUEUE_LENGTH",
+    ] as const)
+      expect(plain[name], name).toBeUndefined();
   });
 
   it("turns AIRec on with its endpoint, instance and scene", () => {

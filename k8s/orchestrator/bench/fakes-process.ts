@@ -14,15 +14,23 @@ const latency = JSON.parse(process.argv[2] ?? "{}") as {
   tokenMs: number;
   tokens: number;
   dims: number;
+  /** `_mget` latency of both engines. */
+  fetch: number;
+  /** Requests each engine serves at once (the rest wait); unset: unlimited. */
+  capacity?: number;
 };
 
 async function main() {
   const lags = { models: new Lag(), elasticsearch: new Lag(), opensearch: new Lag(), chat: new Lag() };
+  const engineOptions = {
+    fetchMs: latency.fetch,
+    ...(latency.capacity === undefined ? {} : { capacity: latency.capacity }),
+  };
   const chatOptions = { firstTokenMs: latency.firstToken, tokenMs: latency.tokenMs, tokens: latency.tokens };
   const [models, es, os, chat] = await Promise.all([
     startFakeModels(latency.model, lags.models, latency.dims),
-    startFakeEngine("elasticsearch", latency.es, lags.elasticsearch, latency.dims),
-    startFakeEngine("opensearch", latency.os, lags.opensearch, latency.dims),
+    startFakeEngine("elasticsearch", latency.es, lags.elasticsearch, latency.dims, engineOptions),
+    startFakeEngine("opensearch", latency.os, lags.opensearch, latency.dims, engineOptions),
     startFakeChat(chatOptions, lags.chat),
   ]);
   process.on("message", (m: { type: string; firstTokenMs?: number }) => {

@@ -8,6 +8,7 @@ import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
 import { modelTransport, sdkFetch } from "./http";
 import { IndexResolver } from "./indices";
+import { admission, createLimiters } from "./limits";
 import { createMetrics } from "./metrics";
 import { EngagementStore, Recommender } from "./recommendations";
 import { Retriever } from "./retrieval";
@@ -27,6 +28,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const es = elasticsearchClient({
     url: config.ELASTICSEARCH_URL,
     lean: true,
+    idleTimeoutMs: config.UPSTREAM_IDLE_TIMEOUT_MS,
     ...(config.ELASTICSEARCH_USERNAME
       ? { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? "" }
       : {}),
@@ -34,6 +36,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const os = openSearchClient({
     url: config.OPENSEARCH_URL,
     lean: true,
+    idleTimeoutMs: config.UPSTREAM_IDLE_TIMEOUT_MS,
     ...(config.OPENSEARCH_USERNAME
       ? { username: config.OPENSEARCH_USERNAME, password: config.OPENSEARCH_PASSWORD ?? "" }
       : {}),
@@ -93,7 +96,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const engagement = new EngagementStore();
   const telemetry = new Telemetry(queues, (event) => engagement.observe(event));
 
-  const models = modelTransport();
+  const models = modelTransport(config.UPSTREAM_IDLE_TIMEOUT_MS);
+  const limiters = createLimiters(
+    {
+      engineConcurrency: config.ENGINE_MAX_IN_FLIGHT,
+      modelConcurrency: config.MODEL_MAX_IN_FLIGHT,
+      queue: config.DEPENDENCY_QUEUE_LENGTH,
+    },
+    (dependency, reason) => metrics.refusals.inc({ dependency, reason }),
+  );
+  metrics.limiters.push(...Object.values(limiters));
   const indices = new IndexResolver({
     es,
     os,
@@ -112,6 +124,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     rawPrefix: config.RAW_PREFIX,
     timeouts: { embed: config.EMBED_TIMEOUT_MS, engine: config.ENGINE_TIMEOUT_MS, rerank: config.RERANK_TIMEOUT_MS },
     metrics,
+    limiters,
   });
   const recommender = new Recommender({
     es,
@@ -127,7 +140,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     timeouts: { engine: config.ENGINE_TIMEOUT_MS, airec: config.AIREC_TIMEOUT_MS },
     metrics,
   });
-  const chatFetch = sdkFetch();
+  const chatFetch = sdkFetch(config.UPSTREAM_IDLE_TIMEOUT_MS);
   const generator =
     overrides.generator ??
     new DashScopeGenerator(
@@ -161,6 +174,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       chatRecommendations: 5,
     },
     ...(overrides.logStream ? { logStream: overrides.logStream } : {}),
+    admission: admission(limiters, ["/v1/search", "/v1/chat"]),
   });
   log = server.log;
 

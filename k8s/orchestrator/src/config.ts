@@ -79,6 +79,12 @@ const envShape = {
   RERANK_TIMEOUT_MS: ms(1000),
   LLM_TIMEOUT_MS: ms(60_000),
   AIREC_TIMEOUT_MS: ms(800),
+  // Backpressure (src/limits.ts): calls in flight per engine and per model endpoint, and how many more wait.
+  ENGINE_MAX_IN_FLIGHT: positive(32),
+  MODEL_MAX_IN_FLIGHT: positive(32),
+  DEPENDENCY_QUEUE_LENGTH: z.coerce.number().int().min(0).default(64),
+  // Outbound keep-alive connections (engines, model endpoints, DashScope) idle this long are closed.
+  UPSTREAM_IDLE_TIMEOUT_MS: ms(15_000),
   TELEMETRY_BUFFER_EVENTS: positive(20_000),
   TELEMETRY_FLUSH_MS: ms(1000),
   SHUTDOWN_GRACE_MS: ms(10_000),

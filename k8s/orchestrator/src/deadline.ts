@@ -2,12 +2,15 @@
 export class Deadline {
   private readonly end: number;
 
-  constructor(budgetMs: number) {
-    this.end = performance.now() + budgetMs;
+  constructor(
+    budgetMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.end = now() + budgetMs;
   }
 
   remaining(): number {
-    return Math.max(0, this.end - performance.now());
+    return Math.max(0, this.end - this.now());
   }
 
   /** The timeout for one call: its own limit or the budget's rest, whichever is shorter (at least 1 ms). */

@@ -6,9 +6,10 @@ import { Agent, request } from "undici";
  * The model endpoints' HTTP transport on the request path: one keep-alive connection pool per origin
  * for the life of the process (undici's `request`, the library under Node's own `fetch`, without the
  * web-streams layer `fetch` adds to every call). Connections are reused across requests, so a call
- * costs no TCP set-up; a timeout aborts the call with a `TimeoutError`.
+ * costs no TCP set-up; a timeout aborts the call with a `TimeoutError`. A connection idle for
+ * `idleTimeoutMs` is closed (the server's own keep-alive hint can only shorten that).
  */
-export function modelTransport(agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 })) {
+export function modelTransport(idleTimeoutMs = 30_000, agent = idleAgent(idleTimeoutMs)) {
   const transport: ModelTransport = async (call) => {
     const response = await request(call.url, {
       method: "POST",
@@ -29,7 +30,7 @@ export function modelTransport(agent = new Agent({ keepAliveTimeout: 30_000, kee
  * body source, the fetch controller and its abort listeners), which dominated the memory held per open
  * chat stream. Only what the SDK sends is supported: a string body (JSON); anything else goes to `fetch`.
  */
-export function sdkFetch(agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 })) {
+export function sdkFetch(idleTimeoutMs = 30_000, agent = idleAgent(idleTimeoutMs)) {
   const fetchFn = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     if ((init.body !== undefined && init.body !== null && typeof init.body !== "string") || input instanceof Request)
       return fetch(input, init);
@@ -57,4 +58,8 @@ export function sdkFetch(agent = new Agent({ keepAliveTimeout: 30_000, keepAlive
     });
   };
   return { fetch: fetchFn, close: () => agent.close() };
+}
+
+function idleAgent(idleTimeoutMs: number): Agent {
+  return new Agent({ keepAliveTimeout: idleTimeoutMs, keepAliveMaxTimeout: idleTimeoutMs });
 }

@@ -4,8 +4,36 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Read at scrape time, so the request path pays nothing for them.
+  const limiters: { name: string; inFlight: number; queued: number }[] = [];
   return {
     registry,
+    /** The dependency limiters (src/limits.ts) whose state /metrics reports. */
+    limiters,
+    dependencyQueued: new Gauge({
+      name: "orchestrator_dependency_queued_calls",
+      help: "Calls waiting for a slot, by dependency",
+      labelNames: ["dependency"],
+      registers: [registry],
+      collect() {
+        for (const l of limiters) this.set({ dependency: l.name }, l.queued);
+      },
+    }),
+    dependencyInFlight: new Gauge({
+      name: "orchestrator_dependency_in_flight_calls",
+      help: "Calls running, by dependency",
+      labelNames: ["dependency"],
+      registers: [registry],
+      collect() {
+        for (const l of limiters) this.set({ dependency: l.name }, l.inFlight);
+      },
+    }),
+    refusals: new Counter({
+      name: "orchestrator_dependency_refusals_total",
+      help: "Calls refused for want of a slot (the request answered 503 with Retry-After), by dependency and reason (queue_full, budget)",
+      labelNames: ["dependency", "reason"],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: "orchestrator_http_request_duration_seconds",
       help: "HTTP request duration by route and status",

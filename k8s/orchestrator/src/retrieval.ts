@@ -15,19 +15,26 @@ import {
 } from "@search-backbone/relevance";
 import type { Deadline } from "./deadline";
 import type { EngineName } from "./domain";
-import { type IndexResolver, vectorFits } from "./indices";
+import { type IndexResolver, type PinnedIndex, vectorFits } from "./indices";
+import { type Dependency, type Limiter, OverloadedError } from "./limits";
 import { type Metrics, timed } from "./metrics";
 
 /**
  * Retrieval, shared by /v1/search and /v1/chat:
  * 1. embed the query once;
- * 2. BM25 and kNN at the profile's depth on Elasticsearch and OpenSearch, all four in parallel;
+ * 2. BM25 and kNN at the profile's depth on Elasticsearch and OpenSearch, all four in parallel, each
+ *    answering ids and scores only (`_source: false`, `filter_path`);
  * 3. per engine, min-max + weighted fusion by the backbone's fusion module (both engines fused here,
  *    not in OpenSearch's pipeline, so there is exactly one rerank call);
  * 4. merge across engines by chunk id (a chunk keeps its best fused score; both are on [0, 1]);
- * 5. one rerank call over the top `rerankWindow`.
+ * 5. the text of the top `rerankWindow` only, in one `_mget` to the engine that ranked each chunk;
+ * 6. one rerank call over them.
+ * Parsing four pages of hits with their text cost more CPU than all of the service's own work, while
+ * only the rerank window's text is ever used (stage 5 sends a few KB instead of four full pages).
  * An engine that fails or times out leaves the answer to the other (`degraded`); a failed embedding
  * leaves BM25 alone; a failed reranker leaves the fused order. Only with no engine at all does it fail.
+ * Every call waits for a slot of its dependency's limiter (src/limits.ts); a refusal fails the request
+ * at once (503 with Retry-After) instead of degrading it.
  */
 
 export const ENGINES: readonly EngineName[] = ["elasticsearch", "opensearch"];
@@ -77,6 +84,8 @@ export interface RetrieverOptions {
   readonly rawPrefix: string;
   readonly timeouts: { readonly embed: number; readonly engine: number; readonly rerank: number };
   readonly metrics: Metrics;
+  /** Bounds the calls in flight per dependency; none: unbounded. */
+  readonly limiters?: Readonly<Record<Dependency, Limiter>> | undefined;
 }
 
 export class EnginesUnavailableError extends Error {
@@ -86,10 +95,36 @@ export class EnginesUnavailableError extends Error {
 }
 
 const NO_SPAN = { enabled: false };
-const SOURCE_FIELDS = [FIELDS.text, FIELDS.title, FIELDS.sourceKey, FIELDS.chunkNo];
+export const SOURCE_FIELDS = [FIELDS.text, FIELDS.title, FIELDS.sourceKey, FIELDS.chunkNo];
+/** What the candidate lists need of a multi-search answer: ids, scores and per-search errors. */
+export const MSEARCH_FILTER =
+  "responses.hits.hits._id,responses.hits.hits._score,responses.error,responses.status,error";
+export const MGET_FILTER = "docs._id,docs.found,docs._source,docs.error,error";
+/**
+ * How much of its budget a request keeps, per stage still ahead of it (this one included), when it
+ * waits for a slot: a waiter gives up while the rest of the request can still be answered in time.
+ */
+const STAGE_RESERVE_MS = 100;
+
+/** A merged candidate: its fused scores and the engines that returned it, before its text is fetched. */
+export interface Candidate {
+  readonly id: string;
+  readonly score: number;
+  readonly engines: readonly EngineName[];
+  readonly scores: RetrievedHit["scores"];
+}
 
 export class Retriever {
-  constructor(private readonly o: RetrieverOptions) {}
+  private readonly fusion: ReturnType<typeof fusionSettings>;
+
+  constructor(private readonly o: RetrieverOptions) {
+    this.fusion = fusionSettings(o.profile);
+  }
+
+  private limited<T>(dependency: Dependency, deadline: Deadline, stagesAhead: number, call: () => Promise<T>) {
+    const limiter = this.o.limiters?.[dependency];
+    return limiter ? limiter.run(deadline, call, stagesAhead * STAGE_RESERVE_MS) : call();
+  }
 
   private models(timeoutMs: number): ModelClient {
     return new ModelClient({
@@ -102,8 +137,9 @@ export class Retriever {
   }
 
   async embed(text: string, deadline: Deadline): Promise<number[]> {
-    const client = this.models(deadline.timeout(this.o.timeouts.embed));
-    const [vector] = await timed(this.o.metrics, "embedding", () => client.embed([text]));
+    const [vector] = await this.limited("embedding", deadline, 4, () =>
+      timed(this.o.metrics, "embedding", () => this.models(deadline.timeout(this.o.timeouts.embed)).embed([text])),
+    );
     return vector as number[];
   }
 
@@ -120,12 +156,13 @@ export class Retriever {
     try {
       vector = await this.embed(text, deadline);
     } catch (error) {
+      if (error instanceof OverloadedError) throw error;
       warnings.push({ dependency: "embedding", message: `embedding failed, BM25 only: ${message(error)}` });
     }
     const settled = await Promise.allSettled(
       ENGINES.map((engine) => this.searchEngine(engine, text, vector, options.filters ?? {}, deadline)),
     );
-    const perEngine = new Map<EngineName, { fused: FusedHit[]; chunks: Map<string, Chunk> }>();
+    const perEngine = new Map<EngineName, { fused: FusedHit[]; pin: PinnedIndex }>();
     settled.forEach((result, i) => {
       const engine = ENGINES[i] as EngineName;
       if (result.status === "fulfilled") {
@@ -133,18 +170,22 @@ export class Retriever {
         if (result.value.warning) warnings.push(result.value.warning);
       } else warnings.push({ dependency: engine, message: `${engine} failed: ${message(result.reason)}` });
     });
+    const overloaded = settled.find((r) => r.status === "rejected" && r.reason instanceof OverloadedError);
+    if (overloaded) throw (overloaded as PromiseRejectedResult).reason;
     if (perEngine.size === 0) throw new EnginesUnavailableError(warnings);
 
-    const merged = mergeEngines(perEngine).slice(0, profile.rerankWindow);
+    const candidates = mergeEngines(perEngine).slice(0, profile.rerankWindow);
+    const merged = await this.withText(candidates, perEngine, deadline, warnings);
     let ranked = merged;
     let rerank: Retrieval["rerank"] = "skipped";
     if (merged.length > 0) {
       try {
-        const client = this.models(deadline.timeout(this.o.timeouts.rerank));
-        const scores = await timed(this.o.metrics, "rerank", () =>
-          client.rerank(
-            text,
-            merged.map((h) => h.content),
+        const scores = await this.limited("rerank", deadline, 1, () =>
+          timed(this.o.metrics, "rerank", () =>
+            this.models(deadline.timeout(this.o.timeouts.rerank)).rerank(
+              text,
+              merged.map((h) => h.content),
+            ),
           ),
         );
         ranked = merged
@@ -156,6 +197,7 @@ export class Retriever {
           .sort(byScoreThenId);
         rerank = "applied";
       } catch (error) {
+        if (error instanceof OverloadedError) throw error;
         warnings.push({ dependency: "rerank", message: `reranker failed, fused order kept: ${message(error)}` });
       }
     }
@@ -180,9 +222,8 @@ export class Retriever {
     vector: number[] | undefined,
     filters: Filters,
     deadline: Deadline,
-  ): Promise<{ fused: FusedHit[]; chunks: Map<string, Chunk>; warning?: Warning }> {
+  ): Promise<{ fused: FusedHit[]; pin: PinnedIndex; warning?: Warning }> {
     return this.o.indices.withIndex(engine, deadline, async (pin) => {
-      const requestTimeout = deadline.timeout(this.o.timeouts.engine);
       const model = this.o.profile.embedding.model;
       const usable = vector && vectorFits(pin, model, vector) ? vector : undefined;
       const filter = filterClauses(filters);
@@ -194,37 +235,115 @@ export class Retriever {
       // exchanges, the same two result lists.
       const searches = bodies.filter((body) => body !== undefined);
       const lines = searches.flatMap((body) => [{}, body]);
-      const options = { requestTimeout, maxRetries: 0 };
-      // The ES client wraps every request in an OpenTelemetry span (a no-op tracer here, still ~3 % of
-      // the CPU per search); off per request, since the client does not pass the option to its transport
-      // (https://www.elastic.co/docs/reference/elasticsearch/clients/javascript/observability).
-      const responses = await timed(
-        this.o.metrics,
-        engine,
-        (): Promise<unknown> =>
-          engine === "elasticsearch"
-            ? this.o.es.msearch({ index: pin.index, searches: lines }, { ...options, openTelemetry: NO_SPAN })
-            : this.o.os.msearch({ index: pin.index, body: lines }, options).then((r) => r.body),
-      ).then((r: any) => subResponses(r, searches.length));
-      const chunks = new Map<string, Chunk>();
+      const responses = await this.limited(engine, deadline, 3, () => {
+        const options = { requestTimeout: deadline.timeout(this.o.timeouts.engine), maxRetries: 0 };
+        // The ES client wraps every request in an OpenTelemetry span (a no-op tracer here, still ~3 % of
+        // the CPU per search); off per request, since the client does not pass the option to its transport
+        // (https://www.elastic.co/docs/reference/elasticsearch/clients/javascript/observability).
+        return timed(
+          this.o.metrics,
+          engine,
+          (): Promise<unknown> =>
+            engine === "elasticsearch"
+              ? this.o.es.msearch(
+                  { index: pin.index, searches: lines, filter_path: MSEARCH_FILTER },
+                  { ...options, openTelemetry: NO_SPAN },
+                )
+              : this.o.os
+                  .msearch({ index: pin.index, body: lines, filter_path: MSEARCH_FILTER }, options)
+                  .then((r) => r.body),
+        );
+      }).then((r: any) => subResponses(r, searches.length));
       // One list per sub-query of the profile (BM25, kNN), empty for a kNN that was not run.
       let answered = 0;
       const lists = bodies.map((body) =>
         body === undefined
           ? []
-          : ((responses[answered++]?.hits?.hits ?? []) as any[]).map((h): ScoredHit => {
-              chunks.set(String(h._id), this.chunkOf(String(h._id), h._source ?? {}));
-              return { id: String(h._id), score: Number(h._score) };
-            }),
+          : ((responses[answered++]?.hits?.hits ?? []) as any[]).map(
+              (h): ScoredHit => ({ id: String(h._id), score: Number(h._score) }),
+            ),
       );
-      const fused = fuse(lists, fusionSettings(this.o.profile));
-      if (!vector || usable) return { fused, chunks };
+      const fused = fuse(lists, this.fusion);
+      if (!vector || usable) return { fused, pin };
       const warning = {
         dependency: engine,
         message: `${engine} index ${pin.index} expects embedding ${pin.model}/${pin.dims} dims, not ${model}/${vector.length}: BM25 only`,
       };
-      return { fused, chunks, warning };
+      return { fused, pin, warning };
     });
+  }
+
+  /**
+   * The candidates with their text, fetched once for the fused top: each from the first engine that
+   * returned it (both serve the same corpus), so normally one `_mget` to one engine. A fetch that
+   * fails drops its candidates with a warning; a chunk the index no longer holds is dropped.
+   */
+  private async withText(
+    candidates: readonly Candidate[],
+    perEngine: Map<EngineName, { pin: PinnedIndex }>,
+    deadline: Deadline,
+    warnings: Warning[],
+  ): Promise<RetrievedHit[]> {
+    const groups = new Map<EngineName, string[]>();
+    for (const c of candidates) {
+      const engine = c.engines[0] as EngineName;
+      const ids = groups.get(engine);
+      if (ids) ids.push(c.id);
+      else groups.set(engine, [c.id]);
+    }
+    const chunks = new Map<string, Chunk>();
+    const settled = await Promise.allSettled(
+      [...groups].map(([engine, ids]) =>
+        this.fetchChunks(engine, (perEngine.get(engine) as { pin: PinnedIndex }).pin, ids, deadline).then((found) => {
+          for (const chunk of found) chunks.set(chunk.id, chunk);
+        }),
+      ),
+    );
+    [...groups.keys()].forEach((engine, i) => {
+      const result = settled[i] as PromiseSettledResult<void>;
+      if (result.status === "rejected") {
+        if (result.reason instanceof OverloadedError) throw result.reason;
+        warnings.push({
+          dependency: engine,
+          message: `${engine} failed to return the results' text: ${message(result.reason)}`,
+        });
+      }
+    });
+    const hits: RetrievedHit[] = [];
+    for (const c of candidates) {
+      const chunk = chunks.get(c.id);
+      if (chunk) hits.push({ ...chunk, score: c.score, engines: c.engines, scores: c.scores });
+    }
+    if (hits.length === 0 && candidates.length > 0) throw new EnginesUnavailableError(warnings);
+    return hits;
+  }
+
+  private async fetchChunks(engine: EngineName, pin: PinnedIndex, ids: string[], deadline: Deadline): Promise<Chunk[]> {
+    const body: any = await this.limited(engine, deadline, 2, () => {
+      const options = { requestTimeout: deadline.timeout(this.o.timeouts.engine), maxRetries: 0 };
+      return timed(
+        this.o.metrics,
+        `${engine}-fetch`,
+        (): Promise<unknown> =>
+          engine === "elasticsearch"
+            ? this.o.es.mget(
+                { index: pin.index, ids, _source: SOURCE_FIELDS, filter_path: MGET_FILTER },
+                { ...options, openTelemetry: NO_SPAN },
+              )
+            : this.o.os
+                .mget({ index: pin.index, body: { ids }, _source: SOURCE_FIELDS, filter_path: MGET_FILTER }, options)
+                .then((r) => r.body),
+      );
+    });
+    const chunks: Chunk[] = [];
+    for (const doc of (body?.docs ?? []) as any[]) {
+      if (doc?.error)
+        throw Object.assign(new Error(`mget failed: ${doc.error.type}: ${doc.error.reason}`), {
+          meta: { body: { error: doc.error } },
+        });
+      if (doc?.found) chunks.push(this.chunkOf(String(doc._id), doc._source ?? {}));
+    }
+    return chunks;
   }
 
   chunkOf(id: string, source: Record<string, unknown>): Chunk {
@@ -274,17 +393,17 @@ export function filterClauses(filters: Filters): FilterClause[] {
   return clauses;
 }
 
-/** The profile's rendered ES requests, with the fields retrieval needs and the filters added. */
+/** The profile's rendered ES requests, ids and scores only, with the filters added. */
 export function esBodies(
   profile: RelevanceProfile,
   text: string,
   vector: number[] | undefined,
   filter: FilterClause[],
 ) {
-  const bm25 = { ...esBm25Request(profile, text), _source: SOURCE_FIELDS } as any;
+  const bm25 = { ...esBm25Request(profile, text), _source: false } as any;
   if (filter.length) bm25.query = { bool: { must: [bm25.query], filter } };
   if (!vector) return [bm25, undefined];
-  const knn = { ...esKnnRequest(profile, vector), _source: SOURCE_FIELDS } as any;
+  const knn = { ...esKnnRequest(profile, vector), _source: false } as any;
   if (filter.length) knn.knn = { ...knn.knn, filter: { bool: { filter } } };
   return [bm25, knn];
 }
@@ -298,7 +417,7 @@ export function osBodies(
 ) {
   const hybrid = osHybridQuery(profile, text, vector ?? [], "fusion") as any;
   const [match, knn] = hybrid.query.hybrid.queries as [any, any];
-  const body = (query: unknown) => ({ size: profile.candidateDepth, _source: SOURCE_FIELDS, query });
+  const body = (query: unknown) => ({ size: profile.candidateDepth, _source: false, query });
   const bm25 = body(filter.length ? { bool: { must: [match], filter } } : match);
   if (!vector) return [bm25, undefined];
   const field = Object.keys(knn.knn)[0] as string;
@@ -306,22 +425,17 @@ export function osBodies(
   return [bm25, body(knnQuery)];
 }
 
-interface MergedHit extends RetrievedHit {}
-
-export function mergeEngines(
-  perEngine: Map<EngineName, { fused: FusedHit[]; chunks: Map<string, Chunk> }>,
-): MergedHit[] {
-  const merged = new Map<string, MergedHit>();
-  for (const [engine, { fused, chunks }] of perEngine) {
+/** Merges the engines' fused lists by chunk id: a chunk keeps its best fused score and every engine that returned it. */
+export function mergeEngines(perEngine: Map<EngineName, { fused: readonly FusedHit[] }>): Candidate[] {
+  const merged = new Map<string, Candidate>();
+  for (const [engine, { fused }] of perEngine) {
     for (const hit of fused) {
-      const chunk = chunks.get(hit.id);
-      if (!chunk) continue;
       const seen = merged.get(hit.id);
       const score = Math.max(seen?.score ?? 0, hit.score);
       merged.set(hit.id, {
-        ...chunk,
+        id: hit.id,
         score,
-        engines: [...(seen?.engines ?? []), engine],
+        engines: seen ? [...seen.engines, engine] : [engine],
         scores: { ...(seen?.scores ?? {}), fused: score, [engine]: hit.score },
       });
     }

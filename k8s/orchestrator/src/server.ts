@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Metrics } from "./metrics";
 import auth from "./plugins/auth";
@@ -20,6 +20,8 @@ export interface ServerDeps extends Services {
   readonly metrics: Metrics;
   readonly settings: Settings;
   readonly logStream?: DestinationStream;
+  /** Refuses a request at arrival while a dependency it needs is at capacity (src/limits.ts). */
+  readonly admission?: (request: FastifyRequest) => Promise<void>;
 }
 
 /** One access-log line per request ("request completed", with the status and time), not Fastify's two. */
@@ -33,7 +35,7 @@ class AccessLog extends LogController {
  * tests build it with stand-ins and call it through `inject`.
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const { metrics, settings, logStream, ...rest } = deps;
+  const { metrics, settings, logStream, admission, ...rest } = deps;
   const app = Fastify({
     bodyLimit: settings.bodyLimit,
     logger: {
@@ -56,6 +58,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(schemas);
   await app.register(services, { services: rest, settings });
   await app.register(metricsPlugin, { metrics });
+  // Before auth, so a refusal at capacity costs no key hashing or body parsing.
+  if (admission) app.addHook("onRequest", admission);
   await app.register(auth, { keys: settings.apiKeys });
   await app.register(rateLimit, { ratePerMinute: settings.ratePerMinute });
 

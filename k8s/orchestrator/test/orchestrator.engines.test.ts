@@ -114,7 +114,7 @@ describe("search", () => {
     const rerankCalls = models.stats.rerankCalls;
     const embedCalls = models.stats.embedCalls;
     const { status, body } = await json(await app.call("POST", "/v1/search", { query: "invoice refund payment" }));
-    expect(status).toBe(200);
+    expect(status, JSON.stringify(body)).toBe(200);
     expect(body).toMatchObject({ degraded: false, rerank: "applied", warnings: [] });
     expect(body.results).toHaveLength(PROFILE.topK);
     expect(models.stats.rerankCalls - rerankCalls).toBe(1);

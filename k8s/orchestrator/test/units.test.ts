@@ -55,6 +55,10 @@ describe("configuration", () => {
       AIREC_ENABLED: false,
       REQUEST_BUDGET_MS: 4000,
       EVENT_LOG_PREFIX: "logs/events/",
+      ENGINE_MAX_IN_FLIGHT: 32,
+      MODEL_MAX_IN_FLIGHT: 32,
+      DEPENDENCY_QUEUE_LENGTH: 64,
+      UPSTREAM_IDLE_TIMEOUT_MS: 15_000,
     });
     expect(config.profile.embedding.dims).toBe(8);
   });

@@ -19,6 +19,12 @@ export interface EngineConnection {
    * other objects. Batch jobs keep the default.
    */
   readonly lean?: boolean;
+  /**
+   * Close keep-alive connections idle this long (the Elasticsearch client's undici pool otherwise keeps
+   * them 10 minutes, the OpenSearch client's agent indefinitely): a request-path caller that met a
+   * burst would hold hundreds of idle sockets to the engine.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 export function openSearchClient(c: EngineConnection): OpenSearchClient {
@@ -27,6 +33,9 @@ export function openSearchClient(c: EngineConnection): OpenSearchClient {
     ...(c.username ? { auth: { username: c.username, password: c.password ?? "" } } : {}),
     ...(c.caFile ? { ssl: { ca: readFileSync(c.caFile), rejectUnauthorized: true } } : {}),
     ...(c.lean ? { disablePrototypePoisoningProtection: true } : {}),
+    // The client passes these to Node's http(s).Agent, which destroys a free socket when its `timeout`
+    // fires (the client's AgentOptions type omits that field of http.AgentOptions).
+    ...(c.idleTimeoutMs ? { agent: { keepAlive: true, timeout: c.idleTimeoutMs } as { keepAlive: boolean } } : {}),
     requestTimeout: 60_000,
   });
 }
@@ -37,6 +46,7 @@ export function elasticsearchClient(c: EngineConnection): ElasticsearchClient {
     ...(c.username ? { auth: { username: c.username, password: c.password ?? "" } } : {}),
     ...(c.caFile ? { tls: { ca: readFileSync(c.caFile), rejectUnauthorized: true } } : {}),
     ...(c.lean ? { disablePrototypePoisoningProtection: true } : {}),
+    ...(c.idleTimeoutMs ? { agent: { keepAliveTimeout: c.idleTimeoutMs, keepAliveMaxTimeout: c.idleTimeoutMs } } : {}),
     requestTimeout: 60_000,
   });
 }
