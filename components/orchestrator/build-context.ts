@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { imageTag } from "./settings";
+import { imageTag } from "./image";
 
 /** What the Dockerfile copies from its context (k8s/): the files that decide the image's content. */
 const CONTEXT_INPUTS = [

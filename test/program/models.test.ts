@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { servingPackages } from "../../stacks/backbone";
 import { ConfigError } from "../../stacks/config";
 import { resolved } from "../helpers/mocks";
 import { runProgram } from "../helpers/program";
@@ -152,25 +151,5 @@ describe("bad model configuration stops the program before anything is registere
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(expected);
     expect(recorder.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
-  });
-});
-
-describe("serving hosts' Python packages", () => {
-  it("come from models/requirements.txt, so hosts run the versions the handlers were tested with", () => {
-    const requirements = readRepoFile("models/requirements.txt");
-    const packages = servingPackages(requirements);
-    expect(packages.map((p) => p.split("==")[0])).toEqual([
-      "torch",
-      "transformers",
-      "sentence-transformers",
-      "tokenizers",
-    ]);
-    for (const pin of packages) expect(requirements).toContain(`${pin}  # top-level`);
-  });
-
-  it("fails with the missing package named when requirements do not pin it", () => {
-    expect(() => servingPackages("torch==2.15.0\ntransformers==5.23.0\n")).toThrow(
-      "models/requirements.txt does not pin sentence-transformers==<version>",
-    );
   });
 });
