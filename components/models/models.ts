@@ -15,7 +15,7 @@ import type { ModelEndpoints as SearchModelEndpoints } from "../search";
 import { type GpuSettings, Serving, type ServingArgs } from "../serving";
 import { modelPrefix } from "../storage";
 import { Training, type TrainingSettings } from "../training";
-import { type Gateways, GATEWAY_KEY, retrievalEndpoints, searchEndpoints } from "./endpoints";
+import { GATEWAY_KEY, type Gateways, retrievalEndpoints, searchEndpoints } from "./endpoints";
 import { servingPackages } from "./packages";
 
 export type ModelBackend = "torchserve" | "bailian";
@@ -162,7 +162,11 @@ export class Models extends pulumi.ComponentResource {
             roleArn: args.identity.trainingRoleArn,
             settings: args.training,
             models: {
-              embedding: { ...archives.embedding, baseModel: relevance.embedding.model, dims: relevance.embedding.dims },
+              embedding: {
+                ...archives.embedding,
+                baseModel: relevance.embedding.model,
+                dims: relevance.embedding.dims,
+              },
               rerank: { ...archives.rerank, baseModel: relevance.rerank.model },
             },
             tags: args.tags,
@@ -200,14 +204,13 @@ export class Models extends pulumi.ComponentResource {
           )
         : undefined;
 
-    const bailian =
-      ROLES.some((role) => args.bailian.deployments[role])
-        ? new BailianModels(
-            `${name}-bailian`,
-            { baseUrl: args.bailian.baseUrl, deployments: args.bailian.deployments },
-            child("bailian"),
-          )
-        : undefined;
+    const bailian = ROLES.some((role) => args.bailian.deployments[role])
+      ? new BailianModels(
+          `${name}-bailian`,
+          { baseUrl: args.bailian.baseUrl, deployments: args.bailian.deployments },
+          child("bailian"),
+        )
+      : undefined;
 
     const endpoint = (role: ModelRole): pulumi.Output<ModelEndpoint> => {
       if (torchserve && relevance[role].endpoint === "torchserve") {

@@ -16,7 +16,8 @@ export function pullReference(pullRepository: string, pushed: string): string {
  * keeps its tag.
  */
 export function imageTag(version: string, files: readonly { path: string; content: string | Buffer }[]): string {
-  if (!/^[0-9A-Za-z][0-9A-Za-z.-]{0,40}$/.test(version)) throw new Error(`image version: given "${version}"; expected 1-41 of A-Za-z0-9.- starting with a letter or digit`);
+  if (!/^[0-9A-Za-z][0-9A-Za-z.-]{0,40}$/.test(version))
+    throw new Error(`image version: given "${version}"; expected 1-41 of A-Za-z0-9.- starting with a letter or digit`);
   const hash = createHash("sha256");
   for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
     hash.update(file.path).update("\0").update(file.content).update("\0");

@@ -6,8 +6,8 @@ import type { ModelEndpoints } from "../model-endpoints";
 import type { RelevanceProfile } from "../search/profile";
 import { apiKeysFile } from "./api-keys";
 import { FILES, HTTP_PORT, MOUNTS, orchestratorEnv, orchestratorSecretEnv } from "./env";
-import { orchestratorIngress } from "./ingress";
 import { pullReference } from "./image";
+import { orchestratorIngress } from "./ingress";
 import {
   configChecksum,
   containerResources,
@@ -318,7 +318,14 @@ export class Orchestrator extends pulumi.ComponentResource {
       inCluster,
     );
     if (settings.ingress.enabled)
-      orchestratorIngress(name, { ...args.settings.ingress, vswitchIds: args.vswitchIds }, ns, labels, service, inCluster);
+      orchestratorIngress(
+        name,
+        { ...args.settings.ingress, vswitchIds: args.vswitchIds },
+        ns,
+        labels,
+        service,
+        inCluster,
+      );
 
     this.namespace = ns;
     this.deploymentName = deployment.metadata.name;

@@ -53,7 +53,8 @@ export const imageReference = (host: string, namespace: string, repository: stri
 /** The host of an image reference (`host/namespace/repository`), as `docker login` takes it. */
 export function registryHost(reference: string): string {
   const host = reference.split("/")[0];
-  if (!host || !reference.includes("/")) throw new Error(`registry: given "${reference}"; expected host/namespace/repository`);
+  if (!host || !reference.includes("/"))
+    throw new Error(`registry: given "${reference}"; expected host/namespace/repository`);
   return host;
 }
 

@@ -226,6 +226,11 @@ export class Registry extends pulumi.ComponentResource {
         }
         return found;
       });
-    return { repositoryUrl, server, username: instance.tempUsername, password: pulumi.secret(instance.authorizationToken) };
+    return {
+      repositoryUrl,
+      server,
+      username: instance.tempUsername,
+      password: pulumi.secret(instance.authorizationToken),
+    };
   }
 }

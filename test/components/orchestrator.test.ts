@@ -239,7 +239,8 @@ describe("Orchestrator component", () => {
   it("with ingress on: an intranet ALB class, the Ingress on it, a NodePort Service (Flannel)", async () => {
     new Orchestrator(
       "orchestrator",
-      args({ settings: { ...SETTINGS, ingress: { enabled: true, host: "chat.acme.internal" } } }), kubernetes()
+      args({ settings: { ...SETTINGS, ingress: { enabled: true, host: "chat.acme.internal" } } }),
+      kubernetes(),
     );
     await settle();
     const alb = mocks.one("kubernetes:alibabacloud.com/v1:AlbConfig");
@@ -255,7 +256,8 @@ describe("Orchestrator component", () => {
   it("with ingress on an existing class: only the Ingress, no ALB of its own", async () => {
     new Orchestrator(
       "orchestrator",
-      args({ settings: { ...SETTINGS, ingress: { enabled: true, host: "chat.acme.internal", className: "nginx" } } }), kubernetes()
+      args({ settings: { ...SETTINGS, ingress: { enabled: true, host: "chat.acme.internal", className: "nginx" } } }),
+      kubernetes(),
     );
     await settle();
     expect(mocks.one("kubernetes:networking.k8s.io/v1:Ingress").inputs.spec.ingressClassName).toBe("nginx");
@@ -265,7 +267,8 @@ describe("Orchestrator component", () => {
   it("passes AIRec settings through when given", async () => {
     new Orchestrator(
       "orchestrator",
-      args({ airec: { instanceId: "airec-cn-1", sceneId: "home", endpoint: "airec-vpc.cn-hangzhou.aliyuncs.com" } }), kubernetes()
+      args({ airec: { instanceId: "airec-cn-1", sceneId: "home", endpoint: "airec-vpc.cn-hangzhou.aliyuncs.com" } }),
+      kubernetes(),
     );
     await settle();
     expect(mocks.one("kubernetes:core/v1:ConfigMap").inputs.data).toMatchObject({
@@ -277,9 +280,9 @@ describe("Orchestrator component", () => {
   it("refuses bad settings before registering any child", async () => {
     // Without the cluster's provider the resources would go to the ambient kubeconfig's cluster.
     expect(() => new Orchestrator("o", args())).toThrow("opts.providers: no Kubernetes provider given");
-    expect(() => new Orchestrator("p", args({ settings: { ...SETTINGS, ingress: { enabled: true } } }), kubernetes())).toThrow(
-      "ingress.host: not set",
-    );
+    expect(
+      () => new Orchestrator("p", args({ settings: { ...SETTINGS, ingress: { enabled: true } } }), kubernetes()),
+    ).toThrow("ingress.host: not set");
     await settle();
     expect(mocks.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { nodeDnsNames, openSearchYml, Search, type SearchArgs, setupFingerprint } from "../../components/search";
 import { type MockRecorder, settle, setupMocks } from "../helpers/mocks";
@@ -58,7 +58,8 @@ describe("Search component", () => {
       () =>
         new Search(
           "search",
-          args({ modelEndpoints: { ...ENDPOINTS, embedding: { ...ENDPOINTS.embedding, dims: 1024 } } }), kubernetes()
+          args({ modelEndpoints: { ...ENDPOINTS, embedding: { ...ENDPOINTS.embedding, dims: 1024 } } }),
+          kubernetes(),
         ),
     ).toThrow("embedding.dims: given 768; expected the dimension the embedding endpoint serves (1024");
     await settle();
@@ -80,7 +81,11 @@ describe("Search component", () => {
   });
 
   it("uses the password from config as a secret and generates none", async () => {
-    new Search("search", args({ elasticsearch: { ...args().elasticsearch, password: "Str0ng-Passw0rd" } }), kubernetes());
+    new Search(
+      "search",
+      args({ elasticsearch: { ...args().elasticsearch, password: "Str0ng-Passw0rd" } }),
+      kubernetes(),
+    );
     await settle();
     expect(mocks.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name)).toEqual([
       "search-opensearch-admin-password",
@@ -101,9 +106,9 @@ describe("Search component", () => {
   });
 
   it("refuses data nodes that do not divide over the zones", () => {
-    expect(() => new Search("search", args({ elasticsearch: { ...args().elasticsearch, zoneCount: 3 } }), kubernetes())).toThrow(
-      "search.elasticsearch.dataNodes.count 2 is not a multiple of zoneCount 3",
-    );
+    expect(
+      () => new Search("search", args({ elasticsearch: { ...args().elasticsearch, zoneCount: 3 } }), kubernetes()),
+    ).toThrow("search.elasticsearch.dataNodes.count 2 is not a multiple of zoneCount 3");
   });
 });
 

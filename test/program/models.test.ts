@@ -40,7 +40,7 @@ describe("models in the dev stack", () => {
     expect(recorder.ofType("alicloud:pai/workspaceDataset:WorkspaceDataset")).toHaveLength(2);
     expect(recorder.ofType("alicloud:oss/bucketObject:BucketObject").length).toBeGreaterThan(0);
     const jobs = recorder.ofType(DLC);
-    expect(jobs.map((j) => j.name).sort()).toEqual(["training-embedding", "training-rerank"]);
+    expect(jobs.map((j) => j.name).sort()).toEqual(["models-training-embedding", "models-training-rerank"]);
     for (const job of jobs) {
       expect(job.inputs.instanceType).toBe("ecs.gn7i-c8g1.2xlarge");
       expect(job.inputs.image).toContain("cn-hangzhou");
@@ -79,7 +79,7 @@ describe("models in the dev stack", () => {
     // The hosts serve exactly what the runs write.
     const host = recorder.one("alicloud:ecs/instance:Instance");
     const embedRun = jobs
-      .find((j) => j.name === "training-embedding")!
+      .find((j) => j.name === "models-training-embedding")!
       .inputs.artifactUri.replace("oss://acme-search-dev-artifacts/", "");
     expect(host.inputs.userData).toContain(`fetch ${embedRun}embed.mar`);
   });
