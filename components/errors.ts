@@ -13,3 +13,16 @@ export function attributed<T>(resource: pulumi.Resource, compute: () => T): T {
     throw new pulumi.ResourceError(err instanceof Error ? err.message : String(err), resource);
   }
 }
+
+/**
+ * Components that deploy into a cluster take its provider through `opts.providers` (or a parent's).
+ * Without one, Kubernetes resources would go to whatever cluster the ambient kubeconfig names.
+ */
+export function requireKubernetesProvider(component: pulumi.ComponentResource): void {
+  if (component.getProvider("kubernetes:core/v1:Namespace") === undefined) {
+    throw new pulumi.ResourceError(
+      "opts.providers: no Kubernetes provider given; expected the cluster's (the Cluster component's `provider`)",
+      component,
+    );
+  }
+}

@@ -1,30 +1,19 @@
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
-import { BailianModels } from "../components/bailian";
 import { Cluster, SEARCH_TAINT } from "../components/cluster";
 import { Identity } from "../components/identity";
-import {
-  bailianEndpoint,
-  DASHSCOPE_AUTH_SECRET,
-  type ModelEndpoint,
-  type ModelEndpoints,
-  type ModelRole,
-  torchserveEndpoint,
-} from "../components/model-endpoints";
+import type { ModelEndpoints } from "../components/model-endpoints";
+import { Models, rolesServedBy } from "../components/models";
 import { Network } from "../components/network";
 import { type AirecEndpoint, Recommendations } from "../components/recommendations";
 import { Registry } from "../components/registry";
 import { Search } from "../components/search";
-import { Serving } from "../components/serving";
-import { modelPrefix, Storage, type StoragePrefixes } from "../components/storage";
-import { Training } from "../components/training";
+import { Storage, type StoragePrefixes } from "../components/storage";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
 import { createOrchestrator } from "./orchestrator";
 import { relevanceProfile } from "./relevance-profile";
-import { retrievalEndpoints, searchEndpoints } from "./search-endpoints";
 import { type StackIdentity, standardTags } from "./tags";
 
 /** Where the orchestrator runs; its service account assumes the orchestrator role through RRSA. */
@@ -84,28 +73,6 @@ export interface BackboneOutputs {
 
 /** The models/ folder of the repository: the training code the DLC jobs run. */
 export const MODELS_DIR = path.resolve(__dirname, "..", "models");
-
-/** What the TorchServe handlers import on the serving hosts besides TorchServe itself. */
-const HANDLER_IMPORTS = ["torch", "transformers", "sentence-transformers", "tokenizers"] as const;
-
-/**
- * The serving hosts' pip pins, taken from models/requirements.txt so hosts run exactly the versions
- * the handlers were tested with. Pure: tested directly.
- */
-export function servingPackages(requirements: string): string[] {
-  const pins = new Map(
-    requirements
-      .split("\n")
-      .map((line) => line.replace(/#.*/, "").trim())
-      .map((line) => line.split("==") as [string, string?])
-      .filter((pair): pair is [string, string] => pair.length === 2 && pair[1] !== undefined),
-  );
-  return HANDLER_IMPORTS.map((name) => {
-    const version = pins.get(name);
-    if (!version) throw new Error(`models/requirements.txt does not pin ${name}==<version>`);
-    return `${name}==${version}`;
-  });
-}
 
 /** Wires the components from one validated config. Components never read Pulumi config. */
 export function createBackbone(config: BackboneConfig, id: StackIdentity): BackboneOutputs {
@@ -181,7 +148,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         registryEdition: config.registry.edition,
         airec: airecDeployerInput(config.recommendations.airec),
         training: config.models.training.enabled,
-        gpuServing: torchserveRoles(config).length > 0,
+        gpuServing: rolesServedBy(config.relevance, "torchserve").length > 0,
       },
       tags,
     },
@@ -197,27 +164,58 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       vswitchId: network.vswitchIds.apply((ids) => ids[0] as string),
       tags,
       protect,
+      // Only the orchestrator pushes images here.
+      ...(config.orchestrator.enabled ? { push: config.orchestrator.image } : {}),
     },
     opts,
   );
 
-  const models = createModels(config, { cloudName, tags, network, storage, identity }, opts);
+  const { models: modelSettings, serving, search: searchConfig } = config;
+  const models = new Models(
+    "models",
+    {
+      cloudName,
+      region: config.region,
+      relevance: config.relevance,
+      archives: { embedding: modelSettings.embedding, rerank: modelSettings.rerank },
+      training: modelSettings.training.enabled ? modelSettings.training : undefined,
+      codeDir: MODELS_DIR,
+      gpu: serving.gpu,
+      bailian: serving.bailian,
+      gateways: searchConfig.modelEndpoints,
+      storage: {
+        docsBucket: storage.docsBucket,
+        artifactsBucket: storage.artifactsBucket,
+        intranetEndpoint: storage.intranetEndpoint,
+      },
+      network: {
+        vpcId: network.vpcId,
+        vswitchIds: network.vswitchIds,
+        zoneIds: network.zoneIds,
+        vswitchCount: config.network.vswitches.length,
+        securityGroupId: network.securityGroupIds.apply((groups) => groups.gpu),
+      },
+      identity: { trainingRoleArn: identity.roles.training, servingRoleName: identity.roleNames.serving },
+      tags,
+    },
+    opts,
+  );
 
-  const { relevance, search: searchConfig } = config;
-  const retrieval = models.endpoints.apply((endpoints) => retrievalEndpoints(endpoints, searchConfig.modelEndpoints));
+  // Components that deploy into the cluster get its provider beside the Alibaba Cloud one.
+  const inCluster: pulumi.ComponentResourceOptions = { providers: [provider, cluster.provider] };
   const search = new Search(
     "search",
     {
       cloudName,
-      profile: relevanceProfile(relevance),
-      modelEndpoints: retrieval.apply((endpoints) => searchEndpoints(endpoints, relevance)),
+      profile: relevanceProfile(config.relevance),
+      modelEndpoints: models.searchEndpoints,
       indexAlias: searchConfig.indexAlias,
       elasticsearch: searchConfig.elasticsearch,
       opensearch: searchConfig.opensearch,
       ingest: searchConfig.ingest,
       network: { vpcCidr: network.vpcCidr, vswitchId: network.vswitchIds.apply((ids) => ids[0] as string) },
       // Images are mirrored into the namespace of the stack's ACR (k8s/backbone/README.md).
-      imageRegistry: registry.repositoryUrl.apply((url) => url.slice(0, url.lastIndexOf("/"))),
+      imageRegistry: registry.namespaceUrl,
       oss: {
         bucket: storage.docsBucket,
         endpoint: storage.intranetEndpoint,
@@ -225,14 +223,14 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         prefix: "raw/",
       },
       searchPool: { nodeSelector: { workload: "search" }, tolerations: [SEARCH_TAINT] },
-      kubernetes: cluster.provider,
       tags,
       protect,
     },
-    opts,
+    inCluster,
   );
 
-  const orchestrator = config.orchestrator.enabled
+  // The registry has push settings exactly when orchestrator.enabled (above).
+  const orchestrator = registry.push
     ? createOrchestrator(
         config,
         {
@@ -241,10 +239,9 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
           storage,
           cluster,
           identity,
-          registry,
+          registry: { push: registry.push, pullRepository: registry.repositoryUrl },
           search,
-          // The endpoints the search jobs embedded the documents with, so queries match them.
-          models: { ...models, endpoints: retrieval },
+          models,
           ...(recommendations
             ? {
                 airec: {
@@ -255,8 +252,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
               }
             : {}),
         },
-        provider,
-        opts,
+        inCluster,
       )
     : undefined;
 
@@ -320,113 +316,4 @@ function createRecommendations(config: BackboneConfig, protect: boolean, opts: p
 function airecDeployerInput({ mode, instanceId }: AirecConfig): { instanceId?: string; create?: boolean } {
   if (mode === "create") return { create: true };
   return mode === "adopt" && instanceId ? { instanceId } : {};
-}
-
-/** The roles the stack serves on its own TorchServe hosts: none when serving.backend is "bailian". */
-export function torchserveRoles(config: BackboneConfig): ModelRole[] {
-  if (config.serving.backend === "bailian") return [];
-  return (["embedding", "rerank"] as const).filter((role) => config.relevance[role].endpoint === "torchserve");
-}
-
-interface ModelDeps {
-  readonly cloudName: string;
-  readonly tags: Record<string, string>;
-  readonly network: Network;
-  readonly storage: Storage;
-  readonly identity: Identity;
-}
-
-/**
- * Training on PAI (when enabled), TorchServe hosts (when a model is served there) and Bailian
- * deployments (when a fine-tuned Bailian model is configured), joined into one `modelEndpoints`.
- */
-function createModels(config: BackboneConfig, deps: ModelDeps, opts: pulumi.ComponentResourceOptions) {
-  const { relevance, serving, models } = config;
-  const roles: ModelRole[] = ["embedding", "rerank"];
-  const onTorchServe = torchserveRoles(config);
-  const bases = { embedding: relevance.embedding.model, rerank: relevance.rerank.model };
-
-  const training = models.training.enabled
-    ? new Training(
-        "training",
-        {
-          cloudName: deps.cloudName,
-          region: config.region,
-          codeDir: MODELS_DIR,
-          buckets: { docs: deps.storage.docsBucket, artifacts: deps.storage.artifactsBucket },
-          intranetEndpoint: deps.storage.intranetEndpoint,
-          roleArn: deps.identity.roles.training,
-          settings: models.training,
-          models: {
-            embedding: { ...models.embedding, baseModel: bases.embedding, dims: relevance.embedding.dims },
-            rerank: { ...models.rerank, baseModel: bases.rerank },
-          },
-          tags: deps.tags,
-        },
-        opts,
-      )
-    : undefined;
-
-  // Trained runs pin their own version; otherwise the configured version of an earlier run is served.
-  const servedKey = (role: ModelRole) => {
-    const { name } = models[role];
-    const prefix = training ? training.artifacts[role].prefix : modelPrefix(name, models[role].version);
-    return { name, key: `${prefix}${name}.mar` };
-  };
-  const torchserve =
-    onTorchServe.length > 0
-      ? new Serving(
-          "serving",
-          {
-            cloudName: deps.cloudName,
-            region: config.region,
-            gpu: serving.gpu,
-            vpcId: deps.network.vpcId,
-            vswitchIds: deps.network.vswitchIds,
-            zoneIds: deps.network.zoneIds,
-            vswitchCount: config.network.vswitches.length,
-            securityGroupId: deps.network.securityGroupIds.apply((groups) => groups.gpu),
-            roleName: deps.identity.roleNames.serving,
-            artifactsBucket: deps.storage.artifactsBucket,
-            ossEndpoint: deps.storage.intranetEndpoint,
-            models: onTorchServe.map(servedKey),
-            pipPackages: servingPackages(readFileSync(path.join(MODELS_DIR, "requirements.txt"), "utf8")),
-            after: training ? training.jobs : [],
-            tags: deps.tags,
-          },
-          opts,
-        )
-      : undefined;
-
-  const bailianDeployments = Object.fromEntries(
-    roles.flatMap((role) => {
-      const deployment = serving.bailian.deployments[role];
-      return deployment && relevance[role].endpoint === "bailian" ? [[role, deployment]] : [];
-    }),
-  );
-  const bailian =
-    Object.keys(bailianDeployments).length > 0
-      ? new BailianModels("bailian", { baseUrl: serving.bailian.baseUrl, deployments: bailianDeployments }, opts)
-      : undefined;
-
-  const endpoint = (role: ModelRole): pulumi.Output<ModelEndpoint> => {
-    const dims = role === "embedding" ? relevance.embedding.dims : undefined;
-    if (relevance[role].endpoint === "torchserve") {
-      if (!torchserve) throw new pulumi.RunError(`relevance.${role} is served by TorchServe, but no hosts exist`);
-      return torchserve.baseUrl.apply((url) => torchserveEndpoint(url, role, models[role].name, dims));
-    }
-    const deployed = bailian?.deployedModels[role];
-    return (deployed ?? pulumi.output(relevance[role].model)).apply((model) =>
-      bailianEndpoint(serving.bailian.baseUrl, role, model, dims),
-    );
-  };
-  const endpoints: pulumi.Output<ModelEndpoints> = pulumi
-    .all([endpoint("embedding"), endpoint("rerank")])
-    .apply(([embedding, rerank]) => ({ embedding, rerank }));
-  const secrets = pulumi.secret(
-    serving.bailian.apiKey ? { [DASHSCOPE_AUTH_SECRET]: serving.bailian.apiKey } : ({} as Record<string, string>),
-  );
-  // What signals the models are up: the TorchServe hosts and NLB, the Bailian deployments (awaited).
-  const ready = [torchserve, bailian].filter((r): r is NonNullable<typeof r> => r !== undefined);
-  return { endpoints, secrets, ready };
 }

@@ -1,12 +1,11 @@
 import * as path from "node:path";
-import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../components/cluster";
 import type { Identity } from "../components/identity";
-import { DASHSCOPE_AUTH_SECRET, type ModelEndpoints } from "../components/model-endpoints";
+import type { Models } from "../components/models";
 import type { Network } from "../components/network";
 import { Orchestrator, orchestratorBuildContext } from "../components/orchestrator";
-import type { Registry } from "../components/registry";
+import type { RegistryPush } from "../components/registry";
 import type { Search } from "../components/search";
 import { STORAGE_PREFIXES, type Storage } from "../components/storage";
 import type { BackboneConfig } from "./config";
@@ -21,76 +20,41 @@ export interface OrchestratorDeps {
   readonly storage: Storage;
   readonly cluster: Cluster;
   readonly identity: Identity;
-  readonly registry: Registry;
+  /** Where the image is pushed (host, repository, credentials) and the repository the nodes pull from. */
+  readonly registry: { readonly push: RegistryPush; readonly pullRepository: pulumi.Input<string> };
   readonly search: Search;
-  readonly models: {
-    readonly endpoints: pulumi.Output<ModelEndpoints>;
-    readonly secrets: pulumi.Output<Record<string, string>>;
-    /** The model-serving resources the service must not start before. */
-    readonly ready: pulumi.Resource[];
-  };
+  readonly models: Models;
   readonly airec?: ConstructorParameters<typeof Orchestrator>[1]["airec"];
 }
 
-/**
- * Push credentials: the configured ones (the personal edition's fixed password), else on Enterprise
- * a temporary token (GetAuthorizationToken, valid one hour, read afresh on each run:
- * https://www.alibabacloud.com/help/en/doc-detail/145324.htm).
- */
-function pushCredentials(config: BackboneConfig, registry: Registry, provider: pulumi.ProviderResource) {
-  const { username, password } = config.orchestrator.image;
-  if (username && password) return { username: pulumi.output(username), password: pulumi.secret(password) };
-  const instance = alicloud.cs
-    .getRegistryEnterpriseInstancesOutput(
-      { ids: registry.instanceId.apply((id) => (id ? [id] : [])), enableDetails: true },
-      { provider },
-    )
-    .instances.apply((instances) => {
-      const found = instances[0];
-      if (!found) throw new pulumi.RunError("registry: the Enterprise instance reported no authorization token");
-      return found;
-    });
-  return { username: instance.tempUsername, password: pulumi.secret(instance.authorizationToken) };
-}
-
+/** The orchestrator wired to the stack's components; `opts` carries the Alibaba Cloud and cluster providers. */
 export function createOrchestrator(
   config: BackboneConfig,
   deps: OrchestratorDeps,
-  provider: pulumi.ProviderResource,
   opts: pulumi.ComponentResourceOptions,
 ): Orchestrator {
   const { orchestrator: settings, relevance } = config;
-  const build = orchestratorBuildContext(PROJECT_DIR);
-  const pushRepository =
-    settings.image.pushEndpoint === "vpc" ? deps.registry.repositoryUrl : deps.registry.internetRepositoryUrl;
-  const credentials = pushCredentials(config, deps.registry, provider);
+  const { push, pullRepository } = deps.registry;
   const dashscopeApiKey = settings.dashscopeApiKey ?? config.serving.bailian.apiKey;
   if (!dashscopeApiKey)
     throw new pulumi.RunError("orchestrator.dashscopeApiKey: not set (the config rules require it)");
-  const modelApiKey = pulumi
-    .all([deps.models.endpoints, deps.models.secrets])
-    .apply(([endpoints, secrets]) =>
-      [endpoints.embedding, endpoints.rerank].some((e) => e.authSecret === DASHSCOPE_AUTH_SECRET)
-        ? secrets[DASHSCOPE_AUTH_SECRET]
-        : undefined,
-    );
   const search = deps.search;
   return new Orchestrator(
     "orchestrator",
     {
-      kubernetes: deps.cluster.provider,
       namespace: deps.workload.namespace,
       serviceAccountName: deps.workload.serviceAccount,
       roleName: deps.identity.roleNames.orchestrator,
       image: {
-        ...build,
-        pushRepository,
-        pullRepository: deps.registry.repositoryUrl,
-        registry: { server: pushRepository.apply((url) => url.split("/")[0] as string), ...credentials },
+        ...orchestratorBuildContext(PROJECT_DIR),
+        pushRepository: push.repositoryUrl,
+        pullRepository,
+        registry: { server: push.server, username: push.username, password: push.password },
       },
       profile: relevanceProfile(relevance),
-      modelEndpoints: deps.models.endpoints,
-      modelApiKey: pulumi.secret(modelApiKey),
+      // The endpoints the search jobs embedded the documents with, so queries match them.
+      modelEndpoints: deps.models.retrievalEndpoints,
+      modelApiKey: deps.models.retrievalApiKey,
       search: {
         indexAlias: search.indexAlias,
         elasticsearch: { url: search.elasticsearchUrl, ...search.clientCredentials.elasticsearch },

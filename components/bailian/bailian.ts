@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { BailianDeployment, type DeploymentWait } from "./deployment";
+import { BailianDeployment, type BailianDeploymentSpec, type DeploymentWait } from "./deployment";
 
-export interface BailianModelsArgs {
-  readonly baseUrl: string;
+/** One role's deployment: the provider's own spec, less what the component fills in. */
+export type BailianModelDeployment = Pick<BailianDeploymentSpec, "modelName" | "capacity">;
+
+/** A thin wrapper: the provider's spec fields, shared by the roles, plus one deployment per role. */
+export interface BailianModelsArgs extends Pick<BailianDeploymentSpec, "baseUrl"> {
   /** Fine-tuned models to deploy, by role; roles without one use stock models and create nothing. */
-  readonly deployments: Readonly<Partial<Record<"embedding" | "rerank", { modelName: string; capacity: number }>>>;
+  readonly deployments: Readonly<Partial<Record<"embedding" | "rerank", BailianModelDeployment>>>;
   readonly wait?: DeploymentWait;
 }
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { imageTag } from "./settings";
+import { imageTag } from "./image";
 
 /**
  * What k8s/orchestrator/Dockerfile copies from its context (the repository root, narrowed by

@@ -1,7 +1,33 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { attributed } from "../errors";
-import { ALB_CONTROLLER, albConfigSpec, albIngressAnnotations, HTTP_PORT, type IngressSettings } from "./settings";
+import { HTTP_PORT } from "./env";
+import type { IngressSettings } from "./settings";
+
+/** Intranet-only ALB: the AlbConfig the component's own IngressClass points at. */
+export const ALB_CONTROLLER = "ingress.k8s.alibabacloud/alb";
+
+export function albConfigSpec(name: string, vswitchIds: readonly string[]) {
+  if (vswitchIds.length < 2) {
+    throw new Error(`ingress: given ${vswitchIds.length} vSwitch(es); an ALB needs vSwitches in at least 2 zones`);
+  }
+  return {
+    config: {
+      name,
+      addressType: "Intranet",
+      zoneMappings: vswitchIds.map((vSwitchId) => ({ vSwitchId })),
+    },
+    listeners: [{ port: 80, protocol: "HTTP" }],
+  };
+}
+
+/** ALB health checks on the readiness route (ALB Ingress annotations; the default check is HEAD /). */
+export const albIngressAnnotations = (): Record<string, string> => ({
+  "alb.ingress.kubernetes.io/healthcheck-enabled": "true",
+  "alb.ingress.kubernetes.io/healthcheck-path": "/readyz",
+  "alb.ingress.kubernetes.io/healthcheck-method": "GET",
+  "alb.ingress.kubernetes.io/healthcheck-httpcode": "http_2xx",
+});
 
 /**
  * An Ingress on an existing class, or by default on the component's own ALB class whose AlbConfig
@@ -9,14 +35,14 @@ import { ALB_CONTROLLER, albConfigSpec, albIngressAnnotations, HTTP_PORT, type I
  * https://www.alibabacloud.com/help/en/ack/distributed-cloud-container-platform-for-kubernetes/user-guide/configure-albconfig-objects).
  */
 export function orchestratorIngress(
-  parent: pulumi.Resource,
   name: string,
   ingress: IngressSettings & { readonly vswitchIds: pulumi.Input<string[]> },
   ns: pulumi.Output<string>,
   labels: Record<string, string>,
   service: k8s.core.v1.Service,
-  inCluster: pulumi.CustomResourceOptions,
+  inCluster: pulumi.CustomResourceOptions & { readonly parent: pulumi.Resource },
 ): void {
+  const { parent } = inCluster;
   let className: pulumi.Input<string> | undefined = ingress.className;
   const annotations = ingress.className ? {} : albIngressAnnotations();
   if (!className) {

@@ -2,40 +2,37 @@ import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RelevanceProfile } from "@search-backbone/relevance";
-import { attributed } from "../errors";
+import { attributed, requireKubernetesProvider } from "../errors";
 import type { ModelEndpoints } from "../model-endpoints";
+import { apiKeysFile } from "./api-keys";
+import { FILES, HTTP_PORT, MOUNTS, orchestratorEnv, orchestratorSecretEnv } from "./env";
+import { pullReference } from "./image";
 import { orchestratorIngress } from "./ingress";
 import {
-  type ApiKey,
-  apiKeysFile,
   configChecksum,
   containerResources,
   containerSecurityContext,
-  FILES,
-  HTTP_PORT,
   hpaSpec,
-  MOUNTS,
-  type OrchestratorSettings,
-  orchestratorEnv,
   orchestratorLabels,
-  orchestratorSecretEnv,
   pdbSpec,
   podSecurityContext,
   probes,
-  pullReference,
   selectorLabels,
   spreadConstraints,
   terminationGraceSeconds,
-} from "./settings";
+} from "./pod-spec";
+import type { ApiKey, OrchestratorSettings } from "./settings";
 
 /** ack-pod-identity-webhook: https://www.alibabacloud.com/help/en/container-service-for-kubernetes/latest/ack-pod-identity-webhook */
 export const RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection";
 export const RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name";
 const PRE_STOP_SECONDS = 5;
 
+/**
+ * The cluster's Kubernetes provider comes through `opts.providers`, as for any component; without one
+ * the component refuses to deploy rather than use whatever cluster the ambient kubeconfig names.
+ */
 export interface OrchestratorArgs {
-  /** The cluster's Kubernetes provider. */
-  readonly kubernetes: k8s.Provider;
   /** Created here and labelled for RRSA injection; the RAM role's trust policy names it. */
   readonly namespace: string;
   readonly serviceAccountName: string;
@@ -110,11 +107,11 @@ export class Orchestrator extends pulumi.ComponentResource {
     super("backbone:orchestrator:Orchestrator", name, {}, opts);
     const { settings } = args;
     // Configuration errors surface here, before any child is registered.
-    attributed(this, () => hpaSpec(name, settings));
+    requireKubernetesProvider(this);
     if (settings.ingress.enabled && !settings.ingress.host) {
       throw new pulumi.ResourceError("ingress.host: not set; expected a host name when ingress.enabled", this);
     }
-    const inCluster = { parent: this, provider: args.kubernetes };
+    const inCluster = { parent: this };
 
     const image = new docker.Image(
       `${name}-image`,
@@ -322,7 +319,6 @@ export class Orchestrator extends pulumi.ComponentResource {
     );
     if (settings.ingress.enabled)
       orchestratorIngress(
-        this,
         name,
         { ...args.settings.ingress, vswitchIds: args.vswitchIds },
         ns,

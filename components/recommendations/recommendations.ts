@@ -1,21 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { attributed } from "../errors";
-import { type AirecPurchase, airecSpecProblems } from "./airec-api";
+import { type AirecSpec, airecSpecProblems } from "./airec-api";
 import { AirecInstance } from "./airec-instance";
 
-/** What the component needs; stacks/backbone.ts maps the validated config onto it. */
-export interface RecommendationsSettings {
-  readonly mode: "adopt" | "create";
-  /** adopt: the instance bought elsewhere. */
-  readonly instanceId?: string;
-  /** create: what to buy. */
-  readonly purchase?: AirecPurchase;
-  /** Scene ids; the first one is the orchestrator's default. */
-  readonly scenes: readonly string[];
-}
+/**
+ * What the component needs: the AIRec provider's own spec (airec-api.ts) less the region, which is an
+ * argument of its own. stacks/backbone.ts maps the validated config onto it.
+ */
+export type RecommendationsSettings = Omit<AirecSpec, "region">;
 
-export interface RecommendationsArgs {
-  readonly region: string;
+export interface RecommendationsArgs extends Pick<AirecSpec, "region"> {
   readonly settings: RecommendationsSettings;
   /** Prod: the instance is prepaid state that no `pulumi destroy` may drop from the stack. */
   readonly protect: boolean;

@@ -49,3 +49,20 @@ export function personalRegistryHost(domains: DomainListLike | undefined, networ
 
 export const imageReference = (host: string, namespace: string, repository: string): string =>
   `${host}/${namespace}/${repository}`;
+
+/** The host of an image reference (`host/namespace/repository`), as `docker login` takes it. */
+export function registryHost(reference: string): string {
+  const host = reference.split("/")[0];
+  if (!host || !reference.includes("/"))
+    throw new Error(`registry: given "${reference}"; expected host/namespace/repository`);
+  return host;
+}
+
+/** `host/namespace` of an image reference `host/namespace/repository`. */
+export function registryNamespaceUrl(reference: string): string {
+  const parts = reference.split("/");
+  if (parts.length !== 3 || parts.some((part) => part === "")) {
+    throw new Error(`registry: given "${reference}"; expected host/namespace/repository`);
+  }
+  return parts.slice(0, 2).join("/");
+}

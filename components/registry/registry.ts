@@ -1,7 +1,14 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { attributed } from "../errors";
-import { enterpriseRegistryHost, imageReference, personalRegistryHost } from "./endpoints";
+import {
+  enterpriseRegistryHost,
+  imageReference,
+  personalRegistryHost,
+  type RegistryNetwork,
+  registryHost,
+  registryNamespaceUrl,
+} from "./endpoints";
 
 /** The registry component's contract; the stack maps its validated config onto it. */
 export interface RegistrySettings {
@@ -9,6 +16,30 @@ export interface RegistrySettings {
   readonly edition: "enterprise" | "personal";
   readonly namespace: string;
   readonly repository: string;
+}
+
+/** How an image builder pushes to the repository; the stack maps its validated config onto it. */
+export interface RegistryPushSettings {
+  /** The host pushed to: "internet" (a CI runner) or "vpc" (a runner inside the VPC). */
+  readonly pushEndpoint: RegistryNetwork;
+  /**
+   * Fixed push credentials (the personal edition's registry password). Unset on Enterprise: a
+   * temporary token from GetAuthorizationToken (valid one hour, read afresh on each run:
+   * https://www.alibabacloud.com/help/en/doc-detail/145324.htm).
+   */
+  readonly username?: string | undefined;
+  readonly password?: pulumi.Input<string> | undefined;
+}
+
+/** What an image builder needs to push, and where the nodes pull the pushed digest from. */
+export interface RegistryPush {
+  /** `host/namespace/repository` on the push host. */
+  readonly repositoryUrl: pulumi.Output<string>;
+  /** The push host, as `docker login` takes it. */
+  readonly server: pulumi.Output<string>;
+  readonly username: pulumi.Output<string>;
+  /** Secret. */
+  readonly password: pulumi.Output<string>;
 }
 
 export interface RegistryArgs {
@@ -20,6 +51,8 @@ export interface RegistryArgs {
   readonly vswitchId?: alicloud.cr.VpcEndpointLinkedVpcArgs["vswitchId"];
   readonly tags: Record<string, string>;
   readonly protect: boolean;
+  /** Set when something pushes images here; `push` is undefined without it. */
+  readonly push?: RegistryPushSettings | undefined;
 }
 
 /**
@@ -34,18 +67,30 @@ export interface RegistryArgs {
 export class Registry extends pulumi.ComponentResource {
   /** Image reference without tag, on the VPC endpoint where there is one (what ACK should pull). */
   public readonly repositoryUrl: pulumi.Output<string>;
+  /** `host/namespace` on the same host as `repositoryUrl`: where mirrored images go. */
+  public readonly namespaceUrl: pulumi.Output<string>;
   /** The same repository on the registry's Internet host, for pushing from outside the VPC. */
   public readonly internetRepositoryUrl: pulumi.Output<string>;
   public readonly namespace: pulumi.Output<string>;
   public readonly repository: pulumi.Output<string>;
   /** The Enterprise instance id; undefined on the personal edition. */
   public readonly instanceId: pulumi.Output<string | undefined>;
+  /** Push host, repository and credentials; undefined unless `args.push` is set. */
+  public readonly push: RegistryPush | undefined;
 
   constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:registry:Registry", name, {}, opts);
     const childOpts = { parent: this, protect: args.protect };
     const { settings } = args;
     const summary = `${args.cloudName} ${settings.repository}`;
+    const push = args.push;
+    if (push && settings.edition === "personal" && (push.username === undefined || push.password === undefined)) {
+      const missing = push.username === undefined ? "username" : "password";
+      throw new pulumi.ResourceError(
+        `push.${missing}: not set; expected push credentials on the personal edition (its fixed registry password)`,
+        this,
+      );
+    }
 
     if (settings.edition === "personal") {
       const namespace = new alicloud.cr.Namespace(
@@ -140,12 +185,52 @@ export class Registry extends pulumi.ComponentResource {
         );
     }
 
+    this.namespaceUrl = this.repositoryUrl.apply((url) => attributed(this, () => registryNamespaceUrl(url)));
+    this.push = args.push ? this.pushTo(args.push) : undefined;
+
     this.registerOutputs({
       repositoryUrl: this.repositoryUrl,
+      namespaceUrl: this.namespaceUrl,
+      ...(this.push ? { pushRepositoryUrl: this.push.repositoryUrl, pushServer: this.push.server } : {}),
       internetRepositoryUrl: this.internetRepositoryUrl,
       namespace: this.namespace,
       repository: this.repository,
       instanceId: this.instanceId,
     });
+  }
+
+  private pushTo(settings: RegistryPushSettings): RegistryPush {
+    const repositoryUrl = settings.pushEndpoint === "vpc" ? this.repositoryUrl : this.internetRepositoryUrl;
+    const server = repositoryUrl.apply((url) => attributed(this, () => registryHost(url)));
+    if (settings.username !== undefined && settings.password !== undefined) {
+      return {
+        repositoryUrl,
+        server,
+        username: pulumi.output(settings.username),
+        password: pulumi.secret(settings.password),
+      };
+    }
+    // The invoke inherits this component's provider (opts.providers), like its children.
+    const instance = alicloud.cs
+      .getRegistryEnterpriseInstancesOutput(
+        { ids: this.instanceId.apply((id) => (id ? [id] : [])), enableDetails: true },
+        { parent: this },
+      )
+      .instances.apply((instances) => {
+        const found = instances[0];
+        if (!found) {
+          throw new pulumi.ResourceError(
+            "push: the Enterprise instance reported no authorization token; expected GetAuthorizationToken to answer",
+            this,
+          );
+        }
+        return found;
+      });
+    return {
+      repositoryUrl,
+      server,
+      username: instance.tempUsername,
+      password: pulumi.secret(instance.authorizationToken),
+    };
   }
 }

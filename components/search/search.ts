@@ -6,6 +6,7 @@ import {
   ProfileError,
   type RelevanceProfile,
 } from "@search-backbone/relevance";
+import { requireKubernetesProvider } from "../errors";
 import { Elasticsearch, type ElasticsearchSettings } from "./elasticsearch";
 import { SearchJobs } from "./jobs";
 import { OpenSearch } from "./opensearch";
@@ -37,8 +38,6 @@ export interface SearchArgs {
     readonly prefix: string;
   };
   readonly searchPool: { readonly nodeSelector: Record<string, string>; readonly tolerations: readonly Toleration[] };
-  /** The cluster's Kubernetes provider. */
-  readonly kubernetes: k8s.Provider;
   readonly tags: Record<string, string>;
   readonly protect: boolean;
 }
@@ -46,7 +45,8 @@ export interface SearchArgs {
 /**
  * The search backbone: Alibaba Cloud Elasticsearch, OpenSearch on ACK, and the jobs that apply the
  * one relevance profile to both and fill them. The profile is checked against the model endpoints
- * before any resource is registered.
+ * before any resource is registered. The cluster's Kubernetes provider comes through `opts.providers`
+ * (beside the Alibaba Cloud one); without one the component refuses to deploy.
  */
 export class Search extends pulumi.ComponentResource {
   public readonly elasticsearchUrl: pulumi.Output<string>;
@@ -67,6 +67,7 @@ export class Search extends pulumi.ComponentResource {
 
   constructor(name: string, args: SearchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:search:Search", name, {}, opts);
+    requireKubernetesProvider(this);
     const checked = (endpoints: ModelEndpoints): ModelEndpoints => {
       try {
         assertValidProfile(args.profile, endpoints);
@@ -81,7 +82,7 @@ export class Search extends pulumi.ComponentResource {
       pulumi.Output.isInstance(known) || known instanceof Promise
         ? pulumi.output(known).apply(checked)
         : checked(known as ModelEndpoints);
-    const inCluster = { parent: this, provider: args.kubernetes };
+    const inCluster = { parent: this };
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: "search", labels: { "app.kubernetes.io/part-of": "search-backbone" } } },

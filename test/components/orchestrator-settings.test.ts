@@ -150,26 +150,6 @@ describe("apiKeysFile", () => {
     ]);
     expect(file).not.toContain("a-random-key");
   });
-
-  it.each([
-    [[], "apiKeys: given []; expected at least one"],
-    [[{ id: "bad id", sha256: hash }], 'apiKeys[0].id: given "bad id"'],
-    [
-      [
-        { id: "a", sha256: hash },
-        { id: "a", sha256: hash },
-      ],
-      'apiKeys[1].id: given "a"; expected ids to be unique',
-    ],
-    [[{ id: "a", sha256: "the-key-itself" }], "apiKeys[0].sha256: expected 64 lowercase hex digits"],
-    [[{ id: "a", sha256: hash, ratePerMinute: 0 }], "apiKeys[0].ratePerMinute: given 0"],
-  ])("refuses %j", (keys, message) => {
-    expect(() => apiKeysFile(keys)).toThrow(message);
-  });
-
-  it("never echoes a bad hash (it is often the pasted key)", () => {
-    expect(() => apiKeysFile([{ id: "a", sha256: "sk-secret-value" }])).toThrow(/^(?!.*sk-secret-value)/s);
-  });
 });
 
 describe("pod spec pieces", () => {
@@ -229,13 +209,10 @@ describe("pod spec pieces", () => {
     expect(pdbSpec(1, { a: "b" })).toEqual({ maxUnavailable: 1, selector: { matchLabels: { a: "b" } } });
   });
 
-  it("HPA on CPU between min and max; refuses min above max", () => {
+  it("HPA on CPU between min and max (the config rules refuse min above max)", () => {
     const spec = hpaSpec("orchestrator", SETTINGS);
     expect(spec).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleTargetRef: { kind: "Deployment" } });
     expect(spec.metrics[0]?.resource.target.averageUtilization).toBe(70);
-    expect(() => hpaSpec("o", { ...SETTINGS, replicas: { min: 4, max: 2 } })).toThrow(
-      "replicas: given {min: 4, max: 2}; expected 1 <= min <= max",
-    );
   });
 
   it("checksum changes with any value and not with key order", () => {

@@ -13,6 +13,11 @@ import { type MockRecorder, resolved, settle, setupMocks } from "../helpers/mock
 import { PROFILE } from "../search/profile-fixtures";
 import { SETTINGS } from "./orchestrator-fixtures";
 
+/** The cluster's provider, as the stack passes it: through the component's opts. */
+const kubernetes = (): pulumi.ComponentResourceOptions => ({
+  providers: [new k8s.Provider("k8s", { kubeconfig: "{}" })],
+});
+
 /**
  * The component under Pulumi's mock runtime. No Docker engine runs here: the docker.Image is only
  * registered, and the mocks answer its repoDigest (test/helpers/mocks.ts).
@@ -36,7 +41,6 @@ const SECRETS = {
 
 function args(change: Partial<OrchestratorArgs> = {}, after: pulumi.Resource[] = []): OrchestratorArgs {
   return {
-    kubernetes: new k8s.Provider("k8s", { kubeconfig: "{}" }),
     namespace: "search-backbone",
     serviceAccountName: "orchestrator",
     roleName: "acme-dev-orchestrator",
@@ -83,7 +87,7 @@ const unwrap = (value: any) => (isSecret(value) ? value.value : value);
 
 describe("Orchestrator component", () => {
   it("builds for linux/amd64 from the k8s/ context, pushes with a secret password, runs the digest from the VPC host", async () => {
-    const o = new Orchestrator("orchestrator", args());
+    const o = new Orchestrator("orchestrator", args(), kubernetes());
     await settle();
     const image = mocks.one("docker:index/image:Image");
     expect(image.parent).toBe(mocks.one("backbone:orchestrator:Orchestrator").urn);
@@ -100,7 +104,7 @@ describe("Orchestrator component", () => {
   });
 
   it("a namespace labelled for RRSA injection and a service account annotated with the role", async () => {
-    new Orchestrator("orchestrator", args());
+    new Orchestrator("orchestrator", args(), kubernetes());
     await settle();
     const ns = mocks.one("kubernetes:core/v1:Namespace");
     expect(ns.inputs.metadata.name).toBe("search-backbone");
@@ -116,7 +120,7 @@ describe("Orchestrator component", () => {
   });
 
   it("the Deployment: probes, resources, hardened security context, tmp emptyDir, zone spread, grace above the drain", async () => {
-    new Orchestrator("orchestrator", args());
+    new Orchestrator("orchestrator", args(), kubernetes());
     await settle();
     const spec = mocks.one(DEPLOYMENT).inputs.spec;
     const pod = spec.template.spec;
@@ -148,7 +152,7 @@ describe("Orchestrator component", () => {
     const setup = new k8s.batch.v1.Job("search-setup", { spec: { template: {} } }, { provider });
     const models = new pulumi.ComponentResource("backbone:serving:Serving", "serving", {});
     new k8s.core.v1.ConfigMap("serving-host", {}, { parent: models, provider });
-    new Orchestrator("orchestrator", args({}, [setup, models]));
+    new Orchestrator("orchestrator", args({}, [setup, models]), kubernetes());
     await settle();
     const deps = mocks.one(DEPLOYMENT).dependencies;
     expect(deps).toContain(mocks.one("kubernetes:batch/v1:Job").urn);
@@ -161,7 +165,7 @@ describe("Orchestrator component", () => {
   });
 
   it("the ConfigMap carries the env and the files the service reads, from the inputs", async () => {
-    new Orchestrator("orchestrator", args());
+    new Orchestrator("orchestrator", args(), kubernetes());
     await settle();
     const data = mocks.one("kubernetes:core/v1:ConfigMap").inputs.data;
     expect(JSON.parse(data["profile.json"])).toEqual(PROFILE);
@@ -184,7 +188,7 @@ describe("Orchestrator component", () => {
   });
 
   it("the Secret is a Pulumi secret with the keys' hashes and the credentials", async () => {
-    new Orchestrator("orchestrator", args());
+    new Orchestrator("orchestrator", args(), kubernetes());
     await settle();
     const secret = mocks.one("kubernetes:core/v1:Secret");
     expect(isSecret(secret.inputs.stringData)).toBe(true);
@@ -203,18 +207,18 @@ describe("Orchestrator component", () => {
   });
 
   it("a config change changes the pod template's checksum", async () => {
-    new Orchestrator("a", args());
+    new Orchestrator("a", args(), kubernetes());
     await settle();
     const before = unwrap(mocks.one(DEPLOYMENT).inputs.spec.template.metadata.annotations["checksum/config"]);
     mocks.clear();
-    new Orchestrator("a", args({ settings: { ...SETTINGS, chatModel: "qwen-max" } }));
+    new Orchestrator("a", args({ settings: { ...SETTINGS, chatModel: "qwen-max" } }), kubernetes());
     await settle();
     const after = unwrap(mocks.one(DEPLOYMENT).inputs.spec.template.metadata.annotations["checksum/config"]);
     expect(after).not.toBe(before);
   });
 
   it("ClusterIP Service, CPU HPA on the Deployment, PDB; no Ingress by default", async () => {
-    new Orchestrator("orchestrator", args());
+    new Orchestrator("orchestrator", args(), kubernetes());
     await settle();
     const service = mocks.one("kubernetes:core/v1:Service").inputs.spec;
     expect(service.type).toBe("ClusterIP");
@@ -236,6 +240,7 @@ describe("Orchestrator component", () => {
     new Orchestrator(
       "orchestrator",
       args({ settings: { ...SETTINGS, ingress: { enabled: true, host: "chat.acme.internal" } } }),
+      kubernetes(),
     );
     await settle();
     const alb = mocks.one("kubernetes:alibabacloud.com/v1:AlbConfig");
@@ -252,6 +257,7 @@ describe("Orchestrator component", () => {
     new Orchestrator(
       "orchestrator",
       args({ settings: { ...SETTINGS, ingress: { enabled: true, host: "chat.acme.internal", className: "nginx" } } }),
+      kubernetes(),
     );
     await settle();
     expect(mocks.one("kubernetes:networking.k8s.io/v1:Ingress").inputs.spec.ingressClassName).toBe("nginx");
@@ -262,6 +268,7 @@ describe("Orchestrator component", () => {
     new Orchestrator(
       "orchestrator",
       args({ airec: { instanceId: "airec-cn-1", sceneId: "home", endpoint: "airec-vpc.cn-hangzhou.aliyuncs.com" } }),
+      kubernetes(),
     );
     await settle();
     expect(mocks.one("kubernetes:core/v1:ConfigMap").inputs.data).toMatchObject({
@@ -271,12 +278,11 @@ describe("Orchestrator component", () => {
   });
 
   it("refuses bad settings before registering any child", async () => {
-    expect(() => new Orchestrator("o", args({ settings: { ...SETTINGS, replicas: { min: 5, max: 2 } } }))).toThrow(
-      "replicas: given {min: 5, max: 2}; expected 1 <= min <= max",
-    );
-    expect(() => new Orchestrator("p", args({ settings: { ...SETTINGS, ingress: { enabled: true } } }))).toThrow(
-      "ingress.host: not set",
-    );
+    // Without the cluster's provider the resources would go to the ambient kubeconfig's cluster.
+    expect(() => new Orchestrator("o", args())).toThrow("opts.providers: no Kubernetes provider given");
+    expect(
+      () => new Orchestrator("p", args({ settings: { ...SETTINGS, ingress: { enabled: true } } }), kubernetes()),
+    ).toThrow("ingress.host: not set");
     await settle();
     expect(mocks.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))).toEqual([]);
   });

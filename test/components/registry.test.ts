@@ -1,6 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
-import { enterpriseRegistryHost, personalRegistryHost, Registry, type RegistryArgs } from "../../components/registry";
+import {
+  enterpriseRegistryHost,
+  personalRegistryHost,
+  Registry,
+  type RegistryArgs,
+  registryHost,
+  registryNamespaceUrl,
+} from "../../components/registry";
 import type { BackboneConfig } from "../../stacks/config";
 import { devConfig, prodConfig } from "../helpers/config";
 import { type MockRecorder, resolved, settle, setupMocks } from "../helpers/mocks";
@@ -56,6 +63,18 @@ describe("registry host selection (pure)", () => {
     );
     expect(() => personalRegistryHost(undefined)).toThrow(/no endpoint/);
   });
+
+  it("splits an image reference into the push host and the namespace", () => {
+    const reference = "registry.cn-hangzhou.aliyuncs.com/acme/orchestrator";
+    expect(registryHost(reference)).toBe("registry.cn-hangzhou.aliyuncs.com");
+    expect(registryNamespaceUrl(reference)).toBe("registry.cn-hangzhou.aliyuncs.com/acme");
+    expect(() => registryHost("orchestrator")).toThrow(
+      'registry: given "orchestrator"; expected host/namespace/repository',
+    );
+    expect(() => registryNamespaceUrl("host/orchestrator")).toThrow(
+      'registry: given "host/orchestrator"; expected host/namespace/repository',
+    );
+  });
 });
 
 let mocks: MockRecorder;
@@ -101,6 +120,8 @@ describe("Registry, personal edition (dev)", () => {
       repoType: "PRIVATE",
     });
     expect(url).toBe("registry-vpc.cn-hangzhou.aliyuncs.com/search-backbone/orchestrator");
+    expect(await resolved(r.namespaceUrl)).toBe("registry-vpc.cn-hangzhou.aliyuncs.com/search-backbone");
+    expect(r.push).toBeUndefined();
     expect(await resolved(r.namespace)).toBe("search-backbone");
     expect(await resolved(r.repository)).toBe("orchestrator");
     expect([EE, EE_NAMESPACE, EE_REPO, VPC_LINK].flatMap((t) => mocks.ofType(t))).toEqual([]);
@@ -150,5 +171,55 @@ describe("Registry, enterprise edition (prod)", () => {
     await settle();
     expect(mocks.ofType(VPC_LINK)).toEqual([]);
     expect(url).toBe("acme-prod-registry.cn-hangzhou.cr.aliyuncs.com/search-backbone/orchestrator");
+  });
+});
+
+describe("Registry push outputs", () => {
+  it("personal edition: the Internet host and the configured credentials, the password secret", async () => {
+    const r = registry("personal", devConfig(), {
+      push: { pushEndpoint: "internet", username: "pusher", password: "Passw0rd-1" },
+    });
+    const push = r.push;
+    if (!push) throw new Error("expected push outputs");
+    expect(await resolved(push.repositoryUrl)).toBe("registry.cn-hangzhou.aliyuncs.com/search-backbone/orchestrator");
+    expect(await resolved(push.server)).toBe("registry.cn-hangzhou.aliyuncs.com");
+    expect(await resolved(push.username)).toBe("pusher");
+    expect(await pulumi.isSecret(push.password)).toBe(true);
+    expect(await resolved(push.password)).toBe("Passw0rd-1");
+    await settle();
+    expect(mocks.invokes).toEqual([]);
+  });
+
+  it("a runner inside the VPC pushes to the VPC host", async () => {
+    const r = registry("personal", devConfig(), {
+      push: { pushEndpoint: "vpc", username: "pusher", password: "Passw0rd-1" },
+    });
+    expect(await resolved(r.push!.server)).toBe("registry-vpc.cn-hangzhou.aliyuncs.com");
+    await settle();
+  });
+
+  it("enterprise edition without credentials: a temporary token for the instance (GetAuthorizationToken)", async () => {
+    const r = registry("ee", prodConfig(), { push: { pushEndpoint: "internet" } });
+    const push = r.push!;
+    expect(await resolved(push.server)).toBe("acme-prod-registry.cn-hangzhou.cr.aliyuncs.com");
+    expect(await resolved(push.username)).toBe("cr_temp_user");
+    expect(await pulumi.isSecret(push.password)).toBe(true);
+    expect(await resolved(push.password)).toBe("temporary-registry-token");
+    await settle();
+    const instanceId = await resolved(r.instanceId);
+    expect(mocks.invokes).toEqual([
+      {
+        token: "alicloud:cs/getRegistryEnterpriseInstances:getRegistryEnterpriseInstances",
+        inputs: expect.objectContaining({ ids: [instanceId], enableDetails: true }),
+      },
+    ]);
+  });
+
+  it("personal edition without a password stops before any child is registered", async () => {
+    expect(() => registry("personal", devConfig(), { push: { pushEndpoint: "internet", username: "pusher" } })).toThrow(
+      "push.password: not set; expected push credentials on the personal edition",
+    );
+    await settle();
+    expect(mocks.resources.filter((r) => r.custom)).toEqual([]);
   });
 });

@@ -1,8 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { nodeDnsNames, openSearchYml, Search, type SearchArgs, setupFingerprint } from "../../components/search";
 import { type MockRecorder, settle, setupMocks } from "../helpers/mocks";
 import { ENDPOINTS, PROFILE } from "../search/profile-fixtures";
+
+/** The cluster's provider, as the stack passes it: through the component's opts. */
+const kubernetes = (): pulumi.ComponentResourceOptions => ({
+  providers: [new k8s.Provider("k8s", { kubeconfig: "{}" })],
+});
 
 let mocks: MockRecorder;
 beforeEach(async () => {
@@ -40,7 +46,6 @@ function args(change: Partial<SearchArgs> = {}): SearchArgs {
       nodeSelector: { workload: "search" },
       tolerations: [{ key: "workload", value: "search", effect: "NoSchedule" }],
     },
-    kubernetes: new k8s.Provider("k8s", { kubeconfig: "{}" }),
     tags: { stack: "dev" },
     protect: false,
     ...change,
@@ -54,6 +59,7 @@ describe("Search component", () => {
         new Search(
           "search",
           args({ modelEndpoints: { ...ENDPOINTS, embedding: { ...ENDPOINTS.embedding, dims: 1024 } } }),
+          kubernetes(),
         ),
     ).toThrow("embedding.dims: given 768; expected the dimension the embedding endpoint serves (1024");
     await settle();
@@ -63,7 +69,7 @@ describe("Search component", () => {
   });
 
   it("writes both engines' rendered relevance summaries where the policy pack reads them", async () => {
-    new Search("search", args());
+    new Search("search", args(), kubernetes());
     await settle();
     const settings = mocks.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === "search-jobs-settings");
     const summaries = JSON.parse(settings?.inputs.data["relevance-summaries.json"]);
@@ -75,7 +81,11 @@ describe("Search component", () => {
   });
 
   it("uses the password from config as a secret and generates none", async () => {
-    new Search("search", args({ elasticsearch: { ...args().elasticsearch, password: "Str0ng-Passw0rd" } }));
+    new Search(
+      "search",
+      args({ elasticsearch: { ...args().elasticsearch, password: "Str0ng-Passw0rd" } }),
+      kubernetes(),
+    );
     await settle();
     expect(mocks.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name)).toEqual([
       "search-opensearch-admin-password",
@@ -83,10 +93,22 @@ describe("Search component", () => {
     expect(mocks.one("alicloud:elasticsearch/instance:Instance").inputs.password).toBeDefined();
   });
 
+  it("deploys into the cluster its opts name, and refuses without a Kubernetes provider", async () => {
+    new Search("search", args(), kubernetes());
+    await settle();
+    const inCluster = mocks.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+    expect(inCluster.length).toBeGreaterThan(5);
+    for (const r of inCluster) expect(r.provider, r.name).toContain("::k8s::");
+    mocks.clear();
+    expect(() => new Search("bare", args())).toThrow("opts.providers: no Kubernetes provider given");
+    await settle();
+    expect(mocks.resources.filter((r) => r.custom)).toEqual([]);
+  });
+
   it("refuses data nodes that do not divide over the zones", () => {
-    expect(() => new Search("search", args({ elasticsearch: { ...args().elasticsearch, zoneCount: 3 } }))).toThrow(
-      "search.elasticsearch.dataNodes.count 2 is not a multiple of zoneCount 3",
-    );
+    expect(
+      () => new Search("search", args({ elasticsearch: { ...args().elasticsearch, zoneCount: 3 } }), kubernetes()),
+    ).toThrow("search.elasticsearch.dataNodes.count 2 is not a multiple of zoneCount 3");
   });
 });
 

@@ -56,6 +56,32 @@ describe("orchestrator config", () => {
       'orchestrator.resources.requests.cpu: given "half"; expected a Kubernetes quantity',
     ],
     ["an unknown key", { replica: 2 }, 'orchestrator.replica: given 2; unknown key (did you mean "replicas"?)'],
+    // What components/orchestrator used to re-check (api-keys.ts, pod-spec.ts) is refused here, once.
+    [
+      "a key id with a space",
+      { apiKeys: [{ id: "bad id", sha256: HASH }] },
+      "orchestrator.apiKeys[0].id: given (secret, not shown); expected 1-64 letters, digits, _ . or -",
+    ],
+    [
+      "a per-key rate of 0",
+      { apiKeys: [{ id: "a", sha256: HASH, ratePerMinute: 0 }] },
+      "orchestrator.apiKeys[0].ratePerMinute: given (secret, not shown); expected >= 1",
+    ],
+    [
+      "no key while enabled",
+      {
+        enabled: true,
+        apiKeys: [],
+        dashscopeApiKey: "sk-dashscope-1",
+        image: { username: "u", password: "Passw0rd-1" },
+      },
+      "orchestrator.apiKeys: given (secret, not shown); expected at least one {id, sha256} while orchestrator.enabled is true",
+    ],
+    [
+      "more replicas at minimum than at maximum",
+      { replicas: { min: 5, max: 2 } },
+      "orchestrator.replicas.min: given 5; expected at most replicas.max (2)",
+    ],
   ])("refuses %s, naming key, value and expectation", (_, orchestrator, message) => {
     const raw = rawDevConfig();
     raw.orchestrator = orchestrator;

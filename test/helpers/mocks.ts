@@ -21,6 +21,15 @@ export interface RecordedResource {
   readonly dependencies: readonly string[];
   readonly ignoreChanges: readonly string[];
   readonly provider: string | undefined;
+  /** The resource's former identities: a name, and `noParent` when it used to sit at the stack's root. */
+  readonly aliases: readonly RecordedAlias[];
+}
+
+export interface RecordedAlias {
+  readonly name?: string;
+  readonly noParent?: boolean;
+  readonly parentUrn?: string;
+  readonly urn?: string;
 }
 
 export interface RecordedInvoke {
@@ -146,6 +155,7 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockRecorde
         dependencies: req?.getDependenciesList() ?? [],
         ignoreChanges: req?.getIgnorechangesList() ?? [],
         provider: args.provider || undefined,
+        aliases: (req?.getAliasesList() ?? []).map(recordedAlias),
       });
       const extra = outputs[args.type]?.(args) ?? {};
       return { id: args.custom === false ? "" : `${args.name}-id-${++counter}`, state: { ...args.inputs, ...extra } };
@@ -189,6 +199,16 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockRecorde
       resources.length = 0;
       invokes.length = 0;
     },
+  };
+}
+
+function recordedAlias(alias: any): RecordedAlias {
+  if (!alias.hasSpec()) return { urn: alias.getUrn() };
+  const spec = alias.getSpec();
+  return {
+    ...(spec.getName() ? { name: spec.getName() } : {}),
+    ...(spec.getNoparent() ? { noParent: true } : {}),
+    ...(spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
   };
 }
 

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { servingPackages } from "../../stacks/backbone";
 import { ConfigError } from "../../stacks/config";
 import { resolved } from "../helpers/mocks";
 import { runProgram } from "../helpers/program";
@@ -41,7 +40,7 @@ describe("models in the dev stack", () => {
     expect(recorder.ofType("alicloud:pai/workspaceDataset:WorkspaceDataset")).toHaveLength(2);
     expect(recorder.ofType("alicloud:oss/bucketObject:BucketObject").length).toBeGreaterThan(0);
     const jobs = recorder.ofType(DLC);
-    expect(jobs.map((j) => j.name).sort()).toEqual(["training-embedding", "training-rerank"]);
+    expect(jobs.map((j) => j.name).sort()).toEqual(["models-training-embedding", "models-training-rerank"]);
     for (const job of jobs) {
       expect(job.inputs.instanceType).toBe("ecs.gn7i-c8g1.2xlarge");
       expect(job.inputs.image).toContain("cn-hangzhou");
@@ -80,7 +79,7 @@ describe("models in the dev stack", () => {
     // The hosts serve exactly what the runs write.
     const host = recorder.one("alicloud:ecs/instance:Instance");
     const embedRun = jobs
-      .find((j) => j.name === "training-embedding")!
+      .find((j) => j.name === "models-training-embedding")!
       .inputs.artifactUri.replace("oss://acme-search-dev-artifacts/", "");
     expect(host.inputs.userData).toContain(`fetch ${embedRun}embed.mar`);
   });
@@ -152,25 +151,5 @@ describe("bad model configuration stops the program before anything is registere
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(expected);
     expect(recorder.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
-  });
-});
-
-describe("serving hosts' Python packages", () => {
-  it("come from models/requirements.txt, so hosts run the versions the handlers were tested with", () => {
-    const requirements = readRepoFile("models/requirements.txt");
-    const packages = servingPackages(requirements);
-    expect(packages.map((p) => p.split("==")[0])).toEqual([
-      "torch",
-      "transformers",
-      "sentence-transformers",
-      "tokenizers",
-    ]);
-    for (const pin of packages) expect(requirements).toContain(`${pin}  # top-level`);
-  });
-
-  it("fails with the missing package named when requirements do not pin it", () => {
-    expect(() => servingPackages("torch==2.15.0\ntransformers==5.23.0\n")).toThrow(
-      "models/requirements.txt does not pin sentence-transformers==<version>",
-    );
   });
 });

@@ -89,7 +89,7 @@ describe("the stack registers the orchestrator", () => {
     const deps = recorder.one(TYPES.deployment, "orchestrator-deployment").dependencies;
     const named = (name: string) => deps.some((urn) => urn.endsWith(`::${name}`));
     expect(named(recorder.one("kubernetes:batch/v1:Job").name)).toBe(true);
-    const hosts = recorder.resources.filter((r) => r.custom && r.name.startsWith("serving-")).map((r) => r.name);
+    const hosts = recorder.resources.filter((r) => r.custom && r.name.startsWith("models-serving-")).map((r) => r.name);
     expect(hosts.length).toBeGreaterThan(0);
     expect(hosts.some(named)).toBe(true);
     // The ConfigMap carries the stack's outputs; no secret leaks into it.

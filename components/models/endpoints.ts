@@ -1,29 +1,32 @@
 import type { ModelEndpoints, ModelRole } from "@search-backbone/relevance";
-import type { BackboneConfig } from "./config";
 
-type Gateways = BackboneConfig["search"]["modelEndpoints"];
+/** Per role, the URL of a gateway that speaks the model-endpoint contract in front of the role's model. */
+export interface Gateways {
+  readonly embeddingUrl?: string | undefined;
+  readonly rerankUrl?: string | undefined;
+}
 
-const GATEWAY_KEY: Readonly<Record<ModelRole, "embeddingUrl" | "rerankUrl">> = {
+export const GATEWAY_KEY: Readonly<Record<ModelRole, keyof Gateways>> = {
   embedding: "embeddingUrl",
   rerank: "rerankUrl",
 };
 
+/** Why the search jobs cannot call a role's endpoint, as the field to set and what to set it to. */
+export const missingGateway = (role: ModelRole, url: string): string =>
+  `gateways.${GATEWAY_KEY[role]}: not set, and the ${role} endpoint ${url} speaks DashScope's native API; expected the URL of a gateway that speaks the model-endpoint contract`;
+
 /**
  * The model endpoints the search jobs (ingestion, OpenSearch's connectors) and the orchestrator both
- * call, so queries and documents are embedded by the same model: the stack output `modelEndpoints`,
- * or per role a configured gateway that speaks the model-endpoint contract. Neither the search jobs
- * nor ml-commons' connectors speak DashScope's native API, so such a role needs a gateway (the config
- * rules say so first). Pure: tested directly.
+ * call, so queries and documents are embedded by the same model: the served endpoints, or per role a
+ * configured gateway that speaks the model-endpoint contract. Neither the search jobs nor ml-commons'
+ * connectors speak DashScope's native API, so such a role needs a gateway (the config rules say so
+ * first, naming the stack's key). Pure: tested directly.
  */
 export function retrievalEndpoints(endpoints: ModelEndpoints, gateways: Gateways): ModelEndpoints {
   const served = (role: ModelRole) => {
     const gateway = gateways[GATEWAY_KEY[role]];
     if (gateway) return { ...endpoints[role], url: gateway, protocol: "contract" as const, authSecret: null };
-    if (endpoints[role].protocol !== "contract") {
-      throw new Error(
-        `search.modelEndpoints.${GATEWAY_KEY[role]}: not set, and the ${role} endpoint ${endpoints[role].url} speaks DashScope's native API; expected the URL of a gateway that speaks the model-endpoint contract`,
-      );
-    }
+    if (endpoints[role].protocol !== "contract") throw new Error(missingGateway(role, endpoints[role].url));
     return endpoints[role];
   };
   return { embedding: served("embedding"), rerank: served("rerank") };

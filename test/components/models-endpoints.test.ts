@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bailianEndpoint, type ModelEndpoints, torchserveEndpoint } from "../../components/model-endpoints";
-import { retrievalEndpoints, searchEndpoints } from "../../stacks/search-endpoints";
+import { retrievalEndpoints, searchEndpoints } from "../../components/models";
 
 const PROFILE = { embedding: { model: "bge-base-zh-v1.5", dims: 768 }, rerank: { model: "bge-reranker-base" } };
 const NLB = "http://nlb-abc.cn-hangzhou.nlb.aliyuncs.com:8080";
@@ -53,7 +53,7 @@ describe("the endpoints the search jobs and the orchestrator share", () => {
       rerank: bailianEndpoint("https://dashscope.aliyuncs.com", "rerank", "gte-rerank-v2"),
     };
     expect(() => retrievalEndpoints(native, {})).toThrow(
-      "search.modelEndpoints.rerankUrl: not set, and the rerank endpoint https://dashscope.aliyuncs.com/api/v1/services/rerank/text-rerank/text-rerank speaks DashScope's native API",
+      "gateways.rerankUrl: not set, and the rerank endpoint https://dashscope.aliyuncs.com/api/v1/services/rerank/text-rerank/text-rerank speaks DashScope's native API",
     );
   });
 

@@ -1,0 +1,256 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { BailianModels, type BailianModelsArgs } from "../bailian";
+import { attributed } from "../errors";
+import {
+  bailianEndpoint,
+  DASHSCOPE_AUTH_SECRET,
+  type ModelEndpoint,
+  type ModelEndpoints,
+  type ModelRole,
+  torchserveEndpoint,
+} from "../model-endpoints";
+import { type GpuSettings, Serving, type ServingArgs } from "../serving";
+import { modelPrefix } from "../storage";
+import { Training, type TrainingSettings } from "../training";
+import { GATEWAY_KEY, type Gateways, retrievalEndpoints, searchEndpoints } from "./endpoints";
+import { servingPackages } from "./packages";
+
+export type ModelBackend = "torchserve" | "bailian";
+
+/** A role as the relevance profile names it: who serves it and which model. */
+export interface ModelChoice {
+  readonly endpoint: ModelBackend;
+  /** On TorchServe the base model the role is fine-tuned from; on Bailian the model id called. */
+  readonly model: string;
+}
+
+export interface ModelsArgs {
+  /** Prefix of every cloud name, e.g. "acme-dev". */
+  readonly cloudName: string;
+  readonly region: string;
+  readonly relevance: { readonly embedding: ModelChoice & { readonly dims: number }; readonly rerank: ModelChoice };
+  /** Per role, the TorchServe model name and version label: models/<name>/<version>/<name>.mar. */
+  readonly archives: Readonly<Record<ModelRole, { readonly name: string; readonly version: string }>>;
+  /** Fine-tuning on PAI; unset: the hosts serve the configured version of an earlier run. */
+  readonly training?: TrainingSettings | undefined;
+  /** The repository's models/ folder: the training code, and requirements.txt (the hosts' pins). */
+  readonly codeDir: string;
+  readonly gpu: GpuSettings;
+  readonly bailian: {
+    readonly baseUrl: string;
+    /** The DashScope key the Bailian endpoints take; it leaves the component only as the secret output. */
+    readonly apiKey?: pulumi.Input<string> | undefined;
+    readonly deployments: BailianModelsArgs["deployments"];
+  };
+  /** Contract gateways the search jobs and the orchestrator call instead of a role's own endpoint. */
+  readonly gateways: Gateways;
+  readonly storage: {
+    readonly docsBucket: pulumi.Input<string>;
+    readonly artifactsBucket: pulumi.Input<string>;
+    readonly intranetEndpoint: pulumi.Input<string>;
+  };
+  readonly network: Pick<ServingArgs, "vpcId" | "vswitchIds" | "zoneIds" | "vswitchCount" | "securityGroupId">;
+  /** The training role's ARN (the DLC jobs assume it) and the serving role's name (the hosts run as it). */
+  readonly identity: { readonly trainingRoleArn: pulumi.Input<string>; readonly servingRoleName: pulumi.Input<string> };
+  readonly tags: Record<string, string>;
+}
+
+const ROLES: readonly ModelRole[] = ["embedding", "rerank"];
+
+/** The roles a backend serves, in a fixed order. Pure: the stack also sizes the deployer's policy by it. */
+export const rolesServedBy = (relevance: ModelsArgs["relevance"], backend: ModelBackend): ModelRole[] =>
+  ROLES.filter((role) => relevance[role].endpoint === backend);
+
+/**
+ * What a set of arguments cannot serve, each naming the field, the value and what was expected.
+ * The stack's config rules report the same cases first, by the stack's keys. Pure: tested directly.
+ */
+export function modelsArgsProblems(args: Pick<ModelsArgs, "relevance" | "bailian" | "gateways">): string[] {
+  const onBailian = rolesServedBy(args.relevance, "bailian");
+  const problems: string[] = [];
+  for (const role of ROLES) {
+    if (args.bailian.deployments[role] && !onBailian.includes(role)) {
+      problems.push(
+        `bailian.deployments.${role}: given a deployment of ${args.bailian.deployments[role]?.modelName}, but relevance.${role}.endpoint is "${args.relevance[role].endpoint}"; expected one only for a role Bailian serves`,
+      );
+    }
+  }
+  if (onBailian.length > 0 && !isDashscopeBaseUrl(args.bailian.baseUrl)) {
+    problems.push(
+      `bailian.baseUrl: given "${args.bailian.baseUrl}"; expected the DashScope base URL https://host with no path`,
+    );
+  }
+  if (onBailian.length > 0 && args.bailian.apiKey === undefined) {
+    problems.push(
+      `bailian.apiKey: not set; expected a DashScope API key because relevance.${onBailian.join(" and relevance.")} use Bailian`,
+    );
+  }
+  for (const role of onBailian) {
+    if (!args.gateways[GATEWAY_KEY[role]]) {
+      problems.push(
+        `gateways.${GATEWAY_KEY[role]}: not set, and relevance.${role} is served by Bailian (DashScope's native API, which the search jobs do not speak); expected the URL of a gateway that speaks the model-endpoint contract`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Whether bailianEndpoint accepts the URL (it throws on anything but https://host). */
+function isDashscopeBaseUrl(baseUrl: string): boolean {
+  try {
+    bailianEndpoint(baseUrl, "embedding", "any");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The embedding and rerank models, wherever the relevance profile puts them: fine-tuning on PAI
+ * (when training is set), TorchServe hosts behind an internal NLB (for the roles on TorchServe) and
+ * Bailian deployments of fine-tuned models (for the roles on Bailian that name one). It joins them into
+ * one `ModelEndpoints`, and gives the endpoints the search jobs and the orchestrator call (a role's
+ * contract gateway where configured) in both the orchestrator's and the search component's shape.
+ */
+export class Models extends pulumi.ComponentResource {
+  /** How to call each role's model as served (the stack output `modelEndpoints`). */
+  public readonly endpoints: pulumi.Output<ModelEndpoints>;
+  /** Secret values by the names `endpoints` give in `authSecret`. */
+  public readonly secrets: pulumi.Output<Record<string, string>>;
+  /** What the search jobs and the orchestrator call: `endpoints`, or a role's contract gateway. */
+  public readonly retrievalEndpoints: pulumi.Output<ModelEndpoints>;
+  /** The bearer token `retrievalEndpoints` take, when one names an `authSecret`; secret. */
+  public readonly retrievalApiKey: pulumi.Output<string | undefined>;
+  /** `retrievalEndpoints` in the search component's shape, naming the profile's models. */
+  public readonly searchEndpoints: pulumi.Output<ModelEndpoints>;
+  /**
+   * Readiness: the resources whose creation means the models answer, for consumers' `dependsOn`.
+   * The TorchServe hosts and their NLB (which may still be loading a model), the Bailian deployments
+   * (awaited until running).
+   */
+  public readonly ready: readonly pulumi.Resource[];
+
+  constructor(name: string, args: ModelsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("backbone:models:Models", name, {}, opts);
+    // Bad arguments surface here, before any child is registered.
+    attributed(this, () => {
+      const problems = modelsArgsProblems(args);
+      if (problems.length > 0) throw new Error(problems.join("; "));
+    });
+    const { relevance, archives } = args;
+    const onTorchServe = rolesServedBy(relevance, "torchserve");
+    const dims = (role: ModelRole) => (role === "embedding" ? relevance.embedding.dims : undefined);
+    // The children were top-level resources of the stack before this component existed: the aliases
+    // keep their URNs, so existing stacks adopt them instead of replacing hosts and re-running jobs.
+    const child = (childName: string): pulumi.ComponentResourceOptions => ({
+      parent: this,
+      aliases: [{ name: childName, parent: pulumi.rootStackResource }],
+    });
+
+    const training = args.training
+      ? new Training(
+          `${name}-training`,
+          {
+            cloudName: args.cloudName,
+            region: args.region,
+            codeDir: args.codeDir,
+            buckets: { docs: args.storage.docsBucket, artifacts: args.storage.artifactsBucket },
+            intranetEndpoint: args.storage.intranetEndpoint,
+            roleArn: args.identity.trainingRoleArn,
+            settings: args.training,
+            models: {
+              embedding: {
+                ...archives.embedding,
+                baseModel: relevance.embedding.model,
+                dims: relevance.embedding.dims,
+              },
+              rerank: { ...archives.rerank, baseModel: relevance.rerank.model },
+            },
+            tags: args.tags,
+          },
+          child("training"),
+        )
+      : undefined;
+
+    // Trained runs pin their own version; otherwise the configured version of an earlier run is served.
+    const servedKey = (role: ModelRole) => {
+      const { name: model, version } = archives[role];
+      const prefix = training ? training.artifacts[role].prefix : attributed(this, () => modelPrefix(model, version));
+      return { name: model, key: `${prefix}${model}.mar` };
+    };
+    const torchserve =
+      onTorchServe.length > 0
+        ? new Serving(
+            `${name}-serving`,
+            {
+              cloudName: args.cloudName,
+              region: args.region,
+              gpu: args.gpu,
+              ...args.network,
+              roleName: args.identity.servingRoleName,
+              artifactsBucket: args.storage.artifactsBucket,
+              ossEndpoint: args.storage.intranetEndpoint,
+              models: onTorchServe.map(servedKey),
+              pipPackages: attributed(this, () =>
+                servingPackages(readFileSync(path.join(args.codeDir, "requirements.txt"), "utf8")),
+              ),
+              after: training ? training.jobs : [],
+              tags: args.tags,
+            },
+            child("serving"),
+          )
+        : undefined;
+
+    const bailian = ROLES.some((role) => args.bailian.deployments[role])
+      ? new BailianModels(
+          `${name}-bailian`,
+          { baseUrl: args.bailian.baseUrl, deployments: args.bailian.deployments },
+          child("bailian"),
+        )
+      : undefined;
+
+    const endpoint = (role: ModelRole): pulumi.Output<ModelEndpoint> => {
+      if (torchserve && relevance[role].endpoint === "torchserve") {
+        return torchserve.baseUrl.apply((url) =>
+          attributed(this, () => torchserveEndpoint(url, role, archives[role].name, dims(role))),
+        );
+      }
+      const deployed = bailian?.deployedModels[role];
+      return (deployed ?? pulumi.output(relevance[role].model)).apply((model) =>
+        attributed(this, () => bailianEndpoint(args.bailian.baseUrl, role, model, dims(role))),
+      );
+    };
+    this.endpoints = pulumi
+      .all([endpoint("embedding"), endpoint("rerank")])
+      .apply(([embedding, rerank]) => ({ embedding, rerank }));
+    const apiKey = args.bailian.apiKey;
+    this.secrets = pulumi.secret(
+      apiKey === undefined
+        ? pulumi.output({} as Record<string, string>)
+        : pulumi.output(apiKey).apply((key): Record<string, string> => ({ [DASHSCOPE_AUTH_SECRET]: key })),
+    );
+    this.retrievalEndpoints = this.endpoints.apply((endpoints) =>
+      attributed(this, () => retrievalEndpoints(endpoints, args.gateways)),
+    );
+    this.retrievalApiKey = pulumi.secret(
+      pulumi
+        .all([this.retrievalEndpoints, this.secrets])
+        .apply(([endpoints, secrets]) =>
+          ROLES.some((role) => endpoints[role].authSecret === DASHSCOPE_AUTH_SECRET)
+            ? secrets[DASHSCOPE_AUTH_SECRET]
+            : undefined,
+        ),
+    );
+    this.searchEndpoints = this.retrievalEndpoints.apply((endpoints) => searchEndpoints(endpoints, relevance));
+    this.ready = [torchserve, bailian].filter((r): r is NonNullable<typeof r> => r !== undefined);
+
+    this.registerOutputs({
+      endpoints: this.endpoints,
+      secrets: this.secrets,
+      retrievalEndpoints: this.retrievalEndpoints,
+      searchEndpoints: this.searchEndpoints,
+    });
+  }
+}
