@@ -35,7 +35,7 @@ tools_bin="${BACKBONE_TOOLS_DIR:-$root/.tools}/pulumi/v$version/bin"
 source_key=$(cat "$wrapper/go.mod" "$wrapper/go.sum" "$wrapper"/nodejs-host/*.go 2>/dev/null | sha256sum | cut -c1-12)
 cache_bin="${XDG_CACHE_HOME:-$HOME/.cache}/search-backbone/pulumi/v$version-$source_key/bin"
 
-# True when $1 >= $2 (versions like v3.259.0 or 3.259.0).
+# True when $1 >= $2 (versions like v3.276.0 or 3.276.0).
 at_least() { [ "$(printf '%s\n%s\n' "${1#v}" "${2#v}" | sort -V | head -n 1)" = "${2#v}" ]; }
 cli_version() { "$1/pulumi" version 2>/dev/null | head -n 1; }
 has_version() { [ -x "$1/pulumi" ] && at_least "$(cli_version "$1")" "$version"; }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -14,15 +15,32 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
-// fallbackVersion is reported when the binary was built without the usual
-// `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=...` stamp; it matches the sdk we build against.
-const fallbackVersion = "3.248.0"
+const sdkModule = "github.com/pulumi/pulumi/sdk/v3"
 
+// pluginVersion is the `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=...` stamp that
+// scripts/pulumi-engine.sh sets. A plain `go build` has no stamp; it then reports the version of the sdk
+// module it was built against (from go.mod, via the build info), so no literal here can fall behind a bump.
 func pluginVersion() string {
 	if v := strings.TrimPrefix(version.Version, "v"); v != "" {
 		return v
 	}
-	return fallbackVersion
+	if info, ok := debug.ReadBuildInfo(); ok {
+		return moduleVersion(info, sdkModule)
+	}
+	return ""
+}
+
+// moduleVersion is the version, without its "v", of the dependency at path in info ("" when absent).
+func moduleVersion(info *debug.BuildInfo, path string) string {
+	for _, dep := range info.Deps {
+		if dep.Path == path {
+			if dep.Replace != nil {
+				dep = dep.Replace
+			}
+			return strings.TrimPrefix(dep.Version, "v")
+		}
+	}
+	return ""
 }
 
 // nodeHost implements pulumirpc.LanguageRuntimeServer. Methods we do not need offline (code generation,

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -262,5 +263,37 @@ func TestFindPulumiPackagesAndDirectDependencies(t *testing.T) {
 	want := []plugin.DependencyInfo{{Name: "@pulumi/random", Version: "4.16.0"}, {Name: "typescript", Version: "^5"}}
 	if !slices.Equal(deps, want) {
 		t.Fatalf("directDependencies = %v, want %v", deps, want)
+	}
+}
+
+func TestPluginVersionWithoutStampIsTheSdkInGoMod(t *testing.T) {
+	goMod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want string
+	for _, line := range strings.Split(string(goMod), "\n") {
+		if fields := strings.Fields(line); len(fields) >= 2 && fields[0] == sdkModule {
+			want = strings.TrimPrefix(fields[1], "v")
+		}
+	}
+	if want == "" {
+		t.Fatalf("go.mod does not require %s", sdkModule)
+	}
+	if got := pluginVersion(); got != want {
+		t.Fatalf("pluginVersion() = %q, want %q (go.mod)", got, want)
+	}
+}
+
+func TestModuleVersionFollowsAReplace(t *testing.T) {
+	info := &debug.BuildInfo{Deps: []*debug.Module{
+		{Path: "example.com/other", Version: "v1.0.0"},
+		{Path: sdkModule, Version: "v3.1.0", Replace: &debug.Module{Path: "example.com/fork", Version: "v3.1.1"}},
+	}}
+	if got := moduleVersion(info, sdkModule); got != "3.1.1" {
+		t.Fatalf("moduleVersion = %q, want 3.1.1", got)
+	}
+	if got := moduleVersion(info, "example.com/absent"); got != "" {
+		t.Fatalf("moduleVersion of an absent module = %q, want empty", got)
 	}
 }
