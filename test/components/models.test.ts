@@ -134,8 +134,20 @@ describe("Models on TorchServe, trained in the stack", { timeout: 60_000 }, () =
     });
     expect(await resolved(models.retrievalEndpoints)).toEqual(endpoints);
     expect(await resolved(models.searchEndpoints)).toEqual({
-      embedding: { url: endpoints.embedding.url, model: "bge-base-zh-v1.5", dims: 768 },
-      rerank: { url: endpoints.rerank.url, model: "bge-reranker-base" },
+      embedding: {
+        url: endpoints.embedding.url,
+        model: "bge-base-zh-v1.5",
+        protocol: "contract",
+        dims: 768,
+        authSecret: null,
+      },
+      rerank: {
+        url: endpoints.rerank.url,
+        model: "bge-reranker-base",
+        protocol: "contract",
+        dims: null,
+        authSecret: null,
+      },
     });
     expect(await resolved(models.retrievalApiKey)).toBeUndefined();
     expect(await pulumi.isSecret(models.secrets)).toBe(true);
@@ -205,8 +217,14 @@ describe("Models on Bailian", { timeout: 60_000 }, () => {
     });
     expect(retrieval.rerank).toMatchObject({ url: GATEWAYS.rerankUrl, protocol: "contract", authSecret: null });
     expect(await resolved(models.searchEndpoints)).toEqual({
-      embedding: { url: GATEWAYS.embeddingUrl, model: "text-embedding-v4", dims: 1024 },
-      rerank: { url: GATEWAYS.rerankUrl, model: "qwen3-rerank" },
+      embedding: {
+        url: GATEWAYS.embeddingUrl,
+        model: "text-embedding-v4",
+        protocol: "contract",
+        dims: 1024,
+        authSecret: null,
+      },
+      rerank: { url: GATEWAYS.rerankUrl, model: "qwen3-rerank", protocol: "contract", dims: null, authSecret: null },
     });
     expect(await resolved(models.retrievalApiKey)).toBeUndefined();
   });
