@@ -55,8 +55,8 @@ export function useApiFake<F extends ApiFake>(
 }
 
 /** Starts fakes for a test file under the real engine; returns their URLs in order. */
-export async function startFakes(...fakes: ApiFake[]): Promise<string[]> {
-  return Promise.all(fakes.map((fake) => fake.start()));
+export async function startFakes<T extends ApiFake[]>(...fakes: T): Promise<{ [K in keyof T]: string }> {
+  return (await Promise.all(fakes.map((fake) => fake.start()))) as { [K in keyof T]: string };
 }
 
 export async function stopFakes(...fakes: ApiFake[]): Promise<void> {
