@@ -45,6 +45,11 @@ export function parseEndpoint(text: string): Endpoint {
   return { protocol: (match[1] as "http" | "https" | undefined) ?? "https", host: match[2] as string };
 }
 
+/** The endpoint `variable` names in the environment (a local fake), else the service's own. */
+export function endpointFromEnv(env: Record<string, string | undefined>, variable: string, fallback: string): Endpoint {
+  return parseEndpoint(env[variable] || fallback);
+}
+
 export interface ApiCall {
   readonly endpoint: Endpoint;
   /** The API name, e.g. "CreateJob"; sent as x-acs-action and used in error messages. */
@@ -110,4 +115,22 @@ export async function callRoaJson(call: ApiCall): Promise<Record<string, any>> {
     wrapped.statusCode = statusCode;
     throw wrapped;
   }
+}
+
+/** What changes from one call of a product's API to the next. */
+export interface RoaRequest {
+  readonly body?: Record<string, unknown>;
+  readonly query?: Record<string, string>;
+}
+
+export type RoaCaller = (
+  action: string,
+  method: ApiCall["method"],
+  pathname: string,
+  request?: RoaRequest,
+) => Promise<Record<string, any>>;
+
+/** A caller bound to one product's endpoint, API version and authentication. */
+export function roaClient(base: Pick<ApiCall, "endpoint" | "version" | "auth" | "headers">): RoaCaller {
+  return (action, method, pathname, request = {}) => callRoaJson({ ...base, action, method, pathname, ...request });
 }

@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { callRoaJson, parseEndpoint } from "../alibaba-api/openapi";
+import { changedKeys, checkResult } from "../alibaba-api/checks";
+import { type ProviderContext, resolveContext } from "../alibaba-api/context";
+import { isNotFound, partialCreateFailure } from "../alibaba-api/failure";
+import { endpointFromEnv, type RoaCaller, roaClient } from "../alibaba-api/openapi";
+import { type PollSettings, pollStatus } from "../alibaba-api/poll";
 
 /**
  * A dedicated Model Studio (Bailian) deployment of a fine-tuned model: create, poll until RUNNING,
@@ -28,22 +32,12 @@ export interface BailianDeploymentSpec {
   readonly suffix?: string;
 }
 
-export interface DeploymentWait {
-  readonly timeoutMinutes: number;
-  readonly pollSeconds: number;
-}
+export type DeploymentWait = PollSettings;
 
 export interface BailianDeploymentState extends BailianDeploymentSpec {
   readonly wait: DeploymentWait;
   readonly deployedModel: string;
   readonly status: string;
-}
-
-export interface DeploymentContext {
-  readonly env?: Record<string, string | undefined>;
-  readonly progress?: (line: string) => void;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly now?: () => number;
 }
 
 export function deploymentProblems(spec: Partial<BailianDeploymentSpec>): string[] {
@@ -59,27 +53,20 @@ export function deploymentProblems(spec: Partial<BailianDeploymentSpec>): string
   return problems;
 }
 
-function dashscope(baseUrl: string, ctx: DeploymentContext) {
-  const env = ctx.env ?? process.env;
+function dashscope(baseUrl: string, env: Record<string, string | undefined>): RoaCaller {
   const key = env.DASHSCOPE_API_KEY;
   if (!key) {
     throw new Error(
       "no DashScope API key: set DASHSCOPE_API_KEY in the environment of `pulumi up` (the key of the Model Studio workspace and region that deploys the model)",
     );
   }
-  const endpoint = parseEndpoint(env.BACKBONE_DASHSCOPE_BASE_URL || baseUrl);
-  return (action: string, method: "GET" | "POST" | "DELETE", pathname: string, body?: Record<string, unknown>) =>
-    callRoaJson({
-      endpoint,
-      action,
-      // DashScope ignores the OpenAPI version header; the path carries the API version.
-      version: "v1",
-      method,
-      pathname,
-      auth: { type: "Anonymous" },
-      headers: { Authorization: `Bearer ${key}` },
-      ...(body ? { body } : {}),
-    });
+  return roaClient({
+    endpoint: endpointFromEnv(env, "BACKBONE_DASHSCOPE_BASE_URL", baseUrl),
+    // DashScope ignores the OpenAPI version header; the path carries the API version.
+    version: "v1",
+    auth: { type: "Anonymous" },
+    headers: { Authorization: `Bearer ${key}` },
+  });
 }
 
 const deploymentPath = (id: string) => `/api/v1/deployments/${encodeURIComponent(id)}`;
@@ -87,16 +74,12 @@ const deploymentPath = (id: string) => `/api/v1/deployments/${encodeURIComponent
 export async function createDeployment(
   spec: BailianDeploymentSpec,
   wait: DeploymentWait,
-  ctx: DeploymentContext = {},
+  context: ProviderContext = {},
 ): Promise<{ deployedModel: string; status: string }> {
-  const call = dashscope(spec.baseUrl, ctx);
-  const progress = ctx.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const now = ctx.now ?? Date.now;
+  const ctx = resolveContext(context);
+  const call = dashscope(spec.baseUrl, ctx.env);
   const created = await call("CreateDeployment", "POST", "/api/v1/deployments", {
-    model_name: spec.modelName,
-    capacity: spec.capacity,
-    ...(spec.suffix ? { suffix: spec.suffix } : {}),
+    body: { model_name: spec.modelName, capacity: spec.capacity, ...(spec.suffix ? { suffix: spec.suffix } : {}) },
   });
   const deployedModel = created.output?.deployed_model;
   if (typeof deployedModel !== "string" || deployedModel === "") {
@@ -104,65 +87,50 @@ export async function createDeployment(
       `CreateDeployment answered without output.deployed_model: ${JSON.stringify(created).slice(0, 300)}`,
     );
   }
-  progress(`Bailian deployment ${deployedModel} (${spec.modelName}): created`);
-  const deadline = now() + wait.timeoutMinutes * 60_000;
-  let last = "";
-  for (;;) {
-    const output = (await call("GetDeployment", "GET", deploymentPath(deployedModel))).output ?? {};
-    const status = String(output.status ?? "UNKNOWN");
-    if (status !== last) {
-      progress(
-        `Bailian deployment ${deployedModel}: ${status} (${output.ready_capacity ?? 0}/${output.capacity ?? spec.capacity} ready)`,
-      );
-      last = status;
-    }
-    if (status === "RUNNING") return { deployedModel, status };
-    if (status === "FAILED" || status === "STOPPED") {
+  ctx.progress(`Bailian deployment ${deployedModel} (${spec.modelName}): created`);
+  // The engine records the deployment even when the wait fails, so destroy can delete it.
+  const failed = (message: string, status: string) =>
+    partialCreateFailure(message, deployedModel, { deployedModel, status });
+  const { status } = await pollStatus({
+    read: async () => (await call("GetDeployment", "GET", deploymentPath(deployedModel))).output ?? {},
+    statusOf: (output) => String(output.status ?? "UNKNOWN"),
+    describe: (status, output) =>
+      `Bailian deployment ${deployedModel}: ${status} (${output.ready_capacity ?? 0}/${output.capacity ?? spec.capacity} ready)`,
+    succeeded: ["RUNNING"],
+    failure: (status, output) => {
+      if (status !== "FAILED" && status !== "STOPPED") return undefined;
       // The documented object has no reason field; these are the names DashScope uses elsewhere [I].
       const reason = output.message ?? output.error_message ?? output.reason ?? "Model Studio gave no reason";
-      throw deploymentFailed(
-        `Bailian deployment ${deployedModel} (${spec.modelName}) is ${status}: ${reason}`,
-        deployedModel,
-        status,
-      );
-    }
-    if (now() >= deadline) {
-      throw deploymentFailed(
-        `Bailian deployment ${deployedModel} is still ${status} after ${wait.timeoutMinutes} min`,
-        deployedModel,
-        status,
-      );
-    }
-    await sleep(wait.pollSeconds * 1000);
-  }
+      return failed(`Bailian deployment ${deployedModel} (${spec.modelName}) is ${status}: ${reason}`, status);
+    },
+    timedOut: (status) =>
+      failed(`Bailian deployment ${deployedModel} is still ${status} after ${wait.timeoutMinutes} min`, status),
+    settings: wait,
+    clock: ctx,
+    progress: ctx.progress,
+  });
+  return { deployedModel, status };
 }
 
-function deploymentFailed(message: string, id: string, status: string): Error {
-  return Object.assign(new Error(message), { id, properties: { deployedModel: id, status }, reasons: [message] });
-}
-
-export async function deleteDeployment(baseUrl: string, id: string, ctx: DeploymentContext = {}): Promise<void> {
+export async function deleteDeployment(baseUrl: string, id: string, context: ProviderContext = {}): Promise<void> {
   try {
-    await dashscope(baseUrl, ctx)("DeleteDeployment", "DELETE", deploymentPath(id));
+    await dashscope(baseUrl, resolveContext(context).env)("DeleteDeployment", "DELETE", deploymentPath(id));
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return;
+    if (isNotFound(err)) return;
     throw err;
   }
 }
 
 type Inputs = BailianDeploymentSpec & { wait: DeploymentWait };
-const IDENTITY = ["baseUrl", "modelName", "capacity", "suffix"] as const;
+const IDENTITY: readonly string[] = ["baseUrl", "modelName", "capacity", "suffix"];
 
 const bailianDeploymentProvider: pulumi.dynamic.ResourceProvider<Inputs, BailianDeploymentState> = {
   async check(_olds, news) {
-    return {
-      inputs: news,
-      failures: deploymentProblems(news).map((reason) => ({ property: reason.split(":")[0] ?? "", reason })),
-    };
+    return checkResult(news, deploymentProblems(news));
   },
   async diff(_id, olds, news) {
-    const replaces = IDENTITY.filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
-    return { changes: replaces.length > 0, replaces: [...replaces], deleteBeforeReplace: false };
+    const replaces = changedKeys(olds, news, IDENTITY);
+    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
   },
   async create(inputs) {
     const { deployedModel, status } = await createDeployment(inputs, inputs.wait);

@@ -1,4 +1,6 @@
-import { accessKeyFromEnv, callRoaJson, parseEndpoint } from "../alibaba-api/openapi";
+import { type Progress, type ProviderContext, resolveContext } from "../alibaba-api/context";
+import { isNotFound, partialCreateFailure } from "../alibaba-api/failure";
+import { accessKeyFromEnv, endpointFromEnv, type RoaCaller, roaClient } from "../alibaba-api/openapi";
 
 /**
  * AIRec (Artificial Intelligence Recommendation) 2020-11-26: ROA, JSON, AK-signed through the
@@ -81,10 +83,8 @@ export interface AirecSetup {
   readonly dataSources: DataSourceInfo[];
 }
 
-export interface AirecContext {
-  readonly env?: Record<string, string | undefined>;
-  readonly progress?: (line: string) => void;
-}
+/** AIRec polls nothing, so of the provider context it uses the environment and the progress lines. */
+export type AirecContext = Pick<ProviderContext, "env" | "progress">;
 
 /** Every problem with a spec, each naming the field, the value and what was expected. */
 export function airecSpecProblems(spec: Partial<AirecSpec>): string[] {
@@ -146,25 +146,13 @@ export function createInstanceBody(purchase: AirecPurchase): Record<string, unkn
   };
 }
 
-function airec(region: string, ctx: AirecContext) {
-  const env = ctx.env ?? process.env;
-  const endpoint = parseEndpoint(env.BACKBONE_AIREC_ENDPOINT || `https://airec.${region}.aliyuncs.com`);
-  const credentials = accessKeyFromEnv(env);
-  return (
-    action: string,
-    method: "GET" | "POST",
-    pathname: string,
-    extra: { body?: Record<string, unknown>; query?: Record<string, string> } = {},
-  ) =>
-    callRoaJson({
-      endpoint,
-      action,
-      version: AIREC_VERSION,
-      method,
-      pathname,
-      auth: { type: "AK", credentials },
-      ...extra,
-    });
+function airec(region: string, ctx: AirecContext): RoaCaller {
+  const env = resolveContext(ctx).env;
+  return roaClient({
+    endpoint: endpointFromEnv(env, "BACKBONE_AIREC_ENDPOINT", `https://airec.${region}.aliyuncs.com`),
+    version: AIREC_VERSION,
+    auth: { type: "AK", credentials: accessKeyFromEnv(env) },
+  });
 }
 
 const instancePath = (instanceId: string) => `/v2/openapi/instances/${encodeURIComponent(instanceId)}`;
@@ -175,8 +163,8 @@ export async function describeInstance(region: string, instanceId: string, ctx: 
   try {
     answer = await airec(region, ctx)("DescribeInstance", "GET", instancePath(instanceId));
   } catch (err) {
-    const { code, statusCode } = err as { code?: string; statusCode?: number };
-    if (statusCode === 404 || code === "InstanceNotFound") {
+    if (isNotFound(err, "InstanceNotFound")) {
+      const { code, statusCode } = err as { code?: string; statusCode?: number };
       throw new Error(
         `instanceId: AIRec has no instance ${JSON.stringify(instanceId)} in ${region} (${code ?? `HTTP ${statusCode}`}); expected the id of an instance bought in ${region}, as the AIRec console lists it`,
       );
@@ -249,7 +237,7 @@ export async function listDataSources(region: string, instanceId: string, ctx: A
  * A bought instance is recorded even when a later step fails (see setupFailed), so it is never lost.
  */
 export async function setUpAirec(spec: AirecSpec, ctx: AirecContext = {}): Promise<AirecSetup> {
-  const progress = ctx.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { progress } = resolveContext(ctx);
   let instanceId: string;
   if (spec.mode === "adopt") {
     instanceId = spec.instanceId as string;
@@ -267,7 +255,7 @@ export async function setUpAirec(spec: AirecSpec, ctx: AirecContext = {}): Promi
   }
 }
 
-async function configure(spec: AirecSpec, instanceId: string, ctx: AirecContext, progress: (line: string) => void) {
+async function configure(spec: AirecSpec, instanceId: string, ctx: AirecContext, progress: Progress) {
   const { status } = await describeInstance(spec.region, instanceId, ctx);
   const createdScenes = await ensureScenes(spec.region, instanceId, spec.scenes, ctx);
   const dataSources = await listDataSources(spec.region, instanceId, ctx);
@@ -284,6 +272,11 @@ async function configure(spec: AirecSpec, instanceId: string, ctx: AirecContext,
 
 /** The engine records the bought instance (so it stays in state) yet reports the create as failed. */
 function setupFailed(message: string, spec: AirecSpec, instanceId: string): Error {
-  const properties = { ...spec, instanceId, status: "Unknown", sceneIds: [], dataSources: [] };
-  return Object.assign(new Error(message), { id: instanceId, properties, reasons: [message] });
+  return partialCreateFailure(message, instanceId, {
+    ...spec,
+    instanceId,
+    status: "Unknown",
+    sceneIds: [],
+    dataSources: [],
+  });
 }

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { changedKeys, checkResult } from "../alibaba-api/checks";
+import { resolveContext } from "../alibaba-api/context";
 import {
   type AirecPurchase,
   type AirecSpec,
@@ -39,22 +41,19 @@ export function replacedProperties(olds: Partial<AirecInstanceState>, news: Part
   return replaces;
 }
 
-const progress = (line: string) => process.stderr.write(`${line}\n`);
+const progress = (line: string) => resolveContext().progress(line);
 
 // One provider object at module level (the SDK caches its serialization per object).
 const airecInstanceProvider: pulumi.dynamic.ResourceProvider<Inputs, AirecInstanceState> = {
   async check(_olds, news) {
-    return {
-      inputs: news,
-      failures: airecSpecProblems(news).map((reason) => ({ property: reason.split(/[:.[]/)[0] ?? "", reason })),
-    };
+    return checkResult(news, airecSpecProblems(news));
   },
   async diff(_id, olds, news) {
     const replaces = replacedProperties(olds, news);
     // The id is an input only when adopting; a bought instance's id is an output.
     const compared = ["region", "mode", "scenes", "purchase", ...(news.mode === "adopt" ? ["instanceId"] : [])];
-    const changed = compared.some((key) => JSON.stringify((olds as any)[key]) !== JSON.stringify((news as any)[key]));
-    return { changes: replaces.length > 0 || changed, replaces, deleteBeforeReplace: false };
+    const changed = changedKeys(olds, news, compared);
+    return { changes: replaces.length > 0 || changed.length > 0, replaces, deleteBeforeReplace: false };
   },
   async create(inputs) {
     const setup = await setUpAirec(inputs, { progress });

@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { accessKeyFromEnv, callRoaJson, parseEndpoint } from "../alibaba-api/openapi";
+import { changedKeys, checkResult } from "../alibaba-api/checks";
+import { type ProviderContext, resolveContext } from "../alibaba-api/context";
+import { isNotFound, partialCreateFailure } from "../alibaba-api/failure";
+import { accessKeyFromEnv, endpointFromEnv, type RoaCaller, roaClient } from "../alibaba-api/openapi";
+import { type PollSettings, pollStatus } from "../alibaba-api/poll";
 
 /**
  * A PAI DLC training run as a resource: create submits the job (and optionally waits for it),
@@ -29,10 +33,8 @@ export interface DataSource {
   readonly mountPath: string;
 }
 
-export interface WaitSettings {
+export interface WaitSettings extends PollSettings {
   readonly enabled: boolean;
-  readonly timeoutMinutes: number;
-  readonly pollSeconds: number;
 }
 
 export interface PaiDlcJobSpec {
@@ -71,11 +73,8 @@ const NOT_IDENTITY: readonly string[] = ["wait", "jobId", "status", "__provider"
 
 /** Properties whose change means a new training run. */
 export function replacedProperties(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
-  return [...keys]
-    .filter((key) => !NOT_IDENTITY.includes(key))
-    .filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]))
-    .sort();
+  const keys = [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((key) => !NOT_IDENTITY.includes(key));
+  return changedKeys(olds, news, keys).sort();
 }
 
 /** The CreateJob body for a spec (PascalCase on the wire, as CreateJobRequest names them). */
@@ -123,34 +122,12 @@ export function checkSpec(spec: Partial<PaiDlcJobSpec> & { wait?: Partial<WaitSe
   return problems;
 }
 
-export type Progress = (line: string) => void;
-
-export interface JobContext {
-  readonly env?: Record<string, string | undefined>;
-  readonly progress?: Progress;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly now?: () => number;
-}
-
-function dlcCall(spec: { region: string }, ctx: JobContext) {
-  const env = ctx.env ?? process.env;
-  const endpoint = parseEndpoint(env.BACKBONE_PAI_DLC_ENDPOINT || `https://pai-dlc.${spec.region}.aliyuncs.com`);
-  const credentials = accessKeyFromEnv(env);
-  return (
-    action: string,
-    method: "GET" | "POST" | "DELETE",
-    pathname: string,
-    extra: { body?: any; query?: any } = {},
-  ) =>
-    callRoaJson({
-      endpoint,
-      action,
-      version: PAI_DLC_VERSION,
-      method,
-      pathname,
-      auth: { type: "AK", credentials },
-      ...extra,
-    });
+function dlcCall(spec: { region: string }, env: Record<string, string | undefined>): RoaCaller {
+  return roaClient({
+    endpoint: endpointFromEnv(env, "BACKBONE_PAI_DLC_ENDPOINT", `https://pai-dlc.${spec.region}.aliyuncs.com`),
+    version: PAI_DLC_VERSION,
+    auth: { type: "AK", credentials: accessKeyFromEnv(env) },
+  });
 }
 
 const jobPath = (jobId: string) => `/api/v1/jobs/${encodeURIComponent(jobId)}`;
@@ -159,63 +136,56 @@ const jobPath = (jobId: string) => `/api/v1/jobs/${encodeURIComponent(jobId)}`;
 export async function createJob(
   spec: PaiDlcJobSpec,
   wait: WaitSettings,
-  ctx: JobContext = {},
+  context: ProviderContext = {},
 ): Promise<{ jobId: string; status: string }> {
-  const call = dlcCall(spec, ctx);
-  const progress = ctx.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const ctx = resolveContext(context);
+  const call = dlcCall(spec, ctx.env);
   const created = await call("CreateJob", "POST", "/api/v1/jobs", { body: createJobBody(spec) });
   const jobId = created.JobId;
   if (typeof jobId !== "string" || jobId === "") {
     throw new Error(`CreateJob answered without a JobId: ${JSON.stringify(created).slice(0, 300)}`);
   }
-  progress(`PAI DLC job ${jobId} (${spec.displayName}): submitted`);
+  const job = `PAI DLC job ${jobId} (${spec.displayName})`;
+  ctx.progress(`${job}: submitted`);
   if (!wait.enabled) return { jobId, status: "Submitted" };
 
-  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const now = ctx.now ?? Date.now;
-  const deadline = now() + wait.timeoutMinutes * 60_000;
-  let last = "";
-  for (;;) {
-    const job = await call("GetJob", "GET", jobPath(jobId));
-    const status = String(job.Status ?? "Unknown");
-    if (status !== last) {
-      progress(`PAI DLC job ${jobId} (${spec.displayName}): ${status}${job.SubStatus ? ` (${job.SubStatus})` : ""}`);
-      last = status;
-    }
-    if (status === "Succeeded") return { jobId, status };
-    if (status === "Failed" || status === "Stopped") {
-      const reason = [job.ReasonCode, job.ReasonMessage].filter(Boolean).join(": ") || "PAI gave no reason";
-      throw initFailed(`PAI DLC job ${jobId} (${spec.displayName}) ended ${status}: ${reason}`, jobId, status);
-    }
-    if (now() >= deadline) {
-      throw initFailed(
-        `PAI DLC job ${jobId} (${spec.displayName}) is still ${status} after ${wait.timeoutMinutes} min; it keeps running (see the PAI console), and the next update will check it again`,
-        jobId,
+  // The engine records the job even when the wait fails, so destroy can delete it.
+  const failed = (message: string, status: string) => partialCreateFailure(message, jobId, { jobId, status });
+  const { status } = await pollStatus({
+    read: () => call("GetJob", "GET", jobPath(jobId)),
+    statusOf: (answer) => String(answer.Status ?? "Unknown"),
+    describe: (status, answer) => `${job}: ${status}${answer.SubStatus ? ` (${answer.SubStatus})` : ""}`,
+    succeeded: ["Succeeded"],
+    failure: (status, answer) => {
+      if (status !== "Failed" && status !== "Stopped") return undefined;
+      const reason = [answer.ReasonCode, answer.ReasonMessage].filter(Boolean).join(": ") || "PAI gave no reason";
+      return failed(`${job} ended ${status}: ${reason}`, status);
+    },
+    timedOut: (status) =>
+      failed(
+        `${job} is still ${status} after ${wait.timeoutMinutes} min; it keeps running (see the PAI console), and the next update will check it again`,
         status,
-      );
-    }
-    await sleep(wait.pollSeconds * 1000);
-  }
+      ),
+    settings: wait,
+    clock: ctx,
+    progress: ctx.progress,
+  });
+  return { jobId, status };
 }
 
-/** The engine records the job (so destroy can delete it) yet reports the create as failed. */
-function initFailed(message: string, jobId: string, status: string): Error {
-  return Object.assign(new Error(message), { id: jobId, properties: { jobId, status }, reasons: [message] });
-}
-
-export async function readJob(spec: { region: string }, jobId: string, ctx: JobContext = {}) {
-  const job = await dlcCall(spec, ctx)("GetJob", "GET", jobPath(jobId));
+export async function readJob(spec: { region: string }, jobId: string, context: ProviderContext = {}) {
+  const job = await dlcCall(spec, resolveContext(context).env)("GetJob", "GET", jobPath(jobId));
   return { status: String(job.Status ?? "Unknown") };
 }
 
 /** Stops a job that still runs, then deletes it. A job that is already gone is fine. */
-export async function deleteJob(spec: { region: string }, jobId: string, ctx: JobContext = {}): Promise<void> {
-  const call = dlcCall(spec, ctx);
+export async function deleteJob(spec: { region: string }, jobId: string, context: ProviderContext = {}): Promise<void> {
+  const call = dlcCall(spec, resolveContext(context).env);
   let status: string;
   try {
     status = String((await call("GetJob", "GET", jobPath(jobId))).Status ?? "Unknown");
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return;
+    if (isNotFound(err)) return;
     throw err;
   }
   if (!(TERMINAL_STATUSES as readonly string[]).includes(status) && status !== "Stopping") {
@@ -229,10 +199,7 @@ type Inputs = PaiDlcJobSpec & { wait: WaitSettings };
 // One provider object at module level (the SDK caches its serialization per object).
 const paiDlcJobProvider: pulumi.dynamic.ResourceProvider<Inputs, PaiDlcJobState> = {
   async check(_olds, news) {
-    return {
-      inputs: news,
-      failures: checkSpec(news).map((reason) => ({ property: reason.split(":")[0] ?? "", reason })),
-    };
+    return checkResult(news, checkSpec(news));
   },
   async diff(_id, olds, news) {
     const replaces = replacedProperties(olds as any, news as any);

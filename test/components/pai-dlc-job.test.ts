@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   checkSpec,
   createJob,
@@ -7,7 +7,9 @@ import {
   type PaiDlcJobSpec,
   replacedProperties,
 } from "../../components/training/pai-dlc-job";
+import { FAKE_AK } from "../helpers/fakes/acs3";
 import { fakeAlibabaEnv, PaiDlcFake } from "../helpers/fakes/pai-dlc";
+import { useApiFake } from "../helpers/fakes/setup";
 
 const spec: PaiDlcJobSpec = {
   region: "cn-hangzhou",
@@ -27,41 +29,24 @@ const spec: PaiDlcJobSpec = {
 };
 const wait = { enabled: true, timeoutMinutes: 5, pollSeconds: 30 };
 
-let fake: PaiDlcFake;
-let env: Record<string, string>;
-let lines: string[];
-let clock: number;
-const ctx = () => ({
-  env,
-  progress: (line: string) => lines.push(line),
-  sleep: async (ms: number) => {
-    clock += ms;
-  },
-  now: () => clock,
-});
-
-beforeEach(async () => {
-  fake = new PaiDlcFake();
-  env = fakeAlibabaEnv(await fake.start());
-  lines = [];
-  clock = 0;
-});
-afterEach(() => fake.stop());
+const run = useApiFake(() => new PaiDlcFake(), fakeAlibabaEnv);
 
 describe("PaiDlcJob against a local PAI DLC fake", () => {
   it("creates the job with a signed CreateJob and waits through each status, one progress line per change", async () => {
-    fake.options.script = ["Queuing", "Queuing", "Running", "Running", "Succeeded"];
-    const result = await createJob(spec, wait, ctx());
+    run.fake.options.script = ["Queuing", "Queuing", "Running", "Running", "Succeeded"];
+    const result = await createJob(spec, wait, run.ctx());
     expect(result).toEqual({ jobId: "dlc-fake1", status: "Succeeded" });
-    expect(fake.http.violations).toEqual([]);
-    expect(fake.http.actions()).toEqual(["CreateJob", "GetJob", "GetJob", "GetJob", "GetJob", "GetJob"]);
-    expect(lines).toEqual([
+    expect(run.fake.http.violations).toEqual([]);
+    expect(run.fake.http.actions()).toEqual(["CreateJob", "GetJob", "GetJob", "GetJob", "GetJob", "GetJob"]);
+    // A read right away, then one every pollSeconds until Succeeded.
+    expect(run.clock.sleeps).toEqual([30_000, 30_000, 30_000, 30_000]);
+    expect(run.lines).toEqual([
       "PAI DLC job dlc-fake1 (acme-dev-embed-v1): submitted",
       "PAI DLC job dlc-fake1 (acme-dev-embed-v1): Queuing",
       "PAI DLC job dlc-fake1 (acme-dev-embed-v1): Running",
       "PAI DLC job dlc-fake1 (acme-dev-embed-v1): Succeeded",
     ]);
-    const sent = fake.jobs.get("dlc-fake1")!.body;
+    const sent = run.fake.jobs.get("dlc-fake1")!.body;
     expect(sent).toMatchObject({
       DisplayName: "acme-dev-embed-v1",
       JobType: "PyTorchJob",
@@ -75,30 +60,39 @@ describe("PaiDlcJob against a local PAI DLC fake", () => {
   });
 
   it("returns right after submitting when waiting is off", async () => {
-    expect(await createJob(spec, { ...wait, enabled: false }, ctx())).toEqual({
+    expect(await createJob(spec, { ...wait, enabled: false }, run.ctx())).toEqual({
       jobId: "dlc-fake1",
       status: "Submitted",
     });
-    expect(fake.http.actions()).toEqual(["CreateJob"]);
+    expect(run.fake.http.actions()).toEqual(["CreateJob"]);
   });
 
   it("fails with PAI's reason when the job ends Failed, and still reports the job id", async () => {
-    fake.options.script = ["Running", "Failed"];
-    fake.options.reason = { ReasonCode: "JobFailed", ReasonMessage: "worker-0 exited with code 1: CUDA out of memory" };
-    const error = await createJob(spec, wait, ctx()).catch((e) => e);
+    run.fake.options.script = ["Running", "Failed"];
+    run.fake.options.reason = {
+      ReasonCode: "JobFailed",
+      ReasonMessage: "worker-0 exited with code 1: CUDA out of memory",
+    };
+    const error = await createJob(spec, wait, run.ctx()).catch((e) => e);
     expect(error.message).toBe(
       "PAI DLC job dlc-fake1 (acme-dev-embed-v1) ended Failed: JobFailed: worker-0 exited with code 1: CUDA out of memory",
     );
     // The engine records a resource whose create threw with an id, so destroy can delete the job.
     expect(error.id).toBe("dlc-fake1");
-    expect(lines.at(-1)).toContain("Failed");
+    expect(run.lines.at(-1)).toContain("Failed");
   });
 
   it("gives up at the timeout with the last status, keeping the job id", async () => {
-    fake.options.script = ["Queuing"];
-    const error = await createJob(spec, { ...wait, timeoutMinutes: 2 }, ctx()).catch((e) => e);
-    expect(error.message).toContain("is still Queuing after 2 min");
+    run.fake.options.script = ["Queuing"];
+    const error = await createJob(spec, { ...wait, timeoutMinutes: 2 }, run.ctx()).catch((e) => e);
+    expect(error.message).toBe(
+      "PAI DLC job dlc-fake1 (acme-dev-embed-v1) is still Queuing after 2 min; it keeps running (see the PAI console), and the next update will check it again",
+    );
     expect(error.id).toBe("dlc-fake1");
+    expect(error.properties).toEqual({ jobId: "dlc-fake1", status: "Queuing" });
+    // Reads at 0, 30, 60, 90 and 120 s; the one at the deadline is the last.
+    expect(run.fake.http.actions()).toEqual(["CreateJob", ...Array(5).fill("GetJob")]);
+    expect(run.clock.now()).toBe(120_000);
   });
 
   it.each([
@@ -111,44 +105,52 @@ describe("PaiDlcJob against a local PAI DLC fake", () => {
       /CreateJob failed \(HTTP 403, Forbidden.RAM\): User not authorized/,
     ],
   ])("passes a quota or permission error through with its code (%o)", async (createError, expected) => {
-    fake.options.createError = createError;
-    await expect(createJob(spec, wait, ctx())).rejects.toThrow(expected);
-    expect(fake.http.violations).toEqual([]);
+    run.fake.options.createError = createError;
+    await expect(createJob(spec, wait, run.ctx())).rejects.toThrow(expected);
+    expect(run.fake.http.violations).toEqual([]);
   });
 
   it("refuses to call without credentials in the environment", async () => {
-    env = { BACKBONE_PAI_DLC_ENDPOINT: env.BACKBONE_PAI_DLC_ENDPOINT! };
-    await expect(createJob(spec, wait, ctx())).rejects.toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
-    expect(fake.http.requests).toHaveLength(0);
+    run.env = { BACKBONE_PAI_DLC_ENDPOINT: run.url };
+    await expect(createJob(spec, wait, run.ctx())).rejects.toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
+    expect(run.fake.http.requests).toHaveLength(0);
   });
 
   it("also accepts the provider's ALICLOUD_* variable names", async () => {
-    env = {
-      BACKBONE_PAI_DLC_ENDPOINT: env.BACKBONE_PAI_DLC_ENDPOINT!,
-      ALICLOUD_ACCESS_KEY: "fake-ak-id",
-      ALICLOUD_SECRET_KEY: "s",
+    run.env = {
+      BACKBONE_PAI_DLC_ENDPOINT: run.url,
+      ALICLOUD_ACCESS_KEY: FAKE_AK.id,
+      ALICLOUD_SECRET_KEY: FAKE_AK.secret,
     };
-    await createJob(spec, { ...wait, enabled: false }, ctx());
-    expect(fake.http.violations).toEqual([]);
+    await createJob(spec, { ...wait, enabled: false }, run.ctx());
+    expect(run.fake.http.violations).toEqual([]);
+  });
+
+  it("signs with the secret from the environment: another secret is refused by the fake", async () => {
+    run.env = { ...run.env, ALIBABA_CLOUD_ACCESS_KEY_SECRET: "wrong-secret" };
+    await expect(createJob(spec, wait, run.ctx())).rejects.toThrow(
+      /CreateJob failed \(HTTP 403, SignatureDoesNotMatch\): the signature does not match/,
+    );
+    expect(run.fake.jobs.size).toBe(0);
   });
 
   it("stops a running job before deleting it, and deletes a finished one directly", async () => {
-    fake.options.script = ["Running"];
-    await createJob(spec, { ...wait, enabled: false }, ctx());
-    await deleteJob(spec, "dlc-fake1", ctx());
-    expect(fake.http.actions()).toEqual(["CreateJob", "GetJob", "StopJob", "DeleteJob"]);
-    expect(fake.jobs.get("dlc-fake1")!.deleted).toBe(true);
+    run.fake.options.script = ["Running"];
+    await createJob(spec, { ...wait, enabled: false }, run.ctx());
+    await deleteJob(spec, "dlc-fake1", run.ctx());
+    expect(run.fake.http.actions()).toEqual(["CreateJob", "GetJob", "StopJob", "DeleteJob"]);
+    expect(run.fake.jobs.get("dlc-fake1")!.deleted).toBe(true);
 
-    fake.options.script = ["Succeeded"];
-    await createJob(spec, { ...wait, enabled: false }, ctx());
-    await deleteJob(spec, "dlc-fake2", ctx());
-    expect(fake.http.actions().slice(4)).toEqual(["CreateJob", "GetJob", "DeleteJob"]);
-    expect(fake.http.violations).toEqual([]);
+    run.fake.options.script = ["Succeeded"];
+    await createJob(spec, { ...wait, enabled: false }, run.ctx());
+    await deleteJob(spec, "dlc-fake2", run.ctx());
+    expect(run.fake.http.actions().slice(4)).toEqual(["CreateJob", "GetJob", "DeleteJob"]);
+    expect(run.fake.http.violations).toEqual([]);
   });
 
   it("treats a job that is already gone as deleted", async () => {
-    await deleteJob(spec, "dlc-missing", ctx());
-    expect(fake.http.actions()).toEqual(["GetJob"]);
+    await deleteJob(spec, "dlc-missing", run.ctx());
+    expect(run.fake.http.actions()).toEqual(["GetJob"]);
   });
 });
 

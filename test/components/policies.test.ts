@@ -259,13 +259,28 @@ describe("CI deployer policy", () => {
     expect(Buffer.byteLength(JSON.stringify(doc))).toBeLessThanOrEqual(MAX_POLICY_BYTES);
   });
 
-  it.each(Object.entries(variants))("%s: scopes RAM and OSS to the stack's own names", (_label, doc) => {
+  // Every Resource a RAM or OSS action is granted on, per variant: only the stack's own roles,
+  // policies and buckets; objects only where the stack may empty its buckets.
+  const ownNames = {
+    ram: [`acs:ram:*:${UID}:policy/acme-dev-*`, `acs:ram:*:${UID}:role/acme-dev-*`],
+    oss: [`acs:oss:*:${UID}:acme-dev-*`],
+  };
+  const scopes: Record<keyof typeof variants, typeof ownNames> = {
+    dev: ownNames,
+    ephemeral: { ...ownNames, oss: [`acs:oss:*:${UID}:acme-dev-*`, `acs:oss:*:${UID}:acme-dev-*/*`] },
+    prod: ownNames,
+  };
+
+  it.each(Object.entries(variants))("%s: scopes RAM and OSS to the stack's own names", (label, doc) => {
+    const granted = { ram: new Set<string>(), oss: new Set<string>() };
     for (const g of grants(doc)) {
       const [, action = "", resource = ""] = g.split(" ");
-      if (action.startsWith("ram:"))
-        expect(resource).toMatch(new RegExp(`^acs:ram:\\*:${UID}:(role|policy)/acme-dev-\\*$`));
-      if (action.startsWith("oss:")) expect(resource).toMatch(new RegExp(`^acs:oss:\\*:${UID}:acme-dev-\\*(/\\*)?$`));
+      const service = action.split(":")[0];
+      if (service === "ram" || service === "oss") granted[service].add(resource);
     }
+    expect({ ram: [...granted.ram].sort(), oss: [...granted.oss].sort() }).toEqual(
+      scopes[label as keyof typeof variants],
+    );
   });
 
   it.each(Object.entries(variants))('%s: uses Resource "*" only for reads and billing', (_label, doc) => {

@@ -101,10 +101,9 @@ describe("Storage under mocks", () => {
     }
   });
 
-  it("uses AES256 in dev and KMS in prod", () => {
-    for (const sse of ofType(dev, T.encryption)) expect(sse.inputs.sseAlgorithm).toBe("AES256");
-    expect(ofType(prod, T.encryption)).toHaveLength(3);
-    for (const sse of ofType(prod, T.encryption)) expect(sse.inputs.sseAlgorithm).toBe("KMS");
+  it("uses AES256 in dev and KMS in prod, one setting per bucket", () => {
+    expect(ofType(dev, T.encryption).map((sse) => sse.inputs.sseAlgorithm)).toEqual(["AES256", "AES256", "AES256"]);
+    expect(ofType(prod, T.encryption).map((sse) => sse.inputs.sseAlgorithm)).toEqual(["KMS", "KMS", "KMS"]);
   });
 
   it("enables versioning on every bucket", () => {

@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BailianDeployment } from "../../components/bailian/deployment";
 import { PaiDlcJob } from "../../components/training/pai-dlc-job";
-import { DashScopeFake } from "../helpers/fakes/dashscope";
+import { DashScopeFake, dashscopeFakeEnv } from "../helpers/fakes/dashscope";
 import { fakeAlibabaEnv, PaiDlcFake } from "../helpers/fakes/pai-dlc";
+import { startFakes, stopFakes } from "../helpers/fakes/setup";
 import { createEngineStack, type EngineStack, type EngineTools, findEngine } from "./harness";
 
 /**
@@ -16,7 +17,6 @@ const dlc = new PaiDlcFake({ script: ["Queuing", "Running", "Succeeded"] });
 const dashscope = new DashScopeFake({ script: ["PENDING", "RUNNING"] });
 let tools: EngineTools | undefined;
 let engine: EngineStack;
-let dashscopeUrl: string;
 
 const program = async () => {
   const config = new pulumi.Config();
@@ -54,17 +54,15 @@ const program = async () => {
 beforeAll(async () => {
   tools = await findEngine();
   if (!tools) return;
-  const dlcUrl = await dlc.start();
-  dashscopeUrl = await dashscope.start();
+  const [dlcUrl, dashscopeUrl] = await startFakes(dlc, dashscope);
   engine = await createEngineStack(tools, project, program, "models");
-  Object.assign(engine.stack.workspace.envVars, { ...fakeAlibabaEnv(dlcUrl), DASHSCOPE_API_KEY: "sk-fake" });
+  Object.assign(engine.stack.workspace.envVars, { ...fakeAlibabaEnv(dlcUrl), ...dashscopeFakeEnv() });
   await engine.stack.setAllConfig({ dataVersion: { value: "d1" }, dashscopeUrl: { value: dashscopeUrl } });
 });
 
 afterAll(async () => {
   engine?.cleanup();
-  await dlc.stop();
-  await dashscope.stop();
+  await stopFakes(dlc, dashscope);
 });
 
 describe("PaiDlcJob and BailianDeployment under the real engine, against the fakes", () => {

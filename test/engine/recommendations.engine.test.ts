@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Recommendations } from "../../components/recommendations/recommendations";
 import { AirecFake, airecFakeEnv } from "../helpers/fakes/airec";
+import { startFakes, stopFakes } from "../helpers/fakes/setup";
 import { createEngineStack, type EngineStack, type EngineTools, findEngine } from "./harness";
 
 /**
@@ -50,7 +51,8 @@ const buyingProgram = async () => {
 beforeAll(async () => {
   tools = await findEngine();
   if (!tools) return;
-  const env = airecFakeEnv(await fake.start());
+  const [url] = await startFakes(fake);
+  const env = airecFakeEnv(url);
   engine = await createEngineStack(tools, project, program, "airec");
   Object.assign(engine.stack.workspace.envVars, env);
   bought = await createEngineStack(tools, `${project}-create`, buyingProgram, "airec-create");
@@ -60,7 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   engine?.cleanup();
   bought?.cleanup();
-  await fake.stop();
+  await stopFakes(fake);
 });
 
 const actions = () => fake.http.actions();

@@ -1,18 +1,16 @@
-import { createHash } from "node:crypto";
-import OpenApiUtil from "@alicloud/openapi-util";
+import { akFakeEnv, signatureProblem } from "./acs3";
 import { type Answer, HttpFake, type SeenRequest } from "./http-fake";
+
+export { FAKE_AK } from "./acs3";
 
 /**
  * AIRec 2020-11-26 management API as components/recommendations/airec-api.ts documents it (sources
  * there): DescribeInstance, CreateInstance, ListScenes, CreateScene, ListDataSource. Every request
- * must carry x-acs-version 2020-11-26 and a VALID ACS3-HMAC-SHA256 signature: the fake recomputes it
- * from what it received with the official @alicloud/openapi-util and the secret it knows (as the
- * orchestrator's AIRec fake does), and answers a mismatch 403 SignatureDoesNotMatch. Method and path
+ * must carry x-acs-version 2020-11-26 and a VALID ACS3-HMAC-SHA256 signature (./acs3.ts recomputes
+ * it, as the orchestrator's AIRec fake does); a mismatch is answered 403 SignatureDoesNotMatch. Method and path
  * are checked per action, CreateInstance's required fields too. Errors use AIRec's documented body
  * {RequestId, Code, Message}; an unknown instance is Code InstanceNotFound [HTTP 404: I].
  */
-
-export const FAKE_AK = { id: "fake-ak-id", secret: "fake-ak-secret" } as const;
 
 export interface FakeInstance {
   readonly instanceId: string;
@@ -59,7 +57,7 @@ export class AirecFake {
   }
 
   private serve(req: Omit<SeenRequest, "violations">, violations: string[]): Answer {
-    const signature = this.signatureProblem(req);
+    const signature = signatureProblem(req);
     if (signature) {
       violations.push(signature);
       return error(403, "SignatureDoesNotMatch", signature);
@@ -69,29 +67,6 @@ export class AirecFake {
       return error(400, "InvalidVersion", "expected x-acs-version 2020-11-26");
     }
     return this.route(String(req.headers["x-acs-action"] ?? ""), req, violations);
-  }
-
-  /** Recomputes the ACS3-HMAC-SHA256 Authorization from the request as received. */
-  private signatureProblem(req: Omit<SeenRequest, "violations">): string | undefined {
-    const auth = String(req.headers.authorization ?? "");
-    const match = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]{64})$/.exec(auth);
-    if (!match) return `authorization is not an ACS3-HMAC-SHA256 signature: ${auth.slice(0, 60)}`;
-    if (match[1] !== FAKE_AK.id) return `signed with access key ${match[1]}`;
-    const payloadHash = createHash("sha256").update(req.raw).digest("hex");
-    if (req.headers["x-acs-content-sha256"] !== payloadHash) return "x-acs-content-sha256 is not the body's hash";
-    const headers: Record<string, string> = {};
-    for (const name of (match[2] as string).split(";")) headers[name] = String(req.headers[name] ?? "");
-    for (const required of ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce"]) {
-      if (!(required in headers)) return `${required} is not signed`;
-    }
-    const expected = OpenApiUtil.getAuthorization(
-      { pathname: req.path, method: req.method, query: req.query, headers } as any,
-      "ACS3-HMAC-SHA256",
-      payloadHash,
-      FAKE_AK.id,
-      FAKE_AK.secret,
-    );
-    return expected === auth ? undefined : "the signature does not match";
   }
 
   private route(action: string, req: Omit<SeenRequest, "violations">, violations: string[]): Answer {
@@ -196,8 +171,5 @@ function error(status: number, code: string, message: string): Answer {
 }
 
 /** Environment a provider needs to reach the fake with the fake's access key. */
-export const airecFakeEnv = (endpoint: string): Record<string, string> => ({
-  BACKBONE_AIREC_ENDPOINT: endpoint,
-  ALIBABA_CLOUD_ACCESS_KEY_ID: FAKE_AK.id,
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: FAKE_AK.secret,
-});
+export const airecFakeEnv = (endpoint: string): Record<string, string> =>
+  akFakeEnv("BACKBONE_AIREC_ENDPOINT", endpoint);

@@ -6,6 +6,12 @@ import { type Answer, HttpFake } from "./http-fake";
  * {request_id, code, message}. A key other than `validKey` gets the 401 a wrong key gets.
  */
 
+/** The key the fake accepts unless told otherwise. */
+export const DASHSCOPE_FAKE_KEY = "sk-fake";
+
+/** Environment a provider needs to call the fake (its URL is the resource's baseUrl input). */
+export const dashscopeFakeEnv = (): Record<string, string> => ({ DASHSCOPE_API_KEY: DASHSCOPE_FAKE_KEY });
+
 export interface DashScopeFakeOptions {
   validKey?: string;
   /** Statuses GET walks through per deployment; the last one sticks. */
@@ -33,7 +39,7 @@ export class DashScopeFake {
     const auth = String(req.headers.authorization ?? "");
     if (!auth.startsWith("Bearer ")) violations.push("no Bearer authorization");
     if (/^acs |ACS3-HMAC/.test(auth)) violations.push("DashScope takes an API key, not an AK signature");
-    if (auth !== `Bearer ${this.options.validKey ?? "sk-fake"}`) {
+    if (auth !== `Bearer ${this.options.validKey ?? DASHSCOPE_FAKE_KEY}`) {
       return { status: 401, body: { request_id: "fake", code: "InvalidApiKey", message: "Invalid API-key provided." } };
     }
     const output = (id: string, status: string, body: any) => ({

@@ -1,10 +1,12 @@
+import { akFakeEnv, signatureProblem } from "./acs3";
 import { type Answer, HttpFake } from "./http-fake";
 
 /**
  * PAI DLC 2020-12-03 as the official client calls it (see components/training/pai-dlc-job.ts for
- * the sources). It checks what the real service would: the signed-request headers of
- * @alicloud/openapi-client's ACS3-HMAC-SHA256 scheme, x-acs-action/x-acs-version, method and path
- * per action, and CreateJob's required fields. Answers use the documented bodies.
+ * the sources). It checks what the real service would: a valid ACS3-HMAC-SHA256 signature by the
+ * fake's access key (recomputed in ./acs3.ts; a mismatch is answered 403 SignatureDoesNotMatch),
+ * x-acs-action/x-acs-version, method and path per action, and CreateJob's required fields. Answers
+ * use the documented bodies.
  */
 
 export interface FakeJob {
@@ -42,10 +44,11 @@ export class PaiDlcFake {
       if (req.headers["x-acs-version"] !== "2020-12-03")
         violations.push(`x-acs-version ${req.headers["x-acs-version"]}`);
       for (const header of SIGNED_HEADERS) if (!req.headers[header]) violations.push(`missing ${header}`);
-      const auth = String(req.headers.authorization ?? "");
-      if (!/^ACS3-HMAC-SHA256 Credential=[^,]+,SignedHeaders=[^,]+,Signature=[0-9a-f]{64}$/.test(auth))
-        violations.push(`authorization is not an ACS3 signature: ${auth.slice(0, 60)}`);
-      if (!auth.includes("Credential=fake-ak-id")) violations.push("signed with another access key id");
+      const signature = signatureProblem(req);
+      if (signature) {
+        violations.push(signature);
+        return { status: 403, body: { RequestId: "fake-req", Code: "SignatureDoesNotMatch", Message: signature } };
+      }
       return this.route(action, req, violations);
     });
   }
@@ -138,9 +141,6 @@ export class PaiDlcFake {
   }
 }
 
-/** Environment a provider needs to reach the fake with a (fake) access key. */
-export const fakeAlibabaEnv = (endpoint: string): Record<string, string> => ({
-  BACKBONE_PAI_DLC_ENDPOINT: endpoint,
-  ALIBABA_CLOUD_ACCESS_KEY_ID: "fake-ak-id",
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: "fake-ak-secret",
-});
+/** Environment a provider needs to reach the fake with the fake's access key. */
+export const fakeAlibabaEnv = (endpoint: string): Record<string, string> =>
+  akFakeEnv("BACKBONE_PAI_DLC_ENDPOINT", endpoint);
