@@ -21,6 +21,11 @@ export interface StackFile {
   readonly file: string;
   /** Its `<project>:environment`, when set. */
   readonly environment?: string;
+  /**
+   * Whether it has a `config` section. A file with only `encryptionsalt` (the passphrase provider
+   * writes one for every stack it creates) says nothing about the environment.
+   */
+  readonly hasConfig: boolean;
   /** Set when the file exists but cannot be read as YAML. */
   readonly error?: string;
 }
@@ -84,7 +89,7 @@ export function decide(stack: StackFacts, now: Date, options: DecideOptions = {}
   if (protectedNames.has(shortName(stack.name))) return keep(`stack name "${stack.name}" is long-lived (protected)`);
   const file = stack.stackFile;
   if (file?.error !== undefined) return keep(`${file.file} cannot be read (${file.error})`);
-  if (file && file.environment !== "ephemeral") {
+  if (file?.hasConfig && file.environment !== "ephemeral") {
     return keep(`${file.file} sets environment ${JSON.stringify(file.environment)}, not "ephemeral"`);
   }
   const guarded = stack.protectedResources ?? [];
@@ -94,7 +99,7 @@ export function decide(stack: StackFacts, now: Date, options: DecideOptions = {}
   if (tags[TAG.ephemeral] !== "true") return keep(`no ${TAG.ephemeral}=true marker`);
   const sources: [string, string | undefined][] = [
     [`${TAG.environment} tag`, tags[TAG.environment]],
-    ...(file ? ([[file.file, file.environment]] as [string, string | undefined][]) : []),
+    ...(file?.hasConfig ? ([[file.file, file.environment]] as [string, string | undefined][]) : []),
     ...(stack.backendEnvironment !== undefined
       ? ([["the last update's config", stack.backendEnvironment]] as [string, string][])
       : []),
@@ -104,7 +109,7 @@ export function decide(stack: StackFacts, now: Date, options: DecideOptions = {}
   const disagreeing = sources.filter(([, value]) => value !== "ephemeral");
   if (disagreeing.length > 0) {
     return keep(
-      disagreeing.map(([source, value]) => `${source} is ${JSON.stringify(value)}`).join(", ") + ', not "ephemeral"',
+      `${disagreeing.map(([source, value]) => `${source} is ${JSON.stringify(value)}`).join(", ")}, not "ephemeral"`,
     );
   }
   const expiresAt = tags[TAG.expiresAt];

@@ -49,14 +49,13 @@ function stackFileOf(workDir: string, name: string): StackFile | undefined {
   if (!existsSync(full)) return undefined;
   try {
     const config = parse(readFileSync(full, "utf8"))?.config;
-    const environment =
-      typeof config === "object" && config !== null
-        ? Object.entries(config).find(([key]) => key.endsWith(":environment"))?.[1]
-        : undefined;
-    if (environment === undefined) return { file };
-    return { file, environment: typeof environment === "string" ? environment : JSON.stringify(environment) };
+    if (typeof config !== "object" || config === null) return { file, hasConfig: false };
+    const environment = Object.entries(config).find(([key]) => key.endsWith(":environment"))?.[1];
+    if (environment === undefined) return { file, hasConfig: true };
+    const text = typeof environment === "string" ? environment : JSON.stringify(environment);
+    return { file, hasConfig: true, environment: text };
   } catch (error) {
-    return { file, error: (error as Error).message.split("\n")[0] as string };
+    return { file, hasConfig: true, error: (error as Error).message.split("\n")[0] as string };
   }
 }
 

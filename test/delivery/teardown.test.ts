@@ -18,7 +18,7 @@ describe("which stacks the teardown destroys", () => {
     const agreeing: StackFacts = {
       name: "pr-1",
       tags: expired,
-      stackFile: { file: "Pulumi.pr-1.yaml", environment: "ephemeral" },
+      stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, environment: "ephemeral" },
       backendEnvironment: "ephemeral",
       stateEnvironments: ["ephemeral"],
       protectedResources: [],
@@ -34,17 +34,17 @@ describe("which stacks the teardown destroys", () => {
     ["named dev", { name: "dev" }, 'stack name "dev" is long-lived (protected)'],
     [
       "whose committed stack file says prod",
-      { stackFile: { file: "Pulumi.pr-1.yaml", environment: "prod" } },
+      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, environment: "prod" } },
       'Pulumi.pr-1.yaml sets environment "prod", not "ephemeral"',
     ],
     [
       "whose stack file sets no environment",
-      { stackFile: { file: "Pulumi.pr-1.yaml" } },
+      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true } },
       "Pulumi.pr-1.yaml sets environment undefined",
     ],
     [
       "whose stack file is not YAML",
-      { stackFile: { file: "Pulumi.pr-1.yaml", error: "bad indentation" } },
+      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, error: "bad indentation" } },
       "Pulumi.pr-1.yaml cannot be read (bad indentation)",
     ],
     ["whose last update ran as dev", { backendEnvironment: "dev" }, `the last update's config is "dev"`],
@@ -84,6 +84,15 @@ describe("which stacks the teardown destroys", () => {
     const decision = decide({ name: "pr-1", tags: expired, ...facts }, NOW);
     expect(decision.action).toBe("keep");
     expect(decision.reason).toContain(reason);
+  });
+
+  it("reads a stack file without config (only the passphrase salt) as saying nothing", () => {
+    const saltOnly: StackFacts = {
+      name: "pr-1",
+      tags: expired,
+      stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: false },
+    };
+    expect(decide(saltOnly, NOW).action).toBe("destroy");
   });
 
   it("keeps names from a configured protected list, and prod even when the list omits it", () => {
@@ -163,7 +172,10 @@ const facts: fc.Arbitrary<StackFacts> = fc.record(
   {
     name: fc.constantFrom("pr-1", "pr-22", "prod", "dev", "staging", "org/proj/prod", "PROD", "feature-x"),
     tags,
-    stackFile: fc.record({ file: fc.constant("Pulumi.x.yaml"), environment }, { requiredKeys: ["file"] }),
+    stackFile: fc.record(
+      { file: fc.constant("Pulumi.x.yaml"), hasConfig: fc.boolean(), environment },
+      { requiredKeys: ["file", "hasConfig"] },
+    ),
     backendEnvironment: fc.constantFrom("ephemeral", "prod", "dev", "Ephemeral"),
     stateEnvironments: fc.array(fc.constantFrom("ephemeral", "prod", "dev"), { maxLength: 3 }),
     protectedResources: fc.array(fc.constant("urn:pulumi:x::p::t::r"), { maxLength: 2 }),
@@ -175,7 +187,7 @@ const facts: fc.Arbitrary<StackFacts> = fc.record(
 function destroyable(s: StackFacts, protectedNames: readonly string[]): boolean {
   const last = s.name.split("/").pop()?.toLowerCase() ?? "";
   if (["prod", ...protectedNames].includes(last)) return false;
-  if (s.stackFile && s.stackFile.environment !== "ephemeral") return false;
+  if (s.stackFile?.hasConfig && s.stackFile.environment !== "ephemeral") return false;
   if ((s.protectedResources ?? []).length > 0) return false;
   if (s.tags.ephemeral !== "true" || s.tags.environment !== "ephemeral") return false;
   if (s.backendEnvironment !== undefined && s.backendEnvironment !== "ephemeral") return false;
@@ -206,7 +218,7 @@ describe("the teardown decision over every combination of tags and sources (prop
         const s: StackFacts = {
           name,
           tags: { ephemeral: "true", environment: "ephemeral", "expires-at": expiresAt },
-          stackFile: { file: `Pulumi.${name}.yaml`, environment: "ephemeral" },
+          stackFile: { file: `Pulumi.${name}.yaml`, hasConfig: true, environment: "ephemeral" },
           backendEnvironment: "ephemeral",
           stateEnvironments: ["ephemeral"],
           protectedResources: [],
