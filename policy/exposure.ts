@@ -312,7 +312,8 @@ const serviceAddress: Rule = (olds, news, context) => {
 const forwardEntry: Rule = (olds, news) => {
   const keys = ["externalIp", "externalPort", "internalIp", "internalPort", "ipProtocol"];
   if (olds && keys.every((k) => JSON.stringify(get(olds, k)) === JSON.stringify(get(news, k)))) return [];
-  const mapping = (p: Props) => `${show(get(p, "externalIp"))}:${show(get(p, "externalPort"))}`;
+  const plain = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : show(v));
+  const mapping = (p: Props) => `${plain(get(p, "externalIp"))}:${plain(get(p, "externalPort"))}`;
   return [
     change(
       "nat-eip-exposure",
