@@ -63,6 +63,8 @@ const get = (value: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((at, key) => (isObject(at) && Object.hasOwn(at, key) ? at[key] : undefined), value);
 export const asList = (value: unknown): unknown[] =>
   Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+/** A string or number as it is, anything else as JSON. */
+const plain = (v: unknown): string => (typeof v === "string" || typeof v === "number" ? String(v) : show(v));
 /** A value as the PR comment shows it. */
 export const show = (value: unknown): string => (value === undefined ? "unset" : (JSON.stringify(value) ?? "unset"));
 
@@ -201,7 +203,7 @@ interface OpenSource {
 function openIngress(props: Props | undefined, context: ExposureContext): Map<string, OpenSource> {
   const open = new Map<string, OpenSource>();
   if (!props || get(props, "type") !== "ingress" || get(props, "policy") === "drop") return open;
-  const ports = `${show(get(props, "ipProtocol"))} ports ${show(get(props, "portRange") ?? "-1/-1")}`;
+  const ports = `${plain(get(props, "ipProtocol"))} ports ${plain(get(props, "portRange") ?? "-1/-1")}`;
   for (const property of ["cidrIp", "ipv6CidrIp"]) {
     const source = get(props, property);
     if (source === undefined || source === null || source === "" || source === UNKNOWN) continue;
@@ -312,7 +314,6 @@ const serviceAddress: Rule = (olds, news, context) => {
 const forwardEntry: Rule = (olds, news) => {
   const keys = ["externalIp", "externalPort", "internalIp", "internalPort", "ipProtocol"];
   if (olds && keys.every((k) => JSON.stringify(get(olds, k)) === JSON.stringify(get(news, k)))) return [];
-  const plain = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : show(v));
   const mapping = (p: Props) => `${plain(get(p, "externalIp"))}:${plain(get(p, "externalPort"))}`;
   return [
     change(
