@@ -57,10 +57,12 @@ export const TYPE = {
 
 type Props = Readonly<Record<string, unknown>>;
 
+/** (Not Object.hasOwn: the policy host compiles this file for ES2020.) */
+const own = (object: object, key: string): boolean => Object.getOwnPropertyDescriptor(object, key) !== undefined;
 const isObject = (value: unknown): value is Props =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 const get = (value: unknown, ...path: string[]): unknown =>
-  path.reduce<unknown>((at, key) => (isObject(at) && Object.hasOwn(at, key) ? at[key] : undefined), value);
+  path.reduce<unknown>((at, key) => (isObject(at) && own(at, key) ? at[key] : undefined), value);
 export const asList = (value: unknown): unknown[] =>
   Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
 /** A string or number as it is, anything else as JSON. */
@@ -523,6 +525,6 @@ export function exposureChanges(
   context: ExposureContext = { vpcCidrs: PRIVATE_RANGES },
 ): ExposureChange[] {
   if (!isObject(news)) return [];
-  const rules = Object.hasOwn(EXPOSURE_RULES, type) ? (EXPOSURE_RULES[type] ?? []) : [];
+  const rules = own(EXPOSURE_RULES, type) ? (EXPOSURE_RULES[type] ?? []) : [];
   return rules.flatMap((rule) => rule(isObject(olds) ? olds : undefined, news, context));
 }
