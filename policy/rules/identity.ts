@@ -1,27 +1,8 @@
 import { resourceRule } from "../define";
+import { FULL_ACCESS_POLICY, type Statement, statementsOf } from "../exposure";
 import { TYPES } from "../types";
 
-const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
-
-interface Statement {
-  readonly effect: string;
-  readonly actions: unknown[];
-  readonly resources: unknown[];
-}
-
-/** A RAM policy's statements, from its JSON document or from the provider's `statements` input. */
-export function statementsOf(props: Record<string, any>): Statement[] {
-  const text = props.policyDocument ?? props.document;
-  const fromDocument = typeof text === "string" ? asList(JSON.parse(text).Statement) : [];
-  return [
-    ...fromDocument.map((s: any) => ({ effect: s.Effect, actions: asList(s.Action), resources: asList(s.Resource) })),
-    ...asList(props.statements).map((s: any) => ({
-      effect: s.effect,
-      actions: asList(s.actions),
-      resources: asList(s.resources),
-    })),
-  ];
-}
+export { statementsOf };
 
 export const ramNoWildcardAdmin = resourceRule(
   {
@@ -53,7 +34,11 @@ export const noFullAccessOnWorkloadRole = resourceRule(
     enforcementLevel: "mandatory",
   },
   ({ type, props }, _facts, report) => {
-    if (type === TYPES.rolePolicyAttachment && props.policyType === "System" && /FullAccess$/.test(props.policyName)) {
+    if (
+      type === TYPES.rolePolicyAttachment &&
+      props.policyType === "System" &&
+      FULL_ACCESS_POLICY.test(props.policyName)
+    ) {
       report(
         `role ${props.roleName ?? ""} gets system policy ${props.policyName}; attach a scoped custom policy instead`,
       );

@@ -1,7 +1,6 @@
 import { resourceRule } from "../define";
+import { OPEN_CIDRS } from "../exposure";
 import { TYPES } from "../types";
-
-const OPEN = ["0.0.0.0/0", "::/0"];
 
 /** A security group rule's port span; "-1/-1" (or protocol all/icmp) means every port. */
 export function portSpan(props: Record<string, any>): { from: number; to: number } {
@@ -22,7 +21,7 @@ export const sgNoOpenIngress = resourceRule(
   },
   ({ type, props }, facts, report) => {
     if (type !== TYPES.securityGroupRule || props.type !== "ingress" || props.policy === "drop") return;
-    const source = OPEN.find((cidr) => cidr === props.cidrIp || cidr === props.ipv6CidrIp);
+    const source = OPEN_CIDRS.find((cidr) => cidr === props.cidrIp || cidr === props.ipv6CidrIp);
     if (!source) return;
     const { from, to } = portSpan(props);
     const closed =

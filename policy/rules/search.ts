@@ -1,12 +1,12 @@
 import type { RelevanceSummary } from "@search-backbone/relevance";
 import { resourceRule, stackRule } from "../define";
+import { INTRANET_ANNOTATION, OPEN_CIDRS } from "../exposure";
 import { disagreements, summariesOf } from "../relevance";
 import { TYPES } from "../types";
 
-const OPEN = ["0.0.0.0/0", "::/0"];
 const WHITELISTS = ["publicWhitelists", "privateWhitelists", "kibanaWhitelists", "kibanaPrivateWhitelists"];
-/** ACK's annotation that keeps a LoadBalancer Service's CLB on the VPC (the default is an Internet address). */
-export const INTRANET_ANNOTATION = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";
+
+export { INTRANET_ANNOTATION };
 /** Alibaba Cloud disk CSI driver (ACK), whose StorageClasses back OpenSearch volumes. */
 export const DISK_PROVISIONER = "diskplugin.csi.alibabacloud.com";
 
@@ -26,7 +26,7 @@ export const searchNotPublic = resourceRule(
       if (props.enablePublic === true) report("Elasticsearch has a public endpoint (enablePublic: true)");
       if (props.enableKibanaPublicNetwork === true) report("Kibana has a public endpoint (enableKibanaPublicNetwork)");
       for (const list of WHITELISTS) {
-        const open = (props[list] ?? []).filter((cidr: string) => OPEN.includes(cidr));
+        const open = (props[list] ?? []).filter((cidr: string) => OPEN_CIDRS.includes(cidr));
         if (open.length > 0) report(`Elasticsearch ${list} admits ${open.join(", ")}; expected VPC ranges only`);
       }
     }
@@ -37,7 +37,7 @@ export const searchNotPublic = resourceRule(
           `search Service ${props.metadata?.name ?? ""} is a LoadBalancer without ${INTRANET_ANNOTATION}: intranet`,
         );
       }
-      const open = (props.spec?.loadBalancerSourceRanges ?? []).filter((cidr: string) => OPEN.includes(cidr));
+      const open = (props.spec?.loadBalancerSourceRanges ?? []).filter((cidr: string) => OPEN_CIDRS.includes(cidr));
       if (open.length > 0) report(`search Service admits ${open.join(", ")}`);
     }
   },

@@ -1,7 +1,7 @@
 import { resourceRule, stackRule } from "../define";
+import { PUBLIC_ACLS } from "../exposure";
 import { TYPES } from "../types";
 
-const PUBLIC_ACLS = ["public-read", "public-read-write"];
 /** OSS server-side encryption algorithms (PutBucketEncryption: AES256, KMS, SM4). */
 export const SSE_ALGORITHMS = ["AES256", "KMS", "SM4"];
 

@@ -1,3 +1,4 @@
+import { type ExposureChange, type ExposureContext, exposure } from "./exposure.ts";
 import { type PreviewStep, urnParts } from "./preview.ts";
 
 /**
@@ -32,6 +33,8 @@ export interface Assessment {
   readonly changed: string[];
   /** Block the merge unless overridden. */
   readonly dangers: string[];
+  /** Changes that widen who can reach the resource; they block like dangers, and get their own section. */
+  readonly exposures: ExposureChange[];
   /** Worth a reviewer's eye (cost, capacity); never blocks. */
   readonly notes: string[];
 }
@@ -43,6 +46,7 @@ export const statefulKind = (type: string): string | undefined => STATEFUL.find(
  * replace reasons, else (providers such as dynamic ones report neither) the top-level inputs that differ.
  */
 export function changedProperties(step: PreviewStep): string[] {
+  // (The schema admits null where Pulumi may write it.)
   if (step.detailedDiff && Object.keys(step.detailedDiff).length > 0) return Object.keys(step.detailedDiff).sort();
   const reasons = new Set([...(step.diffReasons ?? []), ...(step.replaceReasons ?? [])]);
   if (reasons.size > 0 || !step.oldState?.inputs || !step.newState?.inputs) return [...reasons].sort();
@@ -52,11 +56,41 @@ export function changedProperties(step: PreviewStep): string[] {
     .sort();
 }
 
-const isGpuType = (value: unknown): boolean => typeof value === "string" && /^ecs\.(gn|vgn|sgn|ebmgn)/.test(value);
-const gpuTypesIn = (inputs: Record<string, any> | undefined): string[] =>
-  [inputs?.instanceType, ...(inputs?.instanceTypes ?? [])].filter(isGpuType);
+const isGpuType = (value: unknown): value is string =>
+  typeof value === "string" && /^ecs\.(gn|vgn|sgn|ebmgn)/.test(value);
+const gpuTypesIn = (inputs: Record<string, unknown> | null | undefined): string[] => {
+  const types = inputs?.instanceTypes;
+  return [inputs?.instanceType, ...(Array.isArray(types) ? types : [])].filter(isGpuType);
+};
 
-export function assess(step: PreviewStep): Assessment {
+/**
+ * Fields whose change alters no behaviour of the resource: labels for people and for billing. An
+ * update of a protected resource that changes only these is not dangerous. Tags that drive the
+ * lifecycle (the teardown and the policy pack read them) are not harmless.
+ */
+export const HARMLESS_FIELDS: readonly string[] = ["tags", "description"];
+export const LIFECYCLE_TAGS: readonly string[] = ["environment", "expires-at", "ephemeral", "owner"];
+
+const topLevel = (property: string): string => property.split(/[.[]/)[0] ?? property;
+const tagValue = (inputs: Record<string, unknown> | null | undefined, key: string): string => {
+  const tags = inputs?.tags;
+  return (
+    JSON.stringify(typeof tags === "object" && tags !== null ? (tags as Record<string, unknown>)[key] : undefined) ?? ""
+  );
+};
+
+/** Whether an update changes only harmless fields (and is known to change something). */
+export function onlyHarmless(step: PreviewStep, changed: readonly string[]): boolean {
+  if (step.op !== "update" || changed.length === 0) return false;
+  if (!changed.every((p) => HARMLESS_FIELDS.includes(topLevel(p)))) return false;
+  const [olds, news] = [step.oldState?.inputs, step.newState?.inputs];
+  return LIFECYCLE_TAGS.every((key) => tagValue(olds, key) === tagValue(news, key));
+}
+
+/** Ops whose new inputs are checked for exposure: the resource exists afterwards with them. */
+const EXPOSURE_OPS = ["create", "update", "replace", "create-replacement", "import"];
+
+export function assess(step: PreviewStep, context?: ExposureContext): Assessment {
   const { type, name } = urnParts(step.urn);
   const changed = changedProperties(step);
   const dangers: string[] = [];
@@ -67,7 +101,11 @@ export function assess(step: PreviewStep): Assessment {
     const why = step.replaceReasons?.length ? ` (replaced because of ${step.replaceReasons.join(", ")})` : "";
     dangers.push(`${replacing ? "replaces" : "deletes"} stateful ${kind}${why}`);
   }
-  if (step.oldState?.protect && !NO_CHANGE_OPS.includes(step.op)) dangers.push(`${step.op}s a protected resource`);
+  if (step.oldState?.protect && !NO_CHANGE_OPS.includes(step.op)) {
+    if (onlyHarmless(step, changed))
+      notes.push(`updates only harmless fields of a protected resource (${changed.join(", ")})`);
+    else dangers.push(`${step.op}s a protected resource`);
+  }
   if (step.oldState?.protect && step.newState && step.newState.protect === false) {
     dangers.push("removes protect from the resource");
   }
@@ -79,5 +117,13 @@ export function assess(step: PreviewStep): Assessment {
   if (gpus.length > 0 && (step.op === "create" || step.op === "delete" || resized.length > 0)) {
     notes.push(`GPU capacity (${gpus.join(", ")})`);
   }
-  return { type, name, op: step.op, changed, dangers, notes };
+  const exposures = EXPOSURE_OPS.includes(step.op)
+    ? exposure.exposureChanges(
+        step.newState?.type ?? type,
+        step.op === "create" ? undefined : step.oldState?.inputs,
+        step.newState?.inputs,
+        context,
+      )
+    : [];
+  return { type, name, op: step.op, changed, dangers, exposures, notes };
 }

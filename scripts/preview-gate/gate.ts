@@ -1,6 +1,7 @@
-import { assess } from "./classify.ts";
+import { type Assessment, assess } from "./classify.ts";
+import { exposure } from "./exposure.ts";
 import type { GateResult } from "./markdown.ts";
-import { parsePreview } from "./preview.ts";
+import { type PreviewStep, parsePreview } from "./preview.ts";
 import { costLines } from "./prices.ts";
 
 /** The PR label that lets a reviewed dangerous change through. */
@@ -18,10 +19,30 @@ export interface GateOptions {
   readonly previewStatus?: number;
 }
 
+/** Dangers of an assessment, exposure changes included. */
+export const dangerCount = (a: Assessment): number => a.dangers.length + a.exposures.length;
+
+/**
+ * The stack's VPC ranges, from the VPCs the preview holds (a CIDR that is still unknown is skipped);
+ * RFC 1918 when it holds none, which is where stacks/config requires a VPC to lie.
+ */
+export function vpcCidrsOf(steps: readonly PreviewStep[]): string[] {
+  const cidrs = steps
+    .filter((s) => (s.newState?.type ?? s.oldState?.type) === "alicloud:vpc/network:Network")
+    .flatMap((s) => {
+      const inputs = s.newState?.inputs ?? s.oldState?.inputs ?? {};
+      const secondary = inputs.secondaryCidrBlocks;
+      return [inputs.cidrBlock, ...(Array.isArray(secondary) ? secondary : [])];
+    })
+    .filter((c): c is string => exposure.parseCidr(c) !== undefined);
+  return cidrs.length > 0 ? [...new Set(cidrs)] : [...exposure.PRIVATE_RANGES];
+}
+
 /** Reads preview JSON and decides. Throws GateInputError on input that is not preview JSON. */
 export function runGate(text: string, options: GateOptions): GateResult {
   const preview = parsePreview(text, options.source ?? "the preview JSON");
-  const assessments = preview.steps.map(assess);
+  const context = { vpcCidrs: vpcCidrsOf(preview.steps) };
+  const assessments: Assessment[] = preview.steps.map((step) => assess(step, context));
   // A failed preview (for example one that would delete a protected resource) is itself dangerous:
   // its steps are incomplete.
   for (const diagnostic of preview.diagnostics.filter((d) => d.severity === "error")) {
@@ -32,6 +53,7 @@ export function runGate(text: string, options: GateOptions): GateResult {
       op: "error",
       changed: [],
       dangers: [protectedResource ? "the preview refused to touch a protected resource" : "the preview failed"],
+      exposures: [],
       notes: [],
     });
   }
@@ -43,6 +65,7 @@ export function runGate(text: string, options: GateOptions): GateResult {
       op: "error",
       changed: [],
       dangers: [`exited ${options.previewStatus}: a mandatory policy violation or an error; see the job log`],
+      exposures: [],
       notes: [],
     });
   }
@@ -51,7 +74,7 @@ export function runGate(text: string, options: GateOptions): GateResult {
     : options.labels?.includes(OVERRIDE_LABEL)
       ? `label ${OVERRIDE_LABEL}`
       : undefined;
-  const dangerous = assessments.some((a) => a.dangers.length > 0);
+  const dangerous = assessments.some((a) => dangerCount(a) > 0);
   return {
     stack: options.stack,
     preview,

@@ -17,8 +17,12 @@ export interface GateResult {
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const money = (n: number) => `${n < 0 ? "−" : "+"}${Math.abs(n).toFixed(0)} ${PRICE_TABLE.currency}`;
 
+/** Dangers in the result, exposure changes included. */
+export const totalDangers = (result: Pick<GateResult, "assessments">): number =>
+  result.assessments.reduce((n, a) => n + a.dangers.length + a.exposures.length, 0);
+
 function verdict(result: GateResult): string {
-  const dangers = result.assessments.reduce((n, a) => n + a.dangers.length, 0);
+  const dangers = totalDangers(result);
   if (dangers === 0) return "✅ **No dangerous change.**";
   if (result.override) return `⚠️ **${dangers} dangerous change(s), allowed by override: ${cell(result.override)}.**`;
   return `⛔ **${dangers} dangerous change(s): merge blocked.** Add the \`allow-dangerous-changes\` label (or run the gate with \`--allow-dangerous\`) once reviewed.`;
@@ -42,6 +46,8 @@ export function renderMarkdown(result: GateResult): string {
     lines.push("**Preview errors:**", "", ...errors.map((d) => `- ${cell(d.message.trim())}`), "");
   }
 
+  lines.push(...renderExposures(assessments));
+
   const flagged = assessments.filter((a) => a.dangers.length > 0 || a.notes.length > 0);
   if (flagged.length > 0) {
     lines.push("**Needs attention:**", "");
@@ -64,6 +70,23 @@ export function renderMarkdown(result: GateResult): string {
 
   lines.push(...renderCost(result.costs));
   return `${lines.join("\n").trimEnd()}\n`;
+}
+
+/** Each change that widens exposure, in its own section ahead of the change table and the cost. */
+function renderExposures(assessments: readonly Assessment[]): string[] {
+  const rows = assessments.flatMap((a) => a.exposures.map((e) => ({ a, e })));
+  if (rows.length === 0) return [];
+  return [
+    "**Exposure changes** (each blocks like a dangerous change):",
+    "",
+    "| Resource | Type | Property | Old | New | Why it matters |",
+    "|---|---|---|---|---|---|",
+    ...rows.map(
+      ({ a, e }) =>
+        `| ⛔ \`${cell(a.name)}\` | \`${cell(a.type)}\` | \`${cell(e.property)}\` | \`${cell(e.old)}\` | \`${cell(e.new)}\` | ${cell(e.why)} (${cell(e.rule)}) |`,
+    ),
+    "",
+  ];
 }
 
 function renderCost(costs: readonly CostLine[]): string[] {

@@ -54,23 +54,34 @@ export interface CostLine {
   readonly monthly: number | undefined;
 }
 
+const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+/** A count from a number or numeric string; anything else counts as unknown (NaN), never throws. */
+const count = (value: unknown): number =>
+  typeof value === "number" || typeof value === "string" ? Number(value) : Number.NaN;
+
 /** Monthly price of one resource's inputs; undefined if it costs something the table lacks, null if free here. */
-function monthlyOf(type: string, inputs: Record<string, any>): { what: string; monthly: number | undefined } | null {
+function monthlyOf(
+  type: string,
+  inputs: Record<string, unknown>,
+): { what: string; monthly: number | undefined } | null {
   const month = PRICE_TABLE.hoursPerMonth;
-  if (type === "alicloud:ecs/instance:Instance" && inputs.instanceType) {
-    const hourly = instanceHourly(inputs.instanceType);
-    return { what: inputs.instanceType, monthly: hourly === undefined ? undefined : hourly * month };
+  const instanceType = text(inputs.instanceType);
+  if (type === "alicloud:ecs/instance:Instance" && instanceType) {
+    const hourly = instanceHourly(instanceType);
+    return { what: instanceType, monthly: hourly === undefined ? undefined : hourly * month };
   }
-  if (type === "alicloud:cs/nodePool:NodePool" && inputs.instanceTypes?.[0]) {
-    const nodes = Number(inputs.desiredSize ?? inputs.nodeCount ?? inputs.scalingConfig?.minSize ?? 0);
-    const hourly = instanceHourly(inputs.instanceTypes[0]);
-    return {
-      what: `${nodes} × ${inputs.instanceTypes[0]}`,
-      monthly: hourly === undefined ? undefined : hourly * nodes * month,
-    };
+  const firstType = Array.isArray(inputs.instanceTypes) ? text(inputs.instanceTypes[0]) : undefined;
+  if (type === "alicloud:cs/nodePool:NodePool" && firstType) {
+    const scaling = inputs.scalingConfig as Record<string, unknown> | null | undefined;
+    const given =
+      inputs.desiredSize ?? inputs.nodeCount ?? (typeof scaling === "object" ? scaling?.minSize : undefined);
+    const nodes = given === undefined || given === null ? 0 : count(given);
+    const hourly = Number.isFinite(nodes) ? instanceHourly(firstType) : undefined;
+    return { what: `${nodes} × ${firstType}`, monthly: hourly === undefined ? undefined : hourly * nodes * month };
   }
-  const fixed = PRICE_TABLE.fixedHourly[`${type}/${inputs.clusterSpec ?? ""}`];
-  if (fixed !== undefined) return { what: `${inputs.clusterSpec} cluster fee`, monthly: fixed * month };
+  const spec = text(inputs.clusterSpec);
+  const fixed = spec === undefined ? undefined : PRICE_TABLE.fixedHourly[`${type}/${spec}`];
+  if (fixed !== undefined) return { what: `${spec} cluster fee`, monthly: fixed * month };
   if (type === "alicloud:elasticsearch/instance:Instance")
     return { what: "Elasticsearch instance", monthly: undefined };
   return null;

@@ -1,10 +1,13 @@
 // Usage: node scripts/stacks/teardown.ts [--yes] [--work-dir <project dir>] [--now <RFC 3339>]
+//          [--protected-stacks dev,prod,…]
 // Finds expired ephemeral stacks (scripts/stacks/lifecycle-tags.ts), destroys and removes them with
 // --yes (a dry run otherwise), prints a JSON report, and exits 1 if any destroy failed.
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { LocalWorkspace, type LocalWorkspaceOptions } from "@pulumi/pulumi/automation/index.js";
-import { decide, type StackFacts } from "./lifecycle-tags.ts";
+import { LocalWorkspace, type LocalWorkspaceOptions, Stack } from "@pulumi/pulumi/automation/index.js";
+import { parse } from "yaml";
+import { DEFAULT_PROTECTED_STACKS, decide, parseRfc3339, type StackFacts, type StackFile } from "./lifecycle-tags.ts";
 
 export interface TeardownEntry {
   readonly stack: string;
@@ -25,21 +28,61 @@ export interface TeardownOptions {
   readonly workDir: string;
   readonly now: Date;
   readonly dryRun: boolean;
+  /** Stack names never torn down (default DEFAULT_PROTECTED_STACKS); `prod` always is. */
+  readonly protectedStacks?: readonly string[];
   /** Passed to the workspace: the CLI to use, environment (backend URL, passphrase). */
   readonly workspace?: Omit<LocalWorkspaceOptions, "workDir">;
   readonly log?: (line: string) => void;
 }
 
-async function factsOf(workspace: LocalWorkspace, name: string): Promise<StackFacts> {
-  const tags = await workspace.listTags(name);
-  let configEnvironment: string | undefined;
+const environmentIn = (config: Record<string, unknown> | undefined): string | undefined => {
+  const entry = Object.entries(config ?? {}).find(([key]) => key.endsWith(":environment"));
+  if (!entry) return undefined;
+  const value = (entry[1] as { value?: unknown } | undefined)?.value ?? entry[1];
+  return typeof value === "string" ? value : JSON.stringify(value);
+};
+
+/** `Pulumi.<stack>.yaml` beside Pulumi.yaml, as committed (not through the CLI, which would create it). */
+function stackFileOf(workDir: string, name: string): StackFile | undefined {
+  const file = `Pulumi.${name.split("/").pop()}.yaml`;
+  const full = path.join(workDir, file);
+  if (!existsSync(full)) return undefined;
   try {
-    const config = await workspace.getAllConfig(name);
-    configEnvironment = Object.entries(config).find(([key]) => key.endsWith(":environment"))?.[1]?.value;
-  } catch {
-    // No config file for this stack on disk (the nightly job has only tags): tags decide.
+    const config = parse(readFileSync(full, "utf8"))?.config;
+    if (typeof config !== "object" || config === null) return { file, hasConfig: false };
+    const environment = Object.entries(config).find(([key]) => key.endsWith(":environment"))?.[1];
+    if (environment === undefined) return { file, hasConfig: true };
+    const text = typeof environment === "string" ? environment : JSON.stringify(environment);
+    return { file, hasConfig: true, environment: text };
+  } catch (error) {
+    return { file, hasConfig: true, error: (error as Error).message.split("\n")[0] as string };
   }
-  return { name, tags, ...(configEnvironment !== undefined ? { configEnvironment } : {}) };
+}
+
+/** Every source of a stack's lifecycle: tags, its stack file, its last update's config, its state. */
+async function factsOf(workspace: LocalWorkspace, workDir: string, name: string): Promise<StackFacts> {
+  const tags = await workspace.listTags(name);
+  const deployment = await workspace.exportStack(name);
+  const resources: any[] = Array.isArray(deployment?.deployment?.resources) ? deployment.deployment.resources : [];
+  const protectedResources = resources.filter((r) => r?.protect === true).map((r) => String(r.urn));
+  const stateEnvironments = [
+    ...new Set(
+      resources
+        .map((r) => r?.inputs?.tags?.environment ?? r?.outputs?.tags?.environment)
+        .filter((e): e is string => typeof e === "string"),
+    ),
+  ];
+  const [last] = await (await Stack.select(name, workspace)).history(1, 1);
+  const backendEnvironment = environmentIn(last?.config);
+  const stackFile = stackFileOf(workDir, name);
+  return {
+    name,
+    tags,
+    protectedResources,
+    stateEnvironments,
+    ...(stackFile ? { stackFile } : {}),
+    ...(backendEnvironment !== undefined ? { backendEnvironment } : {}),
+  };
 }
 
 /** The engine's own error lines from a failed command (the rest is progress output). */
@@ -63,9 +106,18 @@ export async function teardown(options: TeardownOptions): Promise<TeardownReport
     const name = summary.name;
     let decision: ReturnType<typeof decide>;
     try {
-      decision = decide(await factsOf(workspace, name), options.now);
+      decision = decide(await factsOf(workspace, options.workDir, name), options.now, {
+        protectedStacks: options.protectedStacks ?? DEFAULT_PROTECTED_STACKS,
+      });
     } catch (error) {
-      stacks.push({ stack: name, action: "failed", reason: "could not read its tags", error: String(error) });
+      // Never destroyed, and reported as a failure so the nightly job shows it.
+      const message = errorLines((error as Error).message);
+      stacks.push({
+        stack: name,
+        action: "failed",
+        reason: "could not read its tags, state or history",
+        error: message,
+      });
       continue;
     }
     if (decision.action === "keep") {
@@ -106,9 +158,11 @@ async function main(): Promise<number> {
       yes: { type: "boolean", default: false },
       "work-dir": { type: "string", default: "." },
       now: { type: "string" },
+      "protected-stacks": { type: "string", default: DEFAULT_PROTECTED_STACKS.join(",") },
     },
   });
-  const now = values.now ? new Date(values.now) : new Date();
+  const parsed = values.now === undefined ? Date.now() : parseRfc3339(values.now);
+  const now = new Date(parsed ?? Number.NaN);
   if (Number.isNaN(now.getTime())) {
     console.error(`teardown: --now ${JSON.stringify(values.now)}: expected an RFC 3339 time like 2026-11-23T06:00:00Z`);
     return 2;
@@ -117,6 +171,10 @@ async function main(): Promise<number> {
     workDir: path.resolve(values["work-dir"]),
     now,
     dryRun: !values.yes,
+    protectedStacks: values["protected-stacks"]
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     log: (line) => console.error(line),
   });
   console.log(JSON.stringify(report, null, 2));

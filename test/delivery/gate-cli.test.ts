@@ -20,7 +20,23 @@ describe("preview-gate CLI on bad input", () => {
     ["{not json", "preview-gate: standard input is not JSON ("],
     ["[1, 2]", 'preview-gate: standard input: expected a JSON object with "steps", got [1,2]'],
     ['{"steps": {}}', 'preview-gate: standard input: "steps" is object; expected an array'],
-    ['{"steps": [{"op": "create"}]}', 'preview-gate: standard input: steps[0] has no "op" and "urn" strings'],
+    ['{"steps": [{"op": "create"}]}', 'preview-gate: standard input: "steps[0].urn" is missing; expected a string'],
+    [
+      '{"steps": [{"op": "replace", "urn": "urn:pulumi:dev::p::t::n", "replaceReasons": "bucket"}]}',
+      'preview-gate: standard input: "steps[0].replaceReasons" is string; expected an array',
+    ],
+    [
+      '{"steps": [], "diagnostics": [{"severity": "error"}]}',
+      'preview-gate: standard input: "diagnostics[0].message" is missing; expected a string',
+    ],
+    [
+      '{"steps": [{"op": "update", "urn": "u", "oldState": {"protect": "yes"}}]}',
+      'preview-gate: standard input: "steps[0].oldState.protect" is string; expected true or false',
+    ],
+    [
+      '{"changeSummary": {"create": "2"}}',
+      'preview-gate: standard input: "changeSummary.create" is string; expected a number',
+    ],
     ['{"config": {}}', 'preview-gate: standard input: has neither "steps" nor "changeSummary"'],
   ])("rejects %j with one clear line and exit status 2", (input, message) => {
     const result = gate(input);

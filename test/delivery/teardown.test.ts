@@ -1,11 +1,13 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide } from "../../scripts/stacks/lifecycle-tags.ts";
+import { decide, parseRfc3339, type StackFacts } from "../../scripts/stacks/lifecycle-tags.ts";
+import { MALFORMED_EXPIRIES } from "../helpers/expiries";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const expired = { ephemeral: "true", environment: "ephemeral", "expires-at": "2026-11-22T11:59:59Z" };
 
 describe("which stacks the teardown destroys", () => {
-  it("destroys an expired stack with the marker", () => {
+  it("destroys an expired stack with the marker, whose every source says ephemeral", () => {
     expect(decide({ name: "pr-1", tags: expired }, NOW)).toEqual({
       action: "destroy",
       reason: "expired at 2026-11-22T11:59:59Z",
@@ -13,38 +15,216 @@ describe("which stacks the teardown destroys", () => {
     });
     const offset = { ...expired, "expires-at": "2026-11-22T19:00:00+08:00" };
     expect(decide({ name: "pr-1", tags: offset }, NOW).action).toBe("destroy");
+    const agreeing: StackFacts = {
+      name: "pr-1",
+      tags: expired,
+      stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, environment: "ephemeral" },
+      backendEnvironment: "ephemeral",
+      stateEnvironments: ["ephemeral"],
+      protectedResources: [],
+    };
+    expect(decide(agreeing, NOW).action).toBe("destroy");
   });
 
-  it.each([
-    ["without the marker", { ...expired, ephemeral: "false" }, undefined, "no ephemeral=true marker"],
-    ["tagged prod", { ...expired, environment: "prod" }, undefined, "environment is prod"],
-    ["whose config says prod", expired, "prod", "environment is prod"],
+  it.each<[string, Partial<StackFacts>, string]>([
+    ["without the marker", { tags: { ...expired, ephemeral: "false" } }, "no ephemeral=true marker"],
+    ["tagged prod", { tags: { ...expired, environment: "prod" } }, "environment is prod"],
+    ["named prod, whatever its tags", { name: "prod" }, 'stack name "prod" is long-lived (protected)'],
+    ["named prod in an organisation", { name: "acme/search-backbone/Prod" }, "is long-lived (protected)"],
+    ["named dev", { name: "dev" }, 'stack name "dev" is long-lived (protected)'],
+    [
+      "whose committed stack file says prod",
+      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, environment: "prod" } },
+      'Pulumi.pr-1.yaml sets environment "prod", not "ephemeral"',
+    ],
+    [
+      "whose stack file sets no environment",
+      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true } },
+      "Pulumi.pr-1.yaml sets environment undefined",
+    ],
+    [
+      "whose stack file is not YAML",
+      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, error: "bad indentation" } },
+      "Pulumi.pr-1.yaml cannot be read (bad indentation)",
+    ],
+    ["whose last update ran as dev", { backendEnvironment: "dev" }, `the last update's config is "dev"`],
+    ["whose last update ran as prod", { backendEnvironment: "prod" }, "environment is prod"],
+    ["whose resources are tagged prod", { stateEnvironments: ["ephemeral", "prod"] }, "environment is prod"],
+    [
+      "whose state holds a protected resource",
+      { protectedResources: ["urn:pulumi:pr-1::p::alicloud:oss/bucket:Bucket::docs"] },
+      "its state holds 1 protected resource(s), e.g. urn:pulumi:pr-1::p::alicloud:oss/bucket:Bucket::docs",
+    ],
     [
       "with another environment tag",
-      { ...expired, environment: "dev" },
-      undefined,
+      { tags: { ...expired, environment: "dev" } },
       'environment tag is "dev", not "ephemeral"',
     ],
     [
-      "without an expiry",
-      { ephemeral: "true", environment: "ephemeral" },
-      undefined,
-      "no valid expires-at tag (undefined)",
+      "without an environment tag",
+      { tags: { ephemeral: "true", "expires-at": expired["expires-at"] } },
+      "environment tag is undefined",
     ],
     [
-      "with an unreadable expiry",
-      { ...expired, "expires-at": "tomorrow" },
-      undefined,
-      'no valid expires-at tag ("tomorrow")',
+      "without an expiry",
+      { tags: { ephemeral: "true", environment: "ephemeral" } },
+      "no valid expires-at tag (undefined; expected RFC 3339 with a time zone)",
+    ],
+    [
+      "with free text as expiry",
+      { tags: { ...expired, "expires-at": "ttl 12" } },
+      'no valid expires-at tag ("ttl 12"; expected RFC 3339 with a time zone)',
     ],
     [
       "not yet expired",
-      { ...expired, "expires-at": "2026-11-22T12:00:01Z" },
-      undefined,
+      { tags: { ...expired, "expires-at": "2026-11-22T12:00:01Z" } },
       "not expired (expires 2026-11-22T12:00:01Z)",
     ],
-  ])("keeps a stack %s", (_, tags, configEnvironment, reason) => {
-    const facts = { name: "pr-1", tags, ...(configEnvironment ? { configEnvironment } : {}) };
-    expect(decide(facts, NOW)).toEqual({ action: "keep", reason });
+  ])("keeps a stack %s", (_, facts, reason) => {
+    const decision = decide({ name: "pr-1", tags: expired, ...facts }, NOW);
+    expect(decision.action).toBe("keep");
+    expect(decision.reason).toContain(reason);
+  });
+
+  it("reads a stack file without config (only the passphrase salt) as saying nothing", () => {
+    const saltOnly: StackFacts = {
+      name: "pr-1",
+      tags: expired,
+      stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: false },
+    };
+    expect(decide(saltOnly, NOW).action).toBe("destroy");
+  });
+
+  it("keeps names from a configured protected list, and prod even when the list omits it", () => {
+    const options = { protectedStacks: ["staging"] };
+    expect(decide({ name: "staging", tags: expired }, NOW, options).action).toBe("keep");
+    expect(decide({ name: "prod", tags: expired }, NOW, options).action).toBe("keep");
+    expect(decide({ name: "dev", tags: expired }, NOW, options).action).toBe("destroy");
+  });
+});
+
+describe("expires-at is read strictly", () => {
+  it.each(MALFORMED_EXPIRIES)("keeps a stack whose expires-at is %j, quoting it", (value) => {
+    expect(parseRfc3339(value)).toBeUndefined();
+    const decision = decide({ name: "pr-1", tags: { ...expired, "expires-at": value } }, NOW);
+    expect(decision).toEqual({
+      action: "keep",
+      reason: `no valid expires-at tag (${JSON.stringify(value)}; expected RFC 3339 with a time zone)`,
+    });
+  });
+
+  it("reads RFC 3339 with Z, offsets, fractions and lower-case separators", () => {
+    expect(parseRfc3339("2026-11-22T08:00:00Z")).toBe(Date.UTC(2026, 10, 22, 8));
+    expect(parseRfc3339("2026-11-22t08:00:00z")).toBe(Date.UTC(2026, 10, 22, 8));
+    expect(parseRfc3339("2026-11-22T16:00:00+08:00")).toBe(Date.UTC(2026, 10, 22, 8));
+    expect(parseRfc3339("2026-11-22T03:30:00-04:30")).toBe(Date.UTC(2026, 10, 22, 8));
+    expect(parseRfc3339("2026-11-22T08:00:00.250Z")).toBe(Date.UTC(2026, 10, 22, 8, 0, 0, 250));
+    expect(parseRfc3339("2028-02-29T00:00:00Z")).toBe(Date.UTC(2028, 1, 29));
+  });
+
+  it("agrees with an independent rendering for every instant and offset (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date("1970-01-01T00:00:00Z"), max: new Date("9000-12-31T00:00:00Z"), noInvalidDate: true }),
+        fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
+        (date, offsetMinutes) => {
+          const local = new Date(date.getTime() + offsetMinutes * 60_000).toISOString().replace(/Z$/, "");
+          const sign = offsetMinutes < 0 ? "-" : "+";
+          const abs = Math.abs(offsetMinutes);
+          const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+          expect(parseRfc3339(`${local}${zone}`)).toBe(date.getTime());
+        },
+      ),
+    );
+  });
+});
+
+/** Tag values drawn from what a mistaken or copy-pasted tag could say. */
+const tagValue = fc.oneof(
+  fc.constantFrom(
+    "true",
+    "false",
+    "TRUE",
+    "True",
+    "1",
+    "yes",
+    "",
+    "ephemeral",
+    "prod",
+    "dev",
+    "Ephemeral",
+    " ephemeral",
+  ),
+  fc.constantFrom(...MALFORMED_EXPIRIES),
+  fc
+    .date({ min: new Date("2020-01-01T00:00:00Z"), max: new Date("2030-01-01T00:00:00Z"), noInvalidDate: true })
+    .map((d) => d.toISOString()),
+  fc.string(),
+);
+const tags = fc.dictionary(
+  fc.constantFrom("ephemeral", "environment", "expires-at", "owner", "Ephemeral", "expires_at", "env"),
+  tagValue,
+);
+const environment = fc.option(fc.constantFrom("ephemeral", "prod", "dev", "Ephemeral", "", "staging"), {
+  nil: undefined,
+});
+const facts: fc.Arbitrary<StackFacts> = fc.record(
+  {
+    name: fc.constantFrom("pr-1", "pr-22", "prod", "dev", "staging", "org/proj/prod", "PROD", "feature-x"),
+    tags,
+    stackFile: fc.record(
+      { file: fc.constant("Pulumi.x.yaml"), hasConfig: fc.boolean(), environment },
+      { requiredKeys: ["file", "hasConfig"] },
+    ),
+    backendEnvironment: fc.constantFrom("ephemeral", "prod", "dev", "Ephemeral"),
+    stateEnvironments: fc.array(fc.constantFrom("ephemeral", "prod", "dev"), { maxLength: 3 }),
+    protectedResources: fc.array(fc.constant("urn:pulumi:x::p::t::r"), { maxLength: 2 }),
+  },
+  { requiredKeys: ["name", "tags"] },
+);
+
+/** An independent statement of when a destroy is allowed, written without the decision's code. */
+function destroyable(s: StackFacts, protectedNames: readonly string[]): boolean {
+  const last = s.name.split("/").pop()?.toLowerCase() ?? "";
+  if (["prod", ...protectedNames].includes(last)) return false;
+  if (s.stackFile?.hasConfig && s.stackFile.environment !== "ephemeral") return false;
+  if ((s.protectedResources ?? []).length > 0) return false;
+  if (s.tags.ephemeral !== "true" || s.tags.environment !== "ephemeral") return false;
+  if (s.backendEnvironment !== undefined && s.backendEnvironment !== "ephemeral") return false;
+  if ((s.stateEnvironments ?? []).some((e) => e !== "ephemeral")) return false;
+  const expiry = s.tags["expires-at"];
+  const strict = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+  return typeof expiry === "string" && strict.test(expiry) && new Date(expiry).getTime() <= NOW.getTime();
+}
+
+describe("the teardown decision over every combination of tags and sources (property)", () => {
+  it("destroys only an ephemeral stack, agreed by every source, with a valid past expiry", () => {
+    fc.assert(
+      fc.property(facts, (s) => {
+        const decision = decide(s, NOW, { protectedStacks: ["dev"] });
+        if (decision.action === "destroy") expect(destroyable(s, ["dev"])).toBe(true);
+        else expect(decision.reason.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("does destroy every such stack (the property above is not met by keeping everything)", () => {
+    const past = fc
+      .date({ min: new Date("2020-01-01T00:00:00Z"), max: NOW, noInvalidDate: true })
+      .map((d) => d.toISOString());
+    fc.assert(
+      fc.property(fc.constantFrom("pr-1", "pr-999", "feature-x"), past, (name, expiresAt) => {
+        const s: StackFacts = {
+          name,
+          tags: { ephemeral: "true", environment: "ephemeral", "expires-at": expiresAt },
+          stackFile: { file: `Pulumi.${name}.yaml`, hasConfig: true, environment: "ephemeral" },
+          backendEnvironment: "ephemeral",
+          stateEnvironments: ["ephemeral"],
+          protectedResources: [],
+        };
+        expect(decide(s, NOW).action).toBe("destroy");
+      }),
+    );
   });
 });

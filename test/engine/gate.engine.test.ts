@@ -18,9 +18,10 @@ const files = mkdtempSync(path.join(tmpdir(), "backbone-gate-files-"));
 let tools: EngineTools | undefined;
 let project: CliProject;
 
-function previewJson(stage: string): { json: string; status: number } {
+/** `--show-sames` as the workflows run it: unchanged resources (the VPC and its range) are in the JSON too. */
+function previewJson(stage: string, extra: string[] = []): { json: string; status: number } {
   ok(project.pulumi(["config", "set", "stage", stage]));
-  const result = project.pulumi(["preview", "--json"]);
+  const result = project.pulumi(["preview", "--json", ...extra]);
   return { json: result.stdout, status: result.status };
 }
 
@@ -109,6 +110,48 @@ describe("the preview gate on real preview JSON", () => {
       "⛔ `ledger` (pulumi-nodejs:dynamic/gate:File): updates a protected resource",
     );
     expect(gateCli(json, ["--allow-dangerous"]).status).toBe(0);
+  });
+
+  it("blocks every update that widens exposure, each named with its old and new value, ahead of the cost", async (ctx) => {
+    if (!tools) ctx.skip();
+    const { json, status } = previewJson("exposure", ["--show-sames"]);
+    expect(status).toBe(0);
+    const result = runGate(json, { stack: "gate" });
+    const found = result.assessments.flatMap((a) =>
+      a.exposures.map((e) => `${a.name} ${e.rule} ${e.property}: ${e.old} → ${e.new}`),
+    );
+    expect(found.sort()).toEqual([
+      'assets oss-public-acl acl: "private" → "public-read"',
+      'https ingress-wider-than-vpc cidrIp: "10.20.0.0/16" → "0.0.0.0/0"',
+      'reader ram-wildcard policyDocument (actions): [] → ["\\"*\\""]',
+      'reader ram-wildcard policyDocument (resources): [] → ["\\"*\\""]',
+      'reader-attachment ram-full-access policyName: "gate-reader" → "AliyunOSSFullAccess"',
+      "search search-public-endpoint enablePublic: false → true",
+    ]);
+    const blocked = gateCli(json);
+    expect(blocked.status).toBe(1);
+    expect(blocked.stderr).toBe("preview-gate: gate: 6 dangerous change(s); blocked\n");
+    const markdown = blocked.stdout;
+    expect(markdown).toContain("beyond the VPC (10.20.0.0/16)");
+    const order = ["**Exposure changes**", "| Op | Resource |", "**Estimated monthly cost change"].map((s) =>
+      markdown.indexOf(s),
+    );
+    expect(order[0]).toBeGreaterThan(0);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(gateCli(json, ["--labels", "allow-dangerous-changes"]).status).toBe(0);
+  });
+
+  it("passes a tags-only update of a protected resource, noting it", async (ctx) => {
+    if (!tools) ctx.skip();
+    const { json, status } = previewJson("protected-tags");
+    expect(status).toBe(0);
+    const result = runGate(json, { stack: "gate" });
+    expect(result.blocked).toBe(false);
+    const archive = result.assessments.find((a) => a.name === "archive");
+    expect(archive?.op).toBe("update");
+    expect(archive?.dangers).toEqual([]);
+    expect(archive?.notes[0]).toMatch(/^updates only harmless fields of a protected resource \(tags/);
+    expect(gateCli(json).status).toBe(0);
   });
 
   it("flags the deletion of a protected resource, which the engine refuses", async (ctx) => {

@@ -5,12 +5,16 @@ import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { teardown } from "../../scripts/stacks/teardown.ts";
+import { MALFORMED_EXPIRIES } from "../helpers/expiries";
 import { GuardedFile } from "./fixtures/guarded-file";
 import { type EngineTools, engineEnv, findEngine, repoRoot } from "./harness";
 
 /**
  * The teardown on a file backend holding several stacks of one project, each with a real resource
- * (a file). Exactly the expired ephemeral stacks must go, their files with them.
+ * (a file): expired ephemeral stacks, long-lived stacks mislabelled as expired ephemeral ones (by
+ * name, by their committed stack file, by the config of their last update, by their resources' tags,
+ * by a protected resource), malformed expiries, and an ephemeral stack whose destroy fails. Exactly
+ * the expired ephemeral stacks must go, their files with them.
  */
 
 const project = "teardown-check";
@@ -18,14 +22,28 @@ const NOW = new Date("2026-11-22T12:00:00Z");
 const PAST = "2026-11-22T08:00:00Z";
 const FUTURE = "2026-11-22T20:00:00Z";
 
-/** name → stack tags. */
+const EXPIRED = { ephemeral: "true", environment: "ephemeral", "expires-at": PAST, owner: "ci" };
+
+/** name → stack tags. Every stack but pr-1 and pr-4 must survive. */
 const STACKS: Record<string, Record<string, string>> = {
-  "pr-1": { ephemeral: "true", environment: "ephemeral", "expires-at": PAST, owner: "ci" },
-  "pr-2": { ephemeral: "true", environment: "ephemeral", "expires-at": FUTURE, owner: "ci" },
+  "pr-1": EXPIRED,
+  "pr-2": { ...EXPIRED, "expires-at": FUTURE },
   "pr-3": { environment: "ephemeral", "expires-at": PAST, owner: "ci" },
-  "pr-4": { ephemeral: "true", environment: "ephemeral", "expires-at": PAST, owner: "ci" },
-  prod: { ephemeral: "true", environment: "prod", "expires-at": PAST, owner: "ci" },
+  "pr-4": EXPIRED,
+  "tagged-prod": { ...EXPIRED, environment: "prod" },
+  // Long-lived stacks that one mistaken `pulumi stack tag set` made look like expired ephemeral ones.
+  prod: EXPIRED,
+  staging: EXPIRED,
+  "was-dev": EXPIRED,
+  "prod-data": EXPIRED,
+  vault: EXPIRED,
+  // Every malformed shape of expiry; a few go through the engine, all through the decision's tests.
+  "bad-text": { ...EXPIRED, "expires-at": "ttl 12" },
+  "bad-date-only": { ...EXPIRED, "expires-at": "2026-11-22" },
+  "bad-no-zone": { ...EXPIRED, "expires-at": "2026-11-22T08:00:00" },
+  "bad-day": { ...EXPIRED, "expires-at": "2026-02-30T08:00:00Z" },
 };
+const SURVIVORS = Object.keys(STACKS).filter((n) => n !== "pr-1" && n !== "pr-4");
 
 let tools: EngineTools | undefined;
 let workDir: string;
@@ -47,8 +65,10 @@ beforeAll(async () => {
   files = mkdtempSync(path.join(tmpdir(), "backbone-teardown-files-"));
   envVars = engineEnv(tools, stateDir);
   const program = async () => {
-    const name = require("@pulumi/pulumi").getStack();
-    new GuardedFile("data", { path: fileOf(name), content: name });
+    const pulumi = require("@pulumi/pulumi");
+    const name = pulumi.getStack();
+    const tags = name === "prod-data" ? { environment: "prod" } : { environment: "ephemeral" };
+    new GuardedFile("data", { path: fileOf(name), content: name, tags }, { protect: name === "vault" });
   };
   const settings = { name: project, runtime: "nodejs" as const, backend: { url: `file://${stateDir}` } };
   const create = async (name: string, tags: Record<string, string>) => {
@@ -61,7 +81,10 @@ beforeAll(async () => {
         projectSettings: settings,
       },
     );
+    // was-dev last ran with environment dev; its stack file is gone, only the backend's history has it.
+    if (name === "was-dev") await stack.setConfig("environment", { value: "dev" });
     await stack.up();
+    if (name === "was-dev") rmSync(path.join(workDir, "Pulumi.was-dev.yaml"));
     for (const [key, value] of Object.entries(tags)) await stack.workspace.setTag(name, key, value);
   };
   // Two at a time: separate stacks share nothing in the backend but the project folder.
@@ -69,6 +92,8 @@ beforeAll(async () => {
   for (let i = 0; i < entries.length; i += 2) await Promise.all(entries.slice(i, i + 2).map(([n, t]) => create(n, t)));
   // pr-4's resource refuses deletion, so its destroy fails.
   writeFileSync(`${fileOf("pr-4")}.keep`, "");
+  // staging has a committed stack file saying it is a dev environment.
+  writeFileSync(path.join(workDir, "Pulumi.staging.yaml"), "config:\n  teardown-check:environment: dev\n");
 });
 
 afterAll(() => {
@@ -86,7 +111,27 @@ describe("teardown of expired ephemeral stacks", () => {
     expect(byStack["pr-4"]?.action).toBe("would-destroy");
     expect(byStack["pr-2"]).toMatchObject({ action: "kept", reason: `not expired (expires ${FUTURE})` });
     expect(byStack["pr-3"]).toMatchObject({ action: "kept", reason: "no ephemeral=true marker" });
-    expect(byStack.prod).toMatchObject({ action: "kept", reason: "environment is prod" });
+    expect(byStack["tagged-prod"]).toMatchObject({ action: "kept", reason: "environment is prod" });
+    expect(byStack.prod).toMatchObject({ action: "kept", reason: 'stack name "prod" is long-lived (protected)' });
+    expect(byStack.staging).toMatchObject({
+      action: "kept",
+      reason: 'Pulumi.staging.yaml sets environment "dev", not "ephemeral"',
+    });
+    expect(byStack["was-dev"]).toMatchObject({
+      action: "kept",
+      reason: `the last update's config is "dev", not "ephemeral"`,
+    });
+    expect(byStack["prod-data"]).toMatchObject({ action: "kept", reason: "environment is prod" });
+    expect(byStack.vault?.action).toBe("kept");
+    expect(byStack.vault?.reason).toMatch(/^its state holds 1 protected resource\(s\), e\.g\. urn:pulumi:vault::/);
+    for (const name of ["bad-text", "bad-date-only", "bad-no-zone", "bad-day"]) {
+      const value = JSON.stringify(STACKS[name]?.["expires-at"]);
+      expect(byStack[name], name).toMatchObject({
+        action: "kept",
+        reason: `no valid expires-at tag (${value}; expected RFC 3339 with a time zone)`,
+      });
+    }
+    expect(MALFORMED_EXPIRIES).toEqual(expect.arrayContaining(["ttl 12", "2026-11-22", "2026-11-22T08:00:00"]));
     expect(report.failed).toBe(0);
     expect(await stackNames()).toEqual(Object.keys(STACKS).sort());
     for (const name of Object.keys(STACKS)) expect(existsSync(fileOf(name)), name).toBe(true);
@@ -142,6 +187,7 @@ describe("teardown of expired ephemeral stacks", () => {
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).stacks.find((s: any) => s.stack === "pr-4").action).toBe("destroyed");
     expect(existsSync(fileOf("pr-4"))).toBe(false);
-    expect(await stackNames()).toEqual(["pr-2", "pr-3", "prod"]);
+    expect(await stackNames()).toEqual([...SURVIVORS].sort());
+    for (const name of SURVIVORS) expect(existsSync(fileOf(name)), name).toBe(true);
   });
 });
