@@ -146,7 +146,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       deployer: {
         emptyBucketsOnDestroy: config.storage.forceDestroy,
         registryEdition: config.registry.edition,
-        airec: airecDeployerInput(config.recommendations.airec),
+        airec: config.recommendations.airec,
         training: config.models.training.enabled,
         gpuServing: rolesServedBy(config.relevance, "torchserve").length > 0,
       },
@@ -229,32 +229,35 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     inCluster,
   );
 
-  // The registry has push settings exactly when orchestrator.enabled (above).
-  const orchestrator = registry.push
-    ? createOrchestrator(
-        config,
-        {
-          workload: ORCHESTRATOR_WORKLOAD,
-          network,
-          storage,
-          cluster,
-          identity,
-          registry: { push: registry.push, pullRepository: registry.repositoryUrl },
-          search,
-          models,
-          ...(recommendations
-            ? {
-                airec: {
-                  instanceId: recommendations.instanceId,
-                  sceneId: recommendations.airec.apply((airec) => airec.sceneId),
-                  endpoint: recommendations.endpoint,
-                },
-              }
-            : {}),
-        },
-        inCluster,
-      )
-    : undefined;
+  // The registry has push settings exactly when orchestrator.enabled (above); testing enabled here as
+  // well narrows the config to one that carries the DashScope key.
+  const { orchestrator: orchestratorConfig } = config;
+  const orchestrator =
+    registry.push && orchestratorConfig.enabled
+      ? createOrchestrator(
+          { ...config, orchestrator: orchestratorConfig },
+          {
+            workload: ORCHESTRATOR_WORKLOAD,
+            network,
+            storage,
+            cluster,
+            identity,
+            registry: { push: registry.push, pullRepository: registry.repositoryUrl },
+            search,
+            models,
+            ...(recommendations
+              ? {
+                  airec: {
+                    instanceId: recommendations.instanceId,
+                    sceneId: recommendations.airec.apply((airec) => airec.sceneId),
+                    endpoint: recommendations.endpoint,
+                  },
+                }
+              : {}),
+          },
+          inCluster,
+        )
+      : undefined;
 
   return {
     environment: config.environment,
@@ -303,17 +306,11 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
   };
 }
 
-type AirecConfig = BackboneConfig["recommendations"]["airec"];
-
 /** AIRec when configured (adopted or bought; config rules keep ephemeral stacks off). */
 function createRecommendations(config: BackboneConfig, protect: boolean, opts: pulumi.ComponentResourceOptions) {
   const { mode, instanceId, purchase, scenes } = config.recommendations.airec;
   if (mode === "off") return undefined;
-  const settings = mode === "adopt" ? { mode, instanceId, scenes } : { mode, purchase, scenes };
+  // The component uses the instance id only to adopt and the purchase only to buy.
+  const settings = { mode, instanceId, purchase, scenes };
   return new Recommendations("recommendations", { region: config.region, settings, protect }, opts);
-}
-
-function airecDeployerInput({ mode, instanceId }: AirecConfig): { instanceId?: string; create?: boolean } {
-  if (mode === "create") return { create: true };
-  return mode === "adopt" && instanceId ? { instanceId } : {};
 }

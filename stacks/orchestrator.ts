@@ -8,7 +8,7 @@ import { Orchestrator, orchestratorBuildContext } from "../components/orchestrat
 import type { RegistryPush } from "../components/registry";
 import type { Search } from "../components/search";
 import { STORAGE_PREFIXES, type Storage } from "../components/storage";
-import type { BackboneConfig } from "./config";
+import type { BackboneConfig, OrchestratorConfig } from "./config";
 import { relevanceProfile } from "./relevance-profile";
 
 /** The project folder: the orchestrator image builds from its k8s/ (k8s/orchestrator/Dockerfile). */
@@ -27,17 +27,19 @@ export interface OrchestratorDeps {
   readonly airec?: ConstructorParameters<typeof Orchestrator>[1]["airec"];
 }
 
+/** The stack's config with the orchestrator enabled (so its DashScope key is there). */
+export type EnabledOrchestratorConfig = BackboneConfig & {
+  readonly orchestrator: Extract<OrchestratorConfig, { enabled: true }>;
+};
+
 /** The orchestrator wired to the stack's components; `opts` carries the Alibaba Cloud and cluster providers. */
 export function createOrchestrator(
-  config: BackboneConfig,
+  config: EnabledOrchestratorConfig,
   deps: OrchestratorDeps,
   opts: pulumi.ComponentResourceOptions,
 ): Orchestrator {
   const { orchestrator: settings, relevance } = config;
   const { push, pullRepository } = deps.registry;
-  const dashscopeApiKey = settings.dashscopeApiKey ?? config.serving.bailian.apiKey;
-  if (!dashscopeApiKey)
-    throw new pulumi.RunError("orchestrator.dashscopeApiKey: not set (the config rules require it)");
   const search = deps.search;
   return new Orchestrator(
     "orchestrator",
@@ -67,7 +69,7 @@ export function createOrchestrator(
         events: `${STORAGE_PREFIXES.logs}events/`,
         recs: `${STORAGE_PREFIXES.logs}recs-events/`,
       },
-      dashscopeApiKey: pulumi.secret(dashscopeApiKey),
+      dashscopeApiKey: pulumi.secret(settings.dashscopeApiKey),
       apiKeys: pulumi.secret(settings.apiKeys),
       ...(deps.airec ? { airec: deps.airec } : {}),
       settings: {
@@ -75,11 +77,12 @@ export function createOrchestrator(
         resources: settings.resources,
         targetCpuUtilization: settings.targetCpuUtilization,
         chatModel: settings.chatModel,
-        dashscopeBaseUrl:
-          settings.dashscopeBaseUrl ?? `${config.serving.bailian.baseUrl.replace(/\/$/, "")}/compatible-mode/v1`,
+        dashscopeBaseUrl: settings.dashscopeBaseUrl,
         rateLimitPerMinute: settings.rateLimitPerMinute,
         logLevel: settings.logLevel,
         shutdownGraceMs: settings.shutdownGraceMs,
+        upstreamIdleTimeoutMs: settings.upstreamIdleTimeoutMs,
+        dependencyLimits: settings.dependencyLimits,
         ingress: settings.ingress,
       },
       vswitchIds: deps.network.vswitchIds,

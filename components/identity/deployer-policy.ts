@@ -52,6 +52,18 @@ export interface DeployerPolicyInput {
   readonly gpuServing?: boolean;
 }
 
+/** How a stack manages AIRec: off, an instance adopted by id, or one it buys. */
+export interface AirecManagement {
+  readonly mode: "off" | "adopt" | "create";
+  readonly instanceId?: string | undefined;
+}
+
+/** The deployer's AIRec scope: create when buying, the adopted instance's id, or nothing. */
+export function airecDeployerInput({ mode, instanceId }: AirecManagement): DeployerPolicyInput["airec"] {
+  if (mode === "create") return { create: true };
+  return mode === "adopt" && instanceId ? { instanceId } : {};
+}
+
 /** What the AIRec instance resource calls on every up and refresh. */
 export const AIREC_SETUP_ACTIONS = [
   "airec:DescribeInstance",

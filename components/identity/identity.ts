@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { attributed } from "../errors";
-import { type DeployerPolicyInput, deployerPolicy } from "./deployer-policy";
+import { type AirecManagement, airecDeployerInput, type DeployerPolicyInput, deployerPolicy } from "./deployer-policy";
 import { orchestratorPolicy, servingPolicy, trainingPolicy } from "./policies";
 import { ecsTrustPolicy, PAI_SERVICE, paiTrustPolicy, rrsaTrustPolicy } from "./trust";
 import { WorkloadIdentity } from "./workload-identity";
@@ -27,8 +27,11 @@ export interface IdentityArgs {
   /** Shapes the rendered deployer policy. */
   readonly deployer?: Pick<
     DeployerPolicyInput,
-    "emptyBucketsOnDestroy" | "registryEdition" | "airec" | "training" | "gpuServing"
-  >;
+    "emptyBucketsOnDestroy" | "registryEdition" | "training" | "gpuServing"
+  > & {
+    /** How the stack manages AIRec (recommendations.airec): what the deployer may do to an instance. */
+    readonly airec?: AirecManagement;
+  };
   readonly tags: Record<string, string>;
 }
 
@@ -121,8 +124,20 @@ export class Identity extends pulumi.ComponentResource {
 
     this.roles = { training: training.roleArn, serving: serving.roleArn, orchestrator: orchestrator.roleArn };
     this.roleNames = { training: training.roleName, serving: serving.roleName, orchestrator: orchestrator.roleName };
+    const { airec, ...deployer } = args.deployer ?? {};
     this.deployerPolicy = base.apply(({ accountId, kmsKeyId }) =>
-      attributed(this, () => json(deployerPolicy({ accountId, region, cloudName, kmsKeyId, ...args.deployer }))),
+      attributed(this, () =>
+        json(
+          deployerPolicy({
+            accountId,
+            region,
+            cloudName,
+            kmsKeyId,
+            ...deployer,
+            ...(airec ? { airec: airecDeployerInput(airec) } : {}),
+          }),
+        ),
+      ),
     );
     this.registerOutputs({ roles: this.roles, roleNames: this.roleNames, deployerPolicy: this.deployerPolicy });
   }

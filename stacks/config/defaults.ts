@@ -1,13 +1,13 @@
 import { DEFAULT_PROFILE } from "@search-backbone/relevance";
-import type { BackboneConfig, EnvironmentKind } from "./schema";
+import type { EnvironmentKind, StackSettings } from "./schema";
 
 /**
  * Defaults per environment kind. Everything has one except what only the stack can know: the
  * environment kind, region, owner, vSwitch zones and (for ephemeral stacks) the expiry time.
  */
 
-type Defaults = Omit<BackboneConfig, "environment" | "region" | "owner" | "expiresAt" | "network"> & {
-  network: Omit<BackboneConfig["network"], "vswitches">;
+type Defaults = Omit<StackSettings, "environment" | "region" | "owner" | "expiresAt" | "network"> & {
+  network: Omit<StackSettings["network"], "vswitches">;
 };
 
 const GPU = "ecs.gn7i-c8g1.2xlarge";

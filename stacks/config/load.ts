@@ -2,6 +2,7 @@ import { RunError } from "@pulumi/pulumi/errors";
 import { z } from "zod";
 import { BUCKET_PURPOSES, bucketName, ossBucketNameProblem } from "../naming";
 import { deepMerge, defaultsFor } from "./defaults";
+import { resolveConfig } from "./resolve";
 import { crossFieldProblems, type Problem } from "./rules";
 import { type BackboneConfig, configSchema, ENVIRONMENTS, type EnvironmentKind } from "./schema";
 
@@ -28,7 +29,8 @@ export class ConfigError extends RunError {
 
 /**
  * Validates a stack's raw configuration (keys without the namespace, values already parsed from
- * JSON) over the defaults of its environment kind, and returns the typed config components use.
+ * JSON) over the defaults of its environment kind, and returns the typed config components use, with
+ * the values some keys leave to others already resolved (resolve.ts).
  */
 export function loadConfig(raw: Record<string, unknown>, context: LoadContext): BackboneConfig {
   const kind = ENVIRONMENTS.find((env) => env === raw.environment);
@@ -41,7 +43,7 @@ export function loadConfig(raw: Record<string, unknown>, context: LoadContext): 
     ...namingProblems(merged, context.stack),
   ];
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, context, merged);
-  return parsed.data;
+  return resolveConfig(parsed.data);
 }
 
 function namingProblems(cfg: Record<string, unknown>, stack: string): Problem[] {

@@ -288,6 +288,25 @@ const orchestrator = z.strictObject({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]),
   /** Drain time after SIGTERM; the pods' termination grace period is derived from it. */
   shutdownGraceMs: z.number().int().min(1000).max(120000),
+  /**
+   * Outbound keep-alive connections (engines, model endpoints, DashScope) idle this long are closed;
+   * unset: the service's default (UPSTREAM_IDLE_TIMEOUT_MS, whose range this is).
+   */
+  upstreamIdleTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+  /**
+   * Backpressure per replica, all three together; unset: the service's defaults (ENGINE_MAX_IN_FLIGHT,
+   * MODEL_MAX_IN_FLIGHT, DEPENDENCY_QUEUE_LENGTH). The upper bounds only catch typos.
+   */
+  dependencyLimits: z
+    .strictObject({
+      /** Calls in flight per search engine. */
+      engineInFlight: positiveInt(10_000),
+      /** Calls in flight per model endpoint (embedding, rerank). */
+      modelInFlight: positiveInt(10_000),
+      /** Calls that may wait per dependency beyond those in flight; 0 refuses at once when all are busy. */
+      queue: z.number().int().min(0).max(100_000),
+    })
+    .optional(),
   ingress: z.strictObject({
     enabled: z.boolean(),
     host: z
@@ -352,4 +371,23 @@ export const configSchema = z.strictObject({
   orchestrator,
 });
 
-export type BackboneConfig = z.infer<typeof configSchema>;
+/** The keys as a stack sets them, validated, before the loader resolves what they leave to other keys. */
+export type StackSettings = z.infer<typeof configSchema>;
+
+type OrchestratorSettings = StackSettings["orchestrator"];
+type ResolvedOrchestrator = Omit<OrchestratorSettings, "enabled" | "dashscopeBaseUrl" | "dashscopeApiKey"> & {
+  /** Always set: orchestrator.dashscopeBaseUrl, or serving.bailian.baseUrl + /compatible-mode/v1. */
+  readonly dashscopeBaseUrl: string;
+};
+
+/**
+ * The orchestrator's settings with the effective DashScope base URL and key; when enabled the key is
+ * always there (orchestrator.dashscopeApiKey, or serving.bailian.apiKey: rules.ts refuses an enabled
+ * orchestrator with neither).
+ */
+export type OrchestratorConfig =
+  | (ResolvedOrchestrator & { readonly enabled: true; readonly dashscopeApiKey: string })
+  | (ResolvedOrchestrator & { readonly enabled: false; readonly dashscopeApiKey?: string | undefined });
+
+/** The one validated config object components are wired from (load.ts, resolve.ts). */
+export type BackboneConfig = Omit<StackSettings, "orchestrator"> & { readonly orchestrator: OrchestratorConfig };

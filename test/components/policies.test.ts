@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  airecDeployerInput,
   asList,
   assertLeastPrivilege,
   assertWorkloadScope,
@@ -350,5 +351,15 @@ describe("CI deployer policy", () => {
   it("refuses a cloud name that would widen the scope", () => {
     expect(() => deployerPolicy({ ...deployer, cloudName: "*" })).toThrow(/cloudName/);
     expect(() => deployerPolicy({ ...deployer, cloudName: "" })).toThrow(/cloudName/);
+  });
+
+  it("scopes AIRec by how the stack manages it: buying, one adopted instance, or not at all", () => {
+    const id = "airec-cn-o400whm78004";
+    expect(airecDeployerInput({ mode: "create" })).toEqual({ create: true });
+    // An id left from adopting does not widen a purchase to it, nor survive turning AIRec off.
+    expect(airecDeployerInput({ mode: "create", instanceId: id })).toEqual({ create: true });
+    expect(airecDeployerInput({ mode: "adopt", instanceId: id })).toEqual({ instanceId: id });
+    expect(airecDeployerInput({ mode: "adopt" })).toEqual({});
+    expect(airecDeployerInput({ mode: "off", instanceId: id })).toEqual({});
   });
 });

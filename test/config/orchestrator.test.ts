@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../stacks/config";
+import { ConfigError, loadConfig, resolveConfig } from "../../stacks/config";
 import { rawDevConfig, rawProdConfig } from "../helpers/config";
 
 const HASH = "a".repeat(64);
@@ -30,7 +30,61 @@ describe("orchestrator config", () => {
       apiKeys: [{ id: "web", sha256: HASH, ratePerMinute: 60 }],
       image: { username: "pusher", password: "Passw0rd-1" },
     };
-    expect(load(raw).orchestrator.apiKeys).toEqual([{ id: "web", sha256: HASH, ratePerMinute: 60 }]);
+    const { orchestrator } = load(raw);
+    expect(orchestrator.apiKeys).toEqual([{ id: "web", sha256: HASH, ratePerMinute: 60 }]);
+    expect(orchestrator.dashscopeApiKey).toBe("sk-bailian-key-1");
+  });
+
+  it("resolves the DashScope key and base URL, so components get the effective values", () => {
+    const raw = rawDevConfig();
+    raw.serving = { bailian: { baseUrl: "https://dashscope-intl.aliyuncs.com/", apiKey: "sk-bailian-key-1" } };
+    raw.orchestrator = {
+      enabled: true,
+      dashscopeApiKey: "sk-chat-key-123",
+      apiKeys: [{ id: "web", sha256: HASH }],
+      image: { username: "pusher", password: "Passw0rd-1" },
+    };
+    // Its own key wins over serving.bailian's; the base URL follows serving.bailian.baseUrl.
+    expect(load(raw).orchestrator).toMatchObject({
+      dashscopeApiKey: "sk-chat-key-123",
+      dashscopeBaseUrl: "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+    });
+    raw.orchestrator.dashscopeBaseUrl = "https://llm-gateway.example.com/v1";
+    expect(load(raw).orchestrator.dashscopeBaseUrl).toBe("https://llm-gateway.example.com/v1");
+    expect(load(rawDevConfig()).orchestrator.dashscopeBaseUrl).toBe(
+      "https://dashscope.aliyuncs.com/compatible-mode/v1",
+    );
+  });
+
+  it("resolving on its own keeps the rules' invariant: an enabled orchestrator has a DashScope key", () => {
+    const settings = load(rawDevConfig());
+    const enabled = { ...settings, orchestrator: { ...settings.orchestrator, enabled: true } };
+    expect(() =>
+      resolveConfig({ ...enabled, orchestrator: { ...enabled.orchestrator, dashscopeApiKey: undefined } }),
+    ).toThrow(/orchestrator\.dashscopeApiKey/);
+    const withBailian = {
+      ...enabled,
+      serving: { ...settings.serving, bailian: { ...settings.serving.bailian, apiKey: "sk-bailian-key-1" } },
+    };
+    expect(resolveConfig(withBailian).orchestrator).toMatchObject({
+      enabled: true,
+      dashscopeApiKey: "sk-bailian-key-1",
+    });
+  });
+
+  it("leaves backpressure to the service's defaults unless set, and keeps what a stack sets", () => {
+    const unset = load(rawDevConfig()).orchestrator;
+    expect(unset.upstreamIdleTimeoutMs).toBeUndefined();
+    expect(unset.dependencyLimits).toBeUndefined();
+    const raw = rawDevConfig();
+    raw.orchestrator = {
+      upstreamIdleTimeoutMs: 30000,
+      dependencyLimits: { engineInFlight: 8, modelInFlight: 16, queue: 0 },
+    };
+    expect(load(raw).orchestrator).toMatchObject({
+      upstreamIdleTimeoutMs: 30000,
+      dependencyLimits: { engineInFlight: 8, modelInFlight: 16, queue: 0 },
+    });
   });
 
   it.each([
@@ -81,6 +135,46 @@ describe("orchestrator config", () => {
       "more replicas at minimum than at maximum",
       { replicas: { min: 5, max: 2 } },
       "orchestrator.replicas.min: given 5; expected at most replicas.max (2)",
+    ],
+    [
+      "an idle timeout of 0",
+      { upstreamIdleTimeoutMs: 0 },
+      "search-backbone:orchestrator.upstreamIdleTimeoutMs: given 0; expected >= 1",
+    ],
+    [
+      "an idle timeout beyond the service's range",
+      { upstreamIdleTimeoutMs: 600001 },
+      "orchestrator.upstreamIdleTimeoutMs: given 600001; expected <= 600000",
+    ],
+    [
+      "a fractional engine limit",
+      { dependencyLimits: { engineInFlight: 2.5, modelInFlight: 4, queue: 8 } },
+      "orchestrator.dependencyLimits.engineInFlight: given 2.5; expected int",
+    ],
+    [
+      "no calls in flight per model endpoint",
+      { dependencyLimits: { engineInFlight: 4, modelInFlight: 0, queue: 8 } },
+      "orchestrator.dependencyLimits.modelInFlight: given 0; expected >= 1",
+    ],
+    [
+      "a negative queue",
+      { dependencyLimits: { engineInFlight: 4, modelInFlight: 4, queue: -1 } },
+      "orchestrator.dependencyLimits.queue: given -1; expected >= 0",
+    ],
+    [
+      "a queue length given as text",
+      { dependencyLimits: { engineInFlight: 4, modelInFlight: 4, queue: "64" } },
+      'orchestrator.dependencyLimits.queue: given "64"; expected number',
+    ],
+    [
+      "one limit without the others",
+      { dependencyLimits: { queue: 16 } },
+      "orchestrator.dependencyLimits.engineInFlight: not set; required key is missing; expected number",
+    ],
+    [
+      "a misspelt limit",
+      { dependencyLimits: { engineInFlight: 4, modelInFlight: 4, queue: 8, queues: 8 } },
+      'orchestrator.dependencyLimits.queues: given 8; unknown key (did you mean "queue"?)',
     ],
   ])("refuses %s, naming key, value and expectation", (_, orchestrator, message) => {
     const raw = rawDevConfig();

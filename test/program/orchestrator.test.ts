@@ -130,6 +130,32 @@ describe("the stack registers the orchestrator", () => {
     });
   });
 
+  it("passes the backpressure settings to the service when the stack sets them, and leaves its defaults otherwise", async () => {
+    const data = async (orchestrator: Record<string, unknown>) => {
+      const { recorder } = await evaluate("dev", withOrchestrator(readRepoFile("Pulumi.dev.yaml"), orchestrator));
+      return recorder.one("kubernetes:core/v1:ConfigMap", "orchestrator-config").inputs.data;
+    };
+    const unset = await data(ENABLED);
+    for (const name of [
+      "UPSTREAM_IDLE_TIMEOUT_MS",
+      "ENGINE_MAX_IN_FLIGHT",
+      "MODEL_MAX_IN_FLIGHT",
+      "DEPENDENCY_QUEUE_LENGTH",
+    ])
+      expect(unset, name).not.toHaveProperty(name);
+    const set = await data({
+      ...ENABLED,
+      upstreamIdleTimeoutMs: 30000,
+      dependencyLimits: { engineInFlight: 8, modelInFlight: 16, queue: 0 },
+    });
+    expect(set).toMatchObject({
+      UPSTREAM_IDLE_TIMEOUT_MS: "30000",
+      ENGINE_MAX_IN_FLIGHT: "8",
+      MODEL_MAX_IN_FLIGHT: "16",
+      DEPENDENCY_QUEUE_LENGTH: "0",
+    });
+  });
+
   it("prod (ACR Enterprise) pushes with a temporary token when no credentials are configured", async () => {
     const { image: _, ...noCredentials } = ENABLED;
     const { recorder } = await evaluate("prod", withOrchestrator(readRepoFile("Pulumi.prod.yaml"), noCredentials));
@@ -172,6 +198,7 @@ describe("bad orchestrator config stops the program before any resource", () => 
       replicas: { min: 4, max: 2 },
       ingress: { enabled: true },
       resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "1Gi" } },
+      dependencyLimits: { engineInFlight: 0, modelInFlight: 4 },
     });
     const { recorder, error } = await runProgram("dev", text);
     expect(error).toBeInstanceOf(ConfigError);
@@ -183,6 +210,8 @@ describe("bad orchestrator config stops the program before any resource", () => 
         "orchestrator.ingress.host",
         "orchestrator.resources.limits.memory",
         "orchestrator.image.password",
+        "orchestrator.dependencyLimits.engineInFlight",
+        "orchestrator.dependencyLimits.queue",
       ]),
     );
     expect(recorder.resources).toEqual([]);
