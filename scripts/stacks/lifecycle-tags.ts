@@ -2,7 +2,7 @@
  * Stack tags that mark a stack's lifecycle, and the teardown's decision. scripts/new-ephemeral-stack.sh
  * sets the tags with `pulumi stack tag set`; the file backend stores tags since Pulumi v3.211
  * (`<stack>.pulumi-tags`). Tags are one source among several: a mistaken `pulumi stack tag set` must
- * not be enough to destroy a long-lived stack, so the decision also reads the stack's committed file,
+ * not be enough to destroy a long-lived stack, so the decision also reads the stack's files,
  * the config of its last update as the backend recorded it, and the resources in its state.
  */
 export const TAG = {
@@ -33,8 +33,11 @@ export interface StackFile {
 export interface StackFacts {
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
-  /** `Pulumi.<stack>.yaml` in the project folder, when one exists. */
-  readonly stackFile?: StackFile;
+  /**
+   * Versions of `Pulumi.<stack>.yaml`: the committed one, and a working copy that differs or was never
+   * committed (scripts/stacks/stack-files.ts). Each must agree.
+   */
+  readonly stackFiles?: readonly StackFile[];
   /** `<project>:environment` of the stack's last update, as the backend's update history holds it. */
   readonly backendEnvironment?: string;
   /** Distinct `environment` tags of the resources in the stack's state. */
@@ -46,10 +49,15 @@ export interface StackFacts {
 export interface DecideOptions {
   /** Stack names never torn down; `prod` is added to whatever is given. */
   readonly protectedStacks?: readonly string[];
+  /**
+   * The stack is due now, whatever its `expires-at` says (a closed PR's stack, `teardown --only`):
+   * every other keep rule still applies.
+   */
+  readonly ignoreExpiry?: boolean;
 }
 
 export type Decision =
-  | { readonly action: "destroy"; readonly reason: string; readonly expiresAt: string }
+  | { readonly action: "destroy"; readonly reason: string; readonly expiresAt?: string }
   | { readonly action: "keep"; readonly reason: string };
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
@@ -80,17 +88,19 @@ const shortName = (name: string) => name.split("/").pop()?.toLowerCase() ?? name
 /**
  * Whether a stack is an expired ephemeral one. Anything uncertain is kept: a long-lived name, a stack
  * file or state that says otherwise, a missing marker, a source of the environment that is not
- * "ephemeral", an expiry that is not RFC 3339 or not yet past.
+ * "ephemeral", an expiry that is not RFC 3339 or not yet past (unless `ignoreExpiry`).
  */
 export function decide(stack: StackFacts, now: Date, options: DecideOptions = {}): Decision {
   const { tags } = stack;
   const keep = (reason: string): Decision => ({ action: "keep", reason });
   const protectedNames = new Set(["prod", ...(options.protectedStacks ?? DEFAULT_PROTECTED_STACKS)].map(shortName));
   if (protectedNames.has(shortName(stack.name))) return keep(`stack name "${stack.name}" is long-lived (protected)`);
-  const file = stack.stackFile;
-  if (file?.error !== undefined) return keep(`${file.file} cannot be read (${file.error})`);
-  if (file?.hasConfig && file.environment !== "ephemeral") {
-    return keep(`${file.file} sets environment ${JSON.stringify(file.environment)}, not "ephemeral"`);
+  const files = stack.stackFiles ?? [];
+  for (const file of files) {
+    if (file.error !== undefined) return keep(`${file.file} cannot be read (${file.error})`);
+    if (file.hasConfig && file.environment !== "ephemeral") {
+      return keep(`${file.file} sets environment ${JSON.stringify(file.environment)}, not "ephemeral"`);
+    }
   }
   const guarded = stack.protectedResources ?? [];
   if (guarded.length > 0) {
@@ -99,7 +109,7 @@ export function decide(stack: StackFacts, now: Date, options: DecideOptions = {}
   if (tags[TAG.ephemeral] !== "true") return keep(`no ${TAG.ephemeral}=true marker`);
   const sources: [string, string | undefined][] = [
     [`${TAG.environment} tag`, tags[TAG.environment]],
-    ...(file?.hasConfig ? ([[file.file, file.environment]] as [string, string | undefined][]) : []),
+    ...files.filter((f) => f.hasConfig).map((f): [string, string | undefined] => [f.file, f.environment]),
     ...(stack.backendEnvironment !== undefined
       ? ([["the last update's config", stack.backendEnvironment]] as [string, string][])
       : []),
@@ -113,6 +123,9 @@ export function decide(stack: StackFacts, now: Date, options: DecideOptions = {}
     );
   }
   const expiresAt = tags[TAG.expiresAt];
+  if (options.ignoreExpiry) {
+    return { action: "destroy", reason: "due now (requested by name; expires-at not consulted)" };
+  }
   const expiry = parseRfc3339(expiresAt);
   if (expiry === undefined) {
     return keep(`no valid ${TAG.expiresAt} tag (${JSON.stringify(expiresAt)}; expected RFC 3339 with a time zone)`);

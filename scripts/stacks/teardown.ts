@@ -1,17 +1,19 @@
 // Usage: node scripts/stacks/teardown.ts [--yes] [--work-dir <project dir>] [--now <RFC 3339>]
-//          [--protected-stacks dev,prod,…]
+//          [--protected-stacks dev,prod,…] [--only <stack>]
 // Finds expired ephemeral stacks (scripts/stacks/lifecycle-tags.ts), destroys and removes them with
-// --yes (a dry run otherwise), prints a JSON report, and exits 1 if any destroy failed.
-import { existsSync, readFileSync } from "node:fs";
+// --yes (a dry run otherwise), prints a JSON report, and exits 1 if any destroy failed. With --only,
+// only that stack is considered and it is due now (a closed PR's stack): every keep rule but expiry
+// applies, and the exit status is 1 when it is kept, so the calling workflow notices.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, type LocalWorkspaceOptions, Stack } from "@pulumi/pulumi/automation/index.js";
-import { parse } from "yaml";
-import { DEFAULT_PROTECTED_STACKS, decide, parseRfc3339, type StackFacts, type StackFile } from "./lifecycle-tags.ts";
+import { DEFAULT_PROTECTED_STACKS, decide, parseRfc3339, type StackFacts } from "./lifecycle-tags.ts";
+import { stackFilesOf } from "./stack-files.ts";
 
 export interface TeardownEntry {
   readonly stack: string;
-  readonly action: "destroyed" | "would-destroy" | "kept" | "failed";
+  /** `absent`: only with `only`, when the backend has no such stack (nothing to destroy). */
+  readonly action: "destroyed" | "would-destroy" | "kept" | "failed" | "absent";
   readonly reason: string;
   readonly resourcesDeleted?: number;
   readonly error?: string;
@@ -20,6 +22,8 @@ export interface TeardownEntry {
 export interface TeardownReport {
   readonly dryRun: boolean;
   readonly now: string;
+  /** The one stack asked for, when `only` was given. */
+  readonly only?: string;
   readonly stacks: TeardownEntry[];
   readonly failed: number;
 }
@@ -30,6 +34,8 @@ export interface TeardownOptions {
   readonly dryRun: boolean;
   /** Stack names never torn down (default DEFAULT_PROTECTED_STACKS); `prod` always is. */
   readonly protectedStacks?: readonly string[];
+  /** Only this stack (its full or short name), due now: every keep rule but expiry applies. */
+  readonly only?: string;
   /** Passed to the workspace: the CLI to use, environment (backend URL, passphrase). */
   readonly workspace?: Omit<LocalWorkspaceOptions, "workDir">;
   readonly log?: (line: string) => void;
@@ -41,23 +47,6 @@ const environmentIn = (config: Record<string, unknown> | undefined): string | un
   const value = (entry[1] as { value?: unknown } | undefined)?.value ?? entry[1];
   return typeof value === "string" ? value : JSON.stringify(value);
 };
-
-/** `Pulumi.<stack>.yaml` beside Pulumi.yaml, as committed (not through the CLI, which would create it). */
-function stackFileOf(workDir: string, name: string): StackFile | undefined {
-  const file = `Pulumi.${name.split("/").pop()}.yaml`;
-  const full = path.join(workDir, file);
-  if (!existsSync(full)) return undefined;
-  try {
-    const config = parse(readFileSync(full, "utf8"))?.config;
-    if (typeof config !== "object" || config === null) return { file, hasConfig: false };
-    const environment = Object.entries(config).find(([key]) => key.endsWith(":environment"))?.[1];
-    if (environment === undefined) return { file, hasConfig: true };
-    const text = typeof environment === "string" ? environment : JSON.stringify(environment);
-    return { file, hasConfig: true, environment: text };
-  } catch (error) {
-    return { file, hasConfig: true, error: (error as Error).message.split("\n")[0] as string };
-  }
-}
 
 /** Every source of a stack's lifecycle: tags, its stack file, its last update's config, its state. */
 async function factsOf(workspace: LocalWorkspace, workDir: string, name: string): Promise<StackFacts> {
@@ -74,13 +63,13 @@ async function factsOf(workspace: LocalWorkspace, workDir: string, name: string)
   ];
   const [last] = await (await Stack.select(name, workspace)).history(1, 1);
   const backendEnvironment = environmentIn(last?.config);
-  const stackFile = stackFileOf(workDir, name);
+  const stackFiles = stackFilesOf(workDir, name);
   return {
     name,
     tags,
     protectedResources,
     stateEnvironments,
-    ...(stackFile ? { stackFile } : {}),
+    ...(stackFiles.length > 0 ? { stackFiles } : {}),
     ...(backendEnvironment !== undefined ? { backendEnvironment } : {}),
   };
 }
@@ -102,12 +91,19 @@ export async function teardown(options: TeardownOptions): Promise<TeardownReport
   const log = options.log ?? (() => {});
   const workspace = await LocalWorkspace.create({ ...options.workspace, workDir: options.workDir });
   const stacks: TeardownEntry[] = [];
-  for (const summary of await workspace.listStacks()) {
-    const name = summary.name;
+  const { only } = options;
+  const names = (await workspace.listStacks())
+    .map((summary) => summary.name)
+    .filter((name) => only === undefined || name === only || name.endsWith(`/${only}`));
+  if (only !== undefined && names.length === 0) {
+    stacks.push({ stack: only, action: "absent", reason: "the backend has no such stack; nothing to destroy" });
+  }
+  for (const name of names) {
     let decision: ReturnType<typeof decide>;
     try {
       decision = decide(await factsOf(workspace, options.workDir, name), options.now, {
         protectedStacks: options.protectedStacks ?? DEFAULT_PROTECTED_STACKS,
+        ignoreExpiry: only !== undefined,
       });
     } catch (error) {
       // Never destroyed, and reported as a failure so the nightly job shows it.
@@ -147,10 +143,20 @@ export async function teardown(options: TeardownOptions): Promise<TeardownReport
   return {
     dryRun: options.dryRun,
     now: options.now.toISOString(),
+    ...(only !== undefined ? { only } : {}),
     stacks,
     failed: stacks.filter((s) => s.action === "failed").length,
   };
 }
+
+/** 1 when a destroy failed, or when the one stack asked for with `only` was kept; 0 otherwise. */
+export function exitCodeOf(report: TeardownReport): number {
+  if (report.failed > 0) return 1;
+  return report.only !== undefined && report.stacks.some((s) => s.action === "kept") ? 1 : 0;
+}
+
+/** A stack name as Pulumi allows it, optionally qualified by organisation and project. */
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9][A-Za-z0-9_.-]*){0,2}$/;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -159,8 +165,20 @@ async function main(): Promise<number> {
       "work-dir": { type: "string", default: "." },
       now: { type: "string" },
       "protected-stacks": { type: "string", default: DEFAULT_PROTECTED_STACKS.join(",") },
+      only: { type: "string" },
     },
   });
+  const protectedStacks = values["protected-stacks"]
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of [...protectedStacks, ...(values.only === undefined ? [] : [values.only])]) {
+    if (!STACK_NAME.test(name)) {
+      const flag = protectedStacks.includes(name) ? "--protected-stacks" : "--only";
+      console.error(`teardown: ${flag} ${JSON.stringify(name)}: expected a stack name like pr-7 or org/project/pr-7`);
+      return 2;
+    }
+  }
   const parsed = values.now === undefined ? Date.now() : parseRfc3339(values.now);
   const now = new Date(parsed ?? Number.NaN);
   if (Number.isNaN(now.getTime())) {
@@ -171,14 +189,15 @@ async function main(): Promise<number> {
     workDir: path.resolve(values["work-dir"]),
     now,
     dryRun: !values.yes,
-    protectedStacks: values["protected-stacks"]
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
+    protectedStacks,
+    ...(values.only !== undefined ? { only: values.only } : {}),
     log: (line) => console.error(line),
   });
   console.log(JSON.stringify(report, null, 2));
-  return report.failed > 0 ? 1 : 0;
+  for (const entry of report.stacks.filter((s) => s.action === "kept" && report.only !== undefined)) {
+    console.error(`teardown: kept ${entry.stack}: ${entry.reason}`);
+  }
+  return exitCodeOf(report);
 }
 
 if (import.meta.main) {

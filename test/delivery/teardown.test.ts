@@ -1,9 +1,14 @@
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decide, parseRfc3339, type StackFacts } from "../../scripts/stacks/lifecycle-tags.ts";
+import { exitCodeOf, type TeardownEntry, type TeardownReport } from "../../scripts/stacks/teardown.ts";
 import { MALFORMED_EXPIRIES } from "../helpers/expiries";
+import { repoRoot } from "../helpers/stack-files";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
+const FUTURE_EXPIRY = "2026-11-22T20:00:00Z";
 const expired = { ephemeral: "true", environment: "ephemeral", "expires-at": "2026-11-22T11:59:59Z" };
 
 describe("which stacks the teardown destroys", () => {
@@ -18,7 +23,7 @@ describe("which stacks the teardown destroys", () => {
     const agreeing: StackFacts = {
       name: "pr-1",
       tags: expired,
-      stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, environment: "ephemeral" },
+      stackFiles: [{ file: "Pulumi.pr-1.yaml", hasConfig: true, environment: "ephemeral" }],
       backendEnvironment: "ephemeral",
       stateEnvironments: ["ephemeral"],
       protectedResources: [],
@@ -34,17 +39,17 @@ describe("which stacks the teardown destroys", () => {
     ["named dev", { name: "dev" }, 'stack name "dev" is long-lived (protected)'],
     [
       "whose committed stack file says prod",
-      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, environment: "prod" } },
+      { stackFiles: [{ file: "Pulumi.pr-1.yaml", hasConfig: true, environment: "prod" }] },
       'Pulumi.pr-1.yaml sets environment "prod", not "ephemeral"',
     ],
     [
       "whose stack file sets no environment",
-      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true } },
+      { stackFiles: [{ file: "Pulumi.pr-1.yaml", hasConfig: true }] },
       "Pulumi.pr-1.yaml sets environment undefined",
     ],
     [
       "whose stack file is not YAML",
-      { stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: true, error: "bad indentation" } },
+      { stackFiles: [{ file: "Pulumi.pr-1.yaml", hasConfig: true, error: "bad indentation" }] },
       "Pulumi.pr-1.yaml cannot be read (bad indentation)",
     ],
     ["whose last update ran as dev", { backendEnvironment: "dev" }, `the last update's config is "dev"`],
@@ -90,7 +95,7 @@ describe("which stacks the teardown destroys", () => {
     const saltOnly: StackFacts = {
       name: "pr-1",
       tags: expired,
-      stackFile: { file: "Pulumi.pr-1.yaml", hasConfig: false },
+      stackFiles: [{ file: "Pulumi.pr-1.yaml", hasConfig: false }],
     };
     expect(decide(saltOnly, NOW).action).toBe("destroy");
   });
@@ -100,6 +105,75 @@ describe("which stacks the teardown destroys", () => {
     expect(decide({ name: "staging", tags: expired }, NOW, options).action).toBe("keep");
     expect(decide({ name: "prod", tags: expired }, NOW, options).action).toBe("keep");
     expect(decide({ name: "dev", tags: expired }, NOW, options).action).toBe("destroy");
+  });
+});
+
+describe("a stack asked for by name (teardown --only, a closed PR's stack)", () => {
+  const due = { ignoreExpiry: true };
+
+  it.each([FUTURE_EXPIRY, "ttl 12", undefined])("destroys an ephemeral stack whatever its expiry (%j)", (expiresAt) => {
+    const { "expires-at": _, ...rest } = expired;
+    const tags = expiresAt === undefined ? rest : { ...rest, "expires-at": expiresAt };
+    expect(decide({ name: "pr-7", tags }, NOW, due)).toEqual({
+      action: "destroy",
+      reason: "due now (requested by name; expires-at not consulted)",
+    });
+  });
+
+  it.each<[string, Partial<StackFacts>, string]>([
+    ["named prod", { name: "prod" }, 'stack name "prod" is long-lived (protected)'],
+    ["without the marker", { tags: { environment: "ephemeral" } }, "no ephemeral=true marker"],
+    [
+      "whose committed stack file says dev, though its working copy says ephemeral",
+      {
+        stackFiles: [
+          { file: "Pulumi.pr-7.yaml (committed)", hasConfig: true, environment: "dev" },
+          { file: "Pulumi.pr-7.yaml (working copy)", hasConfig: true, environment: "ephemeral" },
+        ],
+      },
+      'Pulumi.pr-7.yaml (committed) sets environment "dev", not "ephemeral"',
+    ],
+    [
+      "whose uncommitted stack file says dev",
+      { stackFiles: [{ file: "Pulumi.pr-7.yaml (not committed)", hasConfig: true, environment: "dev" }] },
+      'Pulumi.pr-7.yaml (not committed) sets environment "dev"',
+    ],
+    ["whose state holds a protected resource", { protectedResources: ["urn:x"] }, "protected resource(s)"],
+    ["whose last update ran as prod", { backendEnvironment: "prod" }, "environment is prod"],
+  ])("keeps one %s", (_, facts, reason) => {
+    const decision = decide({ name: "pr-7", tags: expired, ...facts }, NOW, { ...due, protectedStacks: ["dev"] });
+    expect(decision.action).toBe("keep");
+    expect(decision.reason).toContain(reason);
+  });
+
+  it("exits 1 when it was kept or its destroy failed, 0 when destroyed or absent", () => {
+    const report = (only: string | undefined, action: TeardownEntry["action"]): TeardownReport => ({
+      dryRun: false,
+      now: NOW.toISOString(),
+      ...(only ? { only } : {}),
+      stacks: [{ stack: "pr-7", action, reason: "r" }],
+      failed: action === "failed" ? 1 : 0,
+    });
+    expect(exitCodeOf(report("pr-7", "kept"))).toBe(1);
+    expect(exitCodeOf(report("pr-7", "failed"))).toBe(1);
+    expect(exitCodeOf(report("pr-7", "destroyed"))).toBe(0);
+    expect(exitCodeOf(report("pr-7", "absent"))).toBe(0);
+    // The nightly run keeps most stacks by design: that is no failure.
+    expect(exitCodeOf(report(undefined, "kept"))).toBe(0);
+    expect(exitCodeOf(report(undefined, "failed"))).toBe(1);
+  });
+
+  it.each([
+    ["--only", "../prod"],
+    ["--only", ""],
+    ["--protected-stacks", "dev,pro d"],
+  ])("the CLI refuses %s %j before reading any stack (exit 2)", (flag, value) => {
+    const run = spawnSync(process.execPath, [path.join(repoRoot, "scripts/stacks/teardown.ts"), flag, value], {
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`teardown: ${flag} `);
+    expect(run.stderr).toContain("expected a stack name like pr-7");
   });
 });
 
@@ -172,9 +246,12 @@ const facts: fc.Arbitrary<StackFacts> = fc.record(
   {
     name: fc.constantFrom("pr-1", "pr-22", "prod", "dev", "staging", "org/proj/prod", "PROD", "feature-x"),
     tags,
-    stackFile: fc.record(
-      { file: fc.constant("Pulumi.x.yaml"), hasConfig: fc.boolean(), environment },
-      { requiredKeys: ["file", "hasConfig"] },
+    stackFiles: fc.array(
+      fc.record(
+        { file: fc.constant("Pulumi.x.yaml"), hasConfig: fc.boolean(), environment, error: fc.constant("bad YAML") },
+        { requiredKeys: ["file", "hasConfig"] },
+      ),
+      { maxLength: 2 },
     ),
     backendEnvironment: fc.constantFrom("ephemeral", "prod", "dev", "Ephemeral"),
     stateEnvironments: fc.array(fc.constantFrom("ephemeral", "prod", "dev"), { maxLength: 3 }),
@@ -187,7 +264,9 @@ const facts: fc.Arbitrary<StackFacts> = fc.record(
 function destroyable(s: StackFacts, protectedNames: readonly string[]): boolean {
   const last = s.name.split("/").pop()?.toLowerCase() ?? "";
   if (["prod", ...protectedNames].includes(last)) return false;
-  if (s.stackFile?.hasConfig && s.stackFile.environment !== "ephemeral") return false;
+  for (const file of s.stackFiles ?? []) {
+    if (file.error !== undefined || (file.hasConfig && file.environment !== "ephemeral")) return false;
+  }
   if ((s.protectedResources ?? []).length > 0) return false;
   if (s.tags.ephemeral !== "true" || s.tags.environment !== "ephemeral") return false;
   if (s.backendEnvironment !== undefined && s.backendEnvironment !== "ephemeral") return false;
@@ -209,6 +288,17 @@ describe("the teardown decision over every combination of tags and sources (prop
     );
   });
 
+  it("asked for by name, destroys only a stack that every keep rule but expiry lets go", () => {
+    fc.assert(
+      fc.property(facts, (s) => {
+        const decision = decide(s, NOW, { protectedStacks: ["dev"], ignoreExpiry: true });
+        const dueNow = { ...s, tags: { ...s.tags, "expires-at": "2000-01-01T00:00:00Z" } };
+        expect(decision.action === "destroy").toBe(destroyable(dueNow, ["dev"]));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("does destroy every such stack (the property above is not met by keeping everything)", () => {
     const past = fc
       .date({ min: new Date("2020-01-01T00:00:00Z"), max: NOW, noInvalidDate: true })
@@ -218,7 +308,7 @@ describe("the teardown decision over every combination of tags and sources (prop
         const s: StackFacts = {
           name,
           tags: { ephemeral: "true", environment: "ephemeral", "expires-at": expiresAt },
-          stackFile: { file: `Pulumi.${name}.yaml`, hasConfig: true, environment: "ephemeral" },
+          stackFiles: [{ file: `Pulumi.${name}.yaml`, hasConfig: true, environment: "ephemeral" }],
           backendEnvironment: "ephemeral",
           stateEnvironments: ["ephemeral"],
           protectedResources: [],

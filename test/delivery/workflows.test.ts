@@ -61,4 +61,21 @@ describe(".github", () => {
     expect(deploy.jobs.prod.needs).toBe("dev");
     expect(deploy.jobs.prod.environment).toBe("prod");
   });
+
+  it("tears down only through the teardown's guards, with the protected list passed explicitly", () => {
+    const read = (name: string) => parse(readFileSync(path.join(repoRoot, ".github/workflows", name), "utf8"));
+    const runs = (job: any) => (job.steps as any[]).map((s) => s.run ?? "").join("\n");
+    const close = read("pr-close.yml").jobs.destroy;
+    const nightly = read("nightly.yml").jobs.teardown;
+    for (const job of [close, nightly]) {
+      expect(job.env.PROTECTED_STACKS).toMatch(/^\$\{\{ vars\.TEARDOWN_PROTECTED_STACKS \|\| 'dev,prod' \}\}$/);
+      expect(runs(job)).toContain("node scripts/stacks/teardown.ts");
+      expect(runs(job)).toContain('--protected-stacks "$PROTECTED_STACKS"');
+      // No way around the guards: the engine's own destroy is never called directly.
+      expect(runs(job)).not.toMatch(/pulumi\s+(destroy|stack\s+rm)/);
+    }
+    expect(runs(close)).toContain('--yes --only "$STACK"');
+    // The guards and committed stack files come from the default branch, not from the closed PR.
+    expect(close.steps[0].with.ref).toMatch(/^\$\{\{ github\.event\.repository\.default_branch \}\}$/);
+  });
 });

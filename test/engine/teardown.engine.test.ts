@@ -14,7 +14,9 @@ import { type EngineTools, engineEnv, findEngine, repoRoot } from "./harness";
  * (a file): expired ephemeral stacks, long-lived stacks mislabelled as expired ephemeral ones (by
  * name, by their committed stack file, by the config of their last update, by their resources' tags,
  * by a protected resource), malformed expiries, and an ephemeral stack whose destroy fails. Exactly
- * the expired ephemeral stacks must go, their files with them.
+ * the expired ephemeral stacks must go, their files with them. The project folder is a git checkout
+ * whose committed stack file for staging says dev while its working copy says ephemeral. Last,
+ * `--only <stack>` (what pr-close.yml runs) destroys a stack due now and keeps every long-lived one.
  */
 
 const project = "teardown-check";
@@ -30,6 +32,8 @@ const STACKS: Record<string, Record<string, string>> = {
   "pr-2": { ...EXPIRED, "expires-at": FUTURE },
   "pr-3": { environment: "ephemeral", "expires-at": PAST, owner: "ci" },
   "pr-4": EXPIRED,
+  // Not expired: only `teardown --only pr-7` (its PR closed) destroys it.
+  "pr-7": { ...EXPIRED, "expires-at": FUTURE },
   "tagged-prod": { ...EXPIRED, environment: "prod" },
   // Long-lived stacks that one mistaken `pulumi stack tag set` made look like expired ephemeral ones.
   prod: EXPIRED,
@@ -92,13 +96,30 @@ beforeAll(async () => {
   for (let i = 0; i < entries.length; i += 2) await Promise.all(entries.slice(i, i + 2).map(([n, t]) => create(n, t)));
   // pr-4's resource refuses deletion, so its destroy fails.
   writeFileSync(`${fileOf("pr-4")}.keep`, "");
-  // staging has a committed stack file saying it is a dev environment.
+  // staging has a committed stack file saying it is a dev environment; a local edit says otherwise.
+  const git = (...args: string[]) => {
+    const run = spawnSync("git", ["-C", workDir, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+      encoding: "utf8",
+    });
+    if (run.status !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr}`);
+  };
+  git("init", "--quiet");
   writeFileSync(path.join(workDir, "Pulumi.staging.yaml"), "config:\n  teardown-check:environment: dev\n");
+  git("add", "Pulumi.staging.yaml");
+  git("commit", "--quiet", "--no-gpg-sign", "-m", "staging is a dev environment");
+  writeFileSync(path.join(workDir, "Pulumi.staging.yaml"), "config:\n  teardown-check:environment: ephemeral\n");
 });
 
 afterAll(() => {
   for (const dir of [workDir, stateDir, files]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+const cli = (...args: string[]) =>
+  spawnSync(
+    process.execPath,
+    [path.join(repoRoot, "scripts/stacks/teardown.ts"), "--work-dir", workDir, "--now", NOW.toISOString(), ...args],
+    { encoding: "utf8", env: { ...process.env, ...envVars } },
+  );
 
 const options = () => ({ workDir, now: NOW, workspace: { pulumiCommand: tools?.command, envVars } });
 
@@ -115,7 +136,7 @@ describe("teardown of expired ephemeral stacks", () => {
     expect(byStack.prod).toMatchObject({ action: "kept", reason: 'stack name "prod" is long-lived (protected)' });
     expect(byStack.staging).toMatchObject({
       action: "kept",
-      reason: 'Pulumi.staging.yaml sets environment "dev", not "ephemeral"',
+      reason: 'Pulumi.staging.yaml (committed) sets environment "dev", not "ephemeral"',
     });
     expect(byStack["was-dev"]).toMatchObject({
       action: "kept",
@@ -139,11 +160,7 @@ describe("teardown of expired ephemeral stacks", () => {
 
   it("the CLI dry run prints the same report as JSON and destroys nothing", async (ctx) => {
     if (!tools) ctx.skip();
-    const run = spawnSync(
-      process.execPath,
-      [path.join(repoRoot, "scripts/stacks/teardown.ts"), "--work-dir", workDir, "--now", NOW.toISOString()],
-      { encoding: "utf8", env: { ...process.env, ...envVars } },
-    );
+    const run = cli();
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.dryRun).toBe(true);
@@ -175,19 +192,87 @@ describe("teardown of expired ephemeral stacks", () => {
 
   it("the CLI exits non-zero while a destroy keeps failing, and removes the stack once it succeeds", async (ctx) => {
     if (!tools) ctx.skip();
-    const cli = () =>
-      spawnSync(
-        process.execPath,
-        [path.join(repoRoot, "scripts/stacks/teardown.ts"), "--yes", "--work-dir", workDir, "--now", NOW.toISOString()],
-        { encoding: "utf8", env: { ...process.env, ...envVars } },
-      );
-    expect(cli().status).toBe(1);
+    expect(cli("--yes").status).toBe(1);
     rmSync(`${fileOf("pr-4")}.keep`);
-    const run = cli();
+    const run = cli("--yes");
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).stacks.find((s: any) => s.stack === "pr-4").action).toBe("destroyed");
     expect(existsSync(fileOf("pr-4"))).toBe(false);
     expect(await stackNames()).toEqual([...SURVIVORS].sort());
     for (const name of SURVIVORS) expect(existsSync(fileOf(name)), name).toBe(true);
+  });
+});
+
+describe("teardown --only <stack>: a closed PR's stack, due now", () => {
+  it("keeps prod mislabelled as an expired ephemeral stack, and exits 1", async (ctx) => {
+    if (!tools) ctx.skip();
+    const run = cli("--yes", "--only", "prod");
+    expect(run.status, run.stderr).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      only: "prod",
+      stacks: [{ stack: "prod", action: "kept", reason: 'stack name "prod" is long-lived (protected)' }],
+      failed: 0,
+    });
+    expect(run.stderr).toContain('teardown: kept prod: stack name "prod" is long-lived (protected)');
+    expect(await stackNames()).toContain("prod");
+    expect(existsSync(fileOf("prod"))).toBe(true);
+  });
+
+  it("keeps a stack whose committed stack file says dev, whatever its working copy says", async (ctx) => {
+    if (!tools) ctx.skip();
+    const run = cli("--yes", "--only", "staging");
+    expect(run.status, run.stderr).toBe(1);
+    expect(JSON.parse(run.stdout).stacks).toEqual([
+      {
+        stack: "staging",
+        action: "kept",
+        reason: 'Pulumi.staging.yaml (committed) sets environment "dev", not "ephemeral"',
+      },
+    ]);
+    expect(existsSync(fileOf("staging"))).toBe(true);
+  });
+
+  it("keeps one named in --protected-stacks, and one whose state holds a protected resource", async (ctx) => {
+    if (!tools) ctx.skip();
+    const named = cli("--yes", "--only", "pr-2", "--protected-stacks", "dev,pr-2");
+    expect(named.status, named.stderr).toBe(1);
+    expect(JSON.parse(named.stdout).stacks[0]).toMatchObject({ stack: "pr-2", action: "kept" });
+    const vault = cli("--yes", "--only", "vault");
+    expect(vault.status, vault.stderr).toBe(1);
+    expect(JSON.parse(vault.stdout).stacks[0].reason).toMatch(/^its state holds 1 protected resource/);
+    expect(existsSync(fileOf("pr-2")) && existsSync(fileOf("vault"))).toBe(true);
+  });
+
+  it("destroys and removes an ephemeral stack before its expiry, and touches no other", async (ctx) => {
+    if (!tools) ctx.skip();
+    const dry = cli("--only", "pr-7");
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout).stacks).toEqual([
+      { stack: "pr-7", action: "would-destroy", reason: "due now (requested by name; expires-at not consulted)" },
+    ]);
+    expect(existsSync(fileOf("pr-7"))).toBe(true);
+    const run = cli("--yes", "--only", "pr-7");
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).stacks).toEqual([
+      {
+        stack: "pr-7",
+        action: "destroyed",
+        reason: "due now (requested by name; expires-at not consulted)",
+        resourcesDeleted: 2,
+      },
+    ]);
+    expect(existsSync(fileOf("pr-7"))).toBe(false);
+    const rest = SURVIVORS.filter((n) => n !== "pr-7");
+    expect(await stackNames()).toEqual([...rest].sort());
+    for (const name of rest) expect(existsSync(fileOf(name)), name).toBe(true);
+  });
+
+  it("reports a stack the backend does not have as absent, and exits 0", async (ctx) => {
+    if (!tools) ctx.skip();
+    const run = cli("--yes", "--only", "pr-7");
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).stacks).toEqual([
+      { stack: "pr-7", action: "absent", reason: "the backend has no such stack; nothing to destroy" },
+    ]);
   });
 });
