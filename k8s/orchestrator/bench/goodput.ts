@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { loadavg } from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
-import { hashKey } from "../src/plugins/auth";
 import { cpuMs, hasTaskset, healthy, pct, pinned, startFakes } from "./processes";
+import { serviceEnvAgainstFakes } from "./service-env";
 
 /**
  * Goodput under bursts: searches answered within their budget per second, against fakes whose engines
@@ -100,44 +99,16 @@ function line(label: string, o: Outcome): string {
 
 async function main() {
   const { child: fakes, urls } = await startFakes(LAT, "1");
-  const dir = mkdtempSync(path.join(tmpdir(), "orch-goodput-"));
-  const file = (name: string, value: unknown) => {
-    writeFileSync(path.join(dir, name), JSON.stringify(value));
-    return path.join(dir, name);
-  };
   const env = {
     ...process.env,
-    HOST: "127.0.0.1",
+    ...serviceEnvAgainstFakes(urls, { dims: LAT.dims, apiKey: KEY, folderPrefix: "orch-goodput-" }),
     LOG_LEVEL: "warn",
-    PROFILE_FILE: file("profile.json", {
-      embedding: { model: "hash", dims: LAT.dims },
-      rerank: { model: "overlap" },
-      similarity: "cosine",
-      bm25Weight: 0.3,
-      vectorWeight: 0.7,
-      candidateDepth: 50,
-      rerankWindow: 20,
-      topK: 8,
-      analyzer: "standard",
-    }),
-    ENDPOINTS_FILE: file("endpoints.json", {
-      embedding: { url: urls.embeddingUrl, model: "hash", protocol: "contract", dims: LAT.dims, authSecret: null },
-      rerank: { url: urls.rerankUrl, model: "overlap", protocol: "contract", dims: null, authSecret: null },
-    }),
-    API_KEYS_FILE: file("keys.json", [{ id: "bench", sha256: hashKey(KEY) }]),
     RATE_LIMIT_PER_MINUTE: "100000000",
-    INDEX_ALIAS: "chunks",
-    ELASTICSEARCH_URL: urls.es,
-    OPENSEARCH_URL: urls.os,
-    DASHSCOPE_BASE_URL: urls.chat,
-    DASHSCOPE_API_KEY: "sk-bench",
-    CHAT_MODEL: "qwen-plus",
-    EVENT_LOG_FOLDER: path.join(dir, "events"),
     REQUEST_BUDGET_MS: String(BUDGET_MS),
   };
   const start = async (port: number, limits: Record<string, string>) => {
     const [command, args] = pinned("0", process.execPath, [
-      process.env.BENCH_SERVICE_MAIN ?? path.join(__dirname, "../dist/orchestrator/src/main.js"),
+      process.env.BENCH_SERVICE_MAIN ?? path.join(__dirname, "../dist/main.js"),
     ]);
     const child = spawn(command, args, { env: { ...env, ...limits, PORT: String(port) }, stdio: "ignore" });
     const url = `http://127.0.0.1:${port}`;

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 
@@ -33,8 +33,17 @@ export interface Fakes {
   readonly chat: string;
 }
 
+/** vite-node's CLI: npm workspaces hoist it to the repository root's node_modules, so look upwards. */
+function viteNodeCli(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const cli = path.join(dir, "node_modules/vite-node/dist/cli.mjs");
+    if (existsSync(cli)) return cli;
+    if (path.dirname(dir) === dir) throw new Error(`vite-node is not installed above ${__dirname}; run npm ci`);
+  }
+}
+
 export async function startFakes(latencies: object, core: string): Promise<{ child: ChildProcess; urls: Fakes }> {
-  const cli = path.join(__dirname, "../node_modules/vite-node/dist/cli.mjs");
+  const cli = viteNodeCli();
   const [command, args] = pinned(core, process.execPath, [
     cli,
     path.join(__dirname, "fakes-process.ts"),

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import * as path from "node:path";
 import type { RelevanceProfile } from "@search-backbone/relevance";
 import { Agent, request } from "undici";
-import { hashKey } from "../src/plugins/auth";
 import { esBodies, MGET_FILTER, MSEARCH_FILTER, osBodies, SOURCE_FIELDS } from "../src/retrieval";
 import { cpuMs, type Fakes, fakeLag, hasTaskset, healthy, load, pct, pinned, startFakes } from "./processes";
+import { serviceEnvAgainstFakes } from "./service-env";
 
 /**
  * Benchmark of the orchestrator's own overhead. Three processes: the service (built: `npm run build`)
@@ -52,41 +52,13 @@ const FAKES_CORE = "1";
 async function main() {
   if (hasTaskset) spawnSync("taskset", ["-pc", FAKES_CORE, String(process.pid)], { stdio: "ignore" });
   const { child: fakes, urls } = await startFakes(LAT, FAKES_CORE);
-  const dir = mkdtempSync(path.join(tmpdir(), "orch-bench-"));
-  const file = (name: string, value: unknown) => {
-    writeFileSync(path.join(dir, name), JSON.stringify(value));
-    return path.join(dir, name);
-  };
-  const profile = {
-    embedding: { model: "hash", dims: LAT.dims },
-    rerank: { model: "overlap" },
-    similarity: "cosine",
-    bm25Weight: 0.3,
-    vectorWeight: 0.7,
-    candidateDepth: 50,
-    rerankWindow: 20,
-    topK: 8,
-    analyzer: "standard",
-  };
+  const service = serviceEnvAgainstFakes(urls, { dims: LAT.dims, apiKey: KEY, folderPrefix: "orch-bench-" });
   const env = {
     ...process.env,
+    ...service,
     PORT: "18080",
-    HOST: "127.0.0.1",
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-    PROFILE_FILE: file("profile.json", profile),
-    ENDPOINTS_FILE: file("endpoints.json", {
-      embedding: { url: urls.embeddingUrl, model: "hash", protocol: "contract", dims: LAT.dims, authSecret: null },
-      rerank: { url: urls.rerankUrl, model: "overlap", protocol: "contract", dims: null, authSecret: null },
-    }),
-    API_KEYS_FILE: file("keys.json", [{ id: "bench", sha256: hashKey(KEY) }]),
     RATE_LIMIT_PER_MINUTE: "100000000",
-    INDEX_ALIAS: "chunks",
-    ELASTICSEARCH_URL: urls.es,
-    OPENSEARCH_URL: urls.os,
-    DASHSCOPE_BASE_URL: urls.chat,
-    DASHSCOPE_API_KEY: "sk-bench",
-    CHAT_MODEL: "qwen-plus",
-    EVENT_LOG_FOLDER: path.join(dir, "events"),
     REQUEST_BUDGET_MS: "60000",
     EMBED_TIMEOUT_MS: "30000",
     ENGINE_TIMEOUT_MS: "30000",
@@ -100,7 +72,7 @@ async function main() {
     const [command, args] = pinned(SERVICE_CORE, process.execPath, [
       ...nodeArgs,
       ...extraArgs,
-      process.env.BENCH_SERVICE_MAIN ?? path.join(__dirname, "../dist/orchestrator/src/main.js"),
+      process.env.BENCH_SERVICE_MAIN ?? path.join(__dirname, "../dist/main.js"),
     ]);
     const child = spawn(command, args, { env: { ...env, PORT: String(port) }, stdio: ["ignore", "ignore", "inherit"] });
     const url = `http://127.0.0.1:${port}`;
@@ -121,7 +93,10 @@ async function main() {
     await new Promise((r) => child.on("exit", r));
   };
   const { child: server, url: base } = await startService(18080);
-  const relay = await startRelay(urls, profile as RelevanceProfile);
+  const relay = await startRelay(
+    urls,
+    JSON.parse(readFileSync(service.PROFILE_FILE as string, "utf8")) as RelevanceProfile,
+  );
   const headers = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
   // The load generator's own client: undici's request on a keep-alive pool (cheaper than fetch, so
   // the generator takes as little as it can of the core it shares with the fakes).

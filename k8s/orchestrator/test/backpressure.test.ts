@@ -1,11 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lag, startFakeEngine, startFakeModels } from "../bench/fake-engines";
+import { serviceEnvAgainstFakes } from "../bench/service-env";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
-import { hashKey } from "../src/plugins/auth";
 
 /**
  * The service against the benchmark's fakes (fixed latency, canned hits): a full search through the
@@ -27,35 +24,17 @@ beforeAll(async () => {
   const os = await startFakeEngine("opensearch", 5, lag, DIMS, { fetchMs: 5 });
   es.server.on("request", () => esRequests++);
   fakes.push(models, es, os);
-  const dir = mkdtempSync(path.join(tmpdir(), "orch-backpressure-"));
-  const file = (name: string, value: unknown) => {
-    writeFileSync(path.join(dir, name), JSON.stringify(value));
-    return path.join(dir, name);
-  };
   const config = loadConfig({
-    PROFILE_FILE: file("profile.json", {
-      embedding: { model: "hash", dims: DIMS },
-      rerank: { model: "overlap" },
-      similarity: "cosine",
-      bm25Weight: 0.3,
-      vectorWeight: 0.7,
-      candidateDepth: 50,
-      rerankWindow: 20,
-      topK: 8,
-      analyzer: "standard",
-    }),
-    ENDPOINTS_FILE: file("endpoints.json", {
-      embedding: { url: models.embeddingUrl, model: "hash", protocol: "contract", dims: DIMS, authSecret: null },
-      rerank: { url: models.rerankUrl, model: "overlap", protocol: "contract", dims: null, authSecret: null },
-    }),
-    API_KEYS_FILE: file("keys.json", [{ id: "test", sha256: hashKey(KEY) }]),
-    INDEX_ALIAS: "chunks",
-    ELASTICSEARCH_URL: es.url,
-    OPENSEARCH_URL: os.url,
-    DASHSCOPE_BASE_URL: "http://127.0.0.1:9/compatible-mode/v1",
-    DASHSCOPE_API_KEY: "sk-test",
-    CHAT_MODEL: "qwen-plus",
-    EVENT_LOG_FOLDER: path.join(dir, "events"),
+    ...serviceEnvAgainstFakes(
+      {
+        embeddingUrl: models.embeddingUrl,
+        rerankUrl: models.rerankUrl,
+        es: es.url,
+        os: os.url,
+        chat: "http://127.0.0.1:9/compatible-mode/v1",
+      },
+      { dims: DIMS, apiKey: KEY, folderPrefix: "orch-backpressure-" },
+    ),
     LOG_LEVEL: "silent",
     ENGINE_MAX_IN_FLIGHT: "1",
     DEPENDENCY_QUEUE_LENGTH: "0",
