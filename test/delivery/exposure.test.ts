@@ -1,5 +1,5 @@
+import { cidrWithin, exposureChanges, listenRank, TYPE } from "search-backbone-policy/exposure";
 import { describe, expect, it } from "vitest";
-import { cidrWithin, exposureChanges, listenRank, TYPE } from "../../policy/exposure";
 import { assess, HARMLESS_FIELDS } from "../../scripts/preview-gate/classify.ts";
 import { runGate } from "../../scripts/preview-gate/gate.ts";
 import { renderMarkdown } from "../../scripts/preview-gate/markdown.ts";

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import fc from "fast-check";
+import { TYPE } from "search-backbone-policy/exposure";
 import { describe, expect, it } from "vitest";
-import { TYPE } from "../../policy/exposure";
 import { runCli } from "../../scripts/preview-gate/cli.ts";
 import { repoRoot } from "../helpers/stack-files";
 
