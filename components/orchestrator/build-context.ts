@@ -24,6 +24,7 @@ export const ORCHESTRATOR_CONTEXT_INPUTS = [
   "packages/engines/package.json",
   "packages/engines/tsconfig.json",
   "packages/engines/src",
+  "packages/test-engines/package.json",
 ] as const;
 
 const isFolder = (input: string) => input.endsWith("/src");

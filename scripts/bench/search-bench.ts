@@ -10,12 +10,12 @@ import {
   type ModelEndpoints,
   type RelevanceProfile,
 } from "@search-backbone/relevance";
+import { corpusDocuments, corpusQueries, writeCorpus } from "@search-backbone/test-engines";
 import { ingest } from "search-backbone-jobs/ingest/ingest";
 import { FolderSource } from "search-backbone-jobs/ingest/source";
 import { esStore, osStore, type Store } from "search-backbone-jobs/ingest/stores";
 import { esHybrid, osHybrid } from "search-backbone-jobs/search";
 import { runSetup } from "search-backbone-jobs/setup/index";
-import { corpusDocuments, corpusQueries, writeCorpus } from "../../test/search-engines/corpus";
 
 /**
  * Ingestion throughput into both real engines against an embedding endpoint with a fixed latency per
@@ -76,7 +76,7 @@ interface RemoteModelServer {
 async function startRemoteModelServer(maxBatch: number): Promise<RemoteModelServer> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(__dirname, "../../test/search-engines/model-server.js"), String(maxBatch)],
+    [require.resolve("@search-backbone/test-engines/model-server"), String(maxBatch)],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

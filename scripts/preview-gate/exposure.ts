@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import type * as Exposure from "search-backbone-policy/exposure";
 
 /**
- * The policy pack's exposure rules (policy/exposure.ts). policy/ is a CommonJS package for the policy
+ * The policy pack's exposure rules (policy/exposure.ts, by its package name). policy/ is a CommonJS package for the policy
  * host (ts-node); `require` loads its ES-syntax module through Node's type stripping without the
  * warning an `import` across that package boundary prints (MODULE_TYPELESS_PACKAGE_JSON).
  */

@@ -11,6 +11,16 @@ import {
   ProfileError,
   type RelevanceProfile,
 } from "@search-backbone/relevance";
+import {
+  acquireEngines,
+  corpusDocuments,
+  corpusQueries,
+  type Engines,
+  type ModelServer,
+  startModelServer,
+  stopEngines,
+  writeCorpus,
+} from "@search-backbone/test-engines";
 import { ingest } from "search-backbone-jobs/ingest/ingest";
 import { FolderSource } from "search-backbone-jobs/ingest/source";
 import { esStore, osStore, type Store } from "search-backbone-jobs/ingest/stores";
@@ -18,9 +28,6 @@ import { esFused, esHybrid, osHybrid } from "search-backbone-jobs/search";
 import { aliasTarget, indexExists } from "search-backbone-jobs/setup/aliases";
 import { runSetup } from "search-backbone-jobs/setup/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { corpusDocuments, corpusQueries, writeCorpus } from "./corpus";
-import { acquireEngines, type Engines, stopEngines } from "./engines";
-import { type ModelServer, startModelServer } from "./model-server";
 
 /**
  * The backbone against real nodes: OpenSearch 3.6 and Elasticsearch 8.17 on loopback, a local model

@@ -5,14 +5,19 @@ import * as path from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { DEFAULT_PROFILE, ModelClient, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
+import {
+  acquireEngines,
+  corpusDocuments,
+  ENGINES_SCRIPT,
+  type Engines,
+  type ModelServer,
+  writeCorpus,
+} from "@search-backbone/test-engines";
 // Reused from the search jobs: their setup and ingestion.
 import { ingest } from "search-backbone-jobs/ingest/ingest";
 import { FolderSource } from "search-backbone-jobs/ingest/source";
 import { esStore, osStore } from "search-backbone-jobs/ingest/stores";
 import { runSetup } from "search-backbone-jobs/setup/index";
-import { corpusDocuments, writeCorpus } from "../../../test/search-engines/corpus";
-import { acquireEngines, type Engines } from "../../../test/search-engines/engines";
-import type { ModelServer } from "../../../test/search-engines/model-server";
 import { type AppOverrides, createApp } from "../src/app";
 import { loadConfig } from "../src/config";
 import { hashKey } from "../src/plugins/auth";
@@ -42,7 +47,6 @@ export const SECRETS = {
 // Ports of their own, so the search suite's nodes (9250/9260) and ours never stop each other.
 export const ENGINE_PORTS = { OS_PORT: "9270", OS_TRANSPORT_PORT: "9370", ES_PORT: "9280", ES_TRANSPORT_PORT: "9380" };
 
-const script = path.resolve(__dirname, "../../../scripts/engines.sh");
 const run = promisify(execFile);
 
 /**
@@ -55,9 +59,9 @@ export async function engines(): Promise<Engines | undefined> {
   let startedHere = false;
   if (!process.env.ELASTICSEARCH_URL || !process.env.OPENSEARCH_URL) {
     try {
-      const { stdout } = await run("bash", [script, "env"]);
+      const { stdout } = await run("bash", [ENGINES_SCRIPT, "env"]);
       if (!/ELASTICSEARCH_URL/.test(stdout) || !/OPENSEARCH_URL/.test(stdout)) {
-        const started = await run("bash", [script, "start", "all"], { timeout: 900_000 });
+        const started = await run("bash", [ENGINES_SCRIPT, "start", "all"], { timeout: 900_000 });
         process.stderr.write(started.stderr);
         startedHere = true;
       }

@@ -3,10 +3,9 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { indexNames, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
+import { ENGINES_SCRIPT, type Engines, type ModelServer, startModelServer } from "@search-backbone/test-engines";
 import { aliasTarget, esRequester, osRequester, retireIndices } from "search-backbone-jobs/setup/aliases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Engines } from "../../../test/search-engines/engines";
-import { type ModelServer, startModelServer } from "../../../test/search-engines/model-server";
 import { AirecClient } from "../src/airec";
 import { cloudCredential } from "../src/credentials";
 import { startAirec } from "./fakes/airec";
@@ -40,7 +39,7 @@ let airec: Awaited<ReturnType<typeof startAirec>>;
 let app: AppHandle;
 const started = performance.now();
 const urls = () => {
-  const env = execFileSync("bash", [path.resolve(__dirname, "../../../scripts/engines.sh"), "env"], {
+  const env = execFileSync("bash", [ENGINES_SCRIPT, "env"], {
     encoding: "utf8",
     env: { ...process.env, ...ENGINE_PORTS },
   });
@@ -77,7 +76,7 @@ afterAll(async () => {
   await Promise.all([models?.close(), slowModels?.close(), chat?.close(), airec?.close()]);
   if (corpusDir) rmSync(corpusDir, { recursive: true, force: true });
   if (e?.startedHere)
-    execFileSync("bash", [path.resolve(__dirname, "../../../scripts/engines.sh"), "stop", "all"], {
+    execFileSync("bash", [ENGINES_SCRIPT, "stop", "all"], {
       stdio: "inherit",
       env: { ...process.env, ...ENGINE_PORTS },
     });
@@ -494,9 +493,8 @@ describe("faults", () => {
 
   it("answers from OpenSearch alone, flagged degraded, when the Elasticsearch node is stopped", async (ctx) => {
     if (!e) ctx.skip();
-    const script = path.resolve(__dirname, "../../../scripts/engines.sh");
     const env = { ...process.env, ...ENGINE_PORTS };
-    execFileSync("bash", [script, "stop", "elasticsearch"], { stdio: "inherit", env });
+    execFileSync("bash", [ENGINES_SCRIPT, "stop", "elasticsearch"], { stdio: "inherit", env });
     try {
       const { status, body } = await json(await app.call("POST", "/v1/search", { query: "invoice refund payment" }));
       expect(status).toBe(200);
@@ -517,7 +515,7 @@ describe("faults", () => {
       expect(ready).toMatchObject({ status: 200, body: { checks: { opensearch: "ok" } } });
       expect(ready.body.checks.elasticsearch).toMatch(/unreachable/);
     } finally {
-      if (!e!.startedHere) execFileSync("bash", [script, "start", "elasticsearch"], { stdio: "inherit", env });
+      if (!e!.startedHere) execFileSync("bash", [ENGINES_SCRIPT, "start", "elasticsearch"], { stdio: "inherit", env });
     }
   });
 

@@ -7,7 +7,11 @@ import {
   openSearchClient,
 } from "@search-backbone/engines";
 
-const root = path.resolve(__dirname, "../..");
+/**
+ * The repository's engine script (packages/test-engines/{src,dist} -> repository root): the one way the
+ * suites start, find and stop their nodes, so they share its download cache and ports.
+ */
+export const ENGINES_SCRIPT = path.resolve(__dirname, "../../../scripts/engines.sh");
 
 export interface Engines {
   readonly es: ElasticsearchClient;
@@ -28,15 +32,15 @@ export async function acquireEngines(): Promise<Engines | undefined> {
   const started = performance.now();
   if (!esUrl || !osUrl) {
     try {
-      const running = execFileSync("bash", [path.join(root, "scripts/engines.sh"), "env"], { encoding: "utf8" });
+      const running = execFileSync("bash", [ENGINES_SCRIPT, "env"], { encoding: "utf8" });
       if (!/ELASTICSEARCH_URL/.test(running) || !/OPENSEARCH_URL/.test(running)) {
-        execFileSync("bash", [path.join(root, "scripts/engines.sh"), "start", "all"], {
+        execFileSync("bash", [ENGINES_SCRIPT, "start", "all"], {
           stdio: ["ignore", "inherit", "inherit"],
           timeout: 900_000,
         });
         startedHere = true;
       }
-      const env = execFileSync("bash", [path.join(root, "scripts/engines.sh"), "env"], { encoding: "utf8" });
+      const env = execFileSync("bash", [ENGINES_SCRIPT, "env"], { encoding: "utf8" });
       esUrl = /ELASTICSEARCH_URL=(\S+)/.exec(env)?.[1];
       osUrl = /OPENSEARCH_URL=(\S+)/.exec(env)?.[1];
     } catch (error) {
@@ -58,5 +62,5 @@ export async function acquireEngines(): Promise<Engines | undefined> {
 }
 
 export function stopEngines(): void {
-  execFileSync("bash", [path.join(root, "scripts/engines.sh"), "stop", "all"], { stdio: "inherit" });
+  execFileSync("bash", [ENGINES_SCRIPT, "stop", "all"], { stdio: "inherit" });
 }
