@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ProblemError } from "../src/problem";
 import { EnginesUnavailableError } from "../src/retrieval";
-import { AUTH, hit, injectApp, KEYS } from "./inject-harness";
+import { AUTH, BACKBONE_ITEM, hit, injectApp, KEYS } from "./inject-harness";
 
 type App = Awaited<ReturnType<typeof injectApp>>;
 let t: App;
@@ -273,16 +273,7 @@ describe("answers", () => {
     const res = await get("/v1/recommendations?userId=u&count=2");
     expect(res.json()).toEqual({
       requestId: "bb-req-1",
-      items: [
-        {
-          docId: "doc7.md",
-          title: "Doc 7",
-          uri: "oss://b/raw/doc7.md",
-          source: "backbone",
-          strategy: "popular",
-          traceId: "bb-req-1",
-        },
-      ],
+      items: [BACKBONE_ITEM],
       degraded: false,
       warnings: [],
     });

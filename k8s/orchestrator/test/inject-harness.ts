@@ -38,6 +38,16 @@ export interface Script {
   aliasExists: { es: () => Promise<boolean>; os: () => Promise<boolean> };
 }
 
+/** The one item the default recommender gives. */
+export const BACKBONE_ITEM: RecItem = {
+  docId: "doc7.md",
+  title: "Doc 7",
+  uri: "oss://b/raw/doc7.md",
+  source: "backbone",
+  strategy: "popular",
+  traceId: "bb-req-1",
+};
+
 export const defaultScript = (): Script => ({
   retrieve: async () => ({
     hits: [hit(1), hit(2)],
@@ -48,18 +58,7 @@ export const defaultScript = (): Script => ({
   }),
   recommend: async (request) => ({
     requestId: "bb-req-1",
-    items: (
-      [
-        {
-          docId: "doc7.md",
-          title: "Doc 7",
-          uri: "oss://b/raw/doc7.md",
-          source: "backbone",
-          strategy: "popular",
-          traceId: "bb-req-1",
-        },
-      ] satisfies RecItem[]
-    ).slice(0, request.count),
+    items: [BACKBONE_ITEM].slice(0, request.count),
     degraded: false,
     warnings: [],
   }),

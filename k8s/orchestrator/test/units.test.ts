@@ -1,7 +1,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { type ModelEndpoints, ORCHESTRATOR_REQUIRED_ENV } from "@search-backbone/relevance";
+import {
+  DEFAULT_PROFILE,
+  type ModelEndpoints,
+  ORCHESTRATOR_REQUIRED_ENV,
+  type RelevanceProfile,
+} from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config";
 import { cloudCredential, credentialSource } from "../src/credentials";
@@ -19,16 +24,13 @@ const file = (name: string, value: unknown) => {
   writeFileSync(p, JSON.stringify(value));
   return p;
 };
-const profile = {
+const profile: RelevanceProfile = {
+  ...DEFAULT_PROFILE,
   embedding: { model: "m", dims: 8 },
   rerank: { model: "r" },
-  similarity: "cosine",
-  bm25Weight: 0.3,
-  vectorWeight: 0.7,
   candidateDepth: 20,
   rerankWindow: 10,
   topK: 5,
-  analyzer: "standard",
 };
 const endpoints: ModelEndpoints = {
   embedding: { url: "http://m/e", model: "m", protocol: "contract", dims: 8, authSecret: null },
