@@ -63,6 +63,8 @@ describe("orchestratorEnv", () => {
     for (const required of ORCHESTRATOR_REQUIRED_ENV) {
       expect(set, required).toContain(required);
     }
+    // Optional to the service (without the key it answers extractively); the cloud deployment answers with the LLM.
+    for (const chat of ["DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "CHAT_MODEL"]) expect(set, chat).toContain(chat);
   });
 
   it("points the files at the mounts, keeps the event log under logs/ and AIRec off without an instance", () => {

@@ -51,6 +51,8 @@ export const citationsOf = (hits: readonly RetrievedHit[], docUriPrefix: string)
     title: h.title,
     uri: `${docUriPrefix}${h.sourceKey}`,
     snippet: h.content.slice(0, SNIPPET_CHARS),
+    passage: h.content,
+    engines: h.engines,
   }));
 
 /**

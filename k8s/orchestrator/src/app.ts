@@ -141,18 +141,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     metrics,
   });
   const chatFetch = sdkFetch(config.UPSTREAM_IDLE_TIMEOUT_MS);
+  // Without a DashScope key there is no chat model: answers are quoted from the citations instead.
   const generator =
     overrides.generator ??
-    new DashScopeGenerator(
-      {
-        baseURL: config.DASHSCOPE_BASE_URL,
-        apiKey: config.DASHSCOPE_API_KEY,
-        timeoutMs: config.LLM_TIMEOUT_MS,
-        fetch: chatFetch.fetch,
-      },
-      config.CHAT_MODEL,
-      config.CHAT_MAX_TOKENS,
-    );
+    (config.DASHSCOPE_API_KEY
+      ? new DashScopeGenerator(
+          {
+            baseURL: config.DASHSCOPE_BASE_URL,
+            apiKey: config.DASHSCOPE_API_KEY,
+            timeoutMs: config.LLM_TIMEOUT_MS,
+            fetch: chatFetch.fetch,
+          },
+          config.CHAT_MODEL,
+          config.CHAT_MAX_TOKENS,
+        )
+      : undefined);
 
   const server = await buildServer({
     retriever,

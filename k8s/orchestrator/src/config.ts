@@ -46,9 +46,10 @@ const envShape = {
   OPENSEARCH_PASSWORD: optionalText,
   OPENSEARCH_CA_FILE: optionalText,
   MODEL_API_KEY: optionalText,
-  DASHSCOPE_BASE_URL: url,
-  DASHSCOPE_API_KEY: z.string().min(1),
-  CHAT_MODEL: z.string().min(1),
+  // Chat answers come from DashScope when its key is set, else they are extractive (src/extractive.ts).
+  DASHSCOPE_BASE_URL: url.default("https://dashscope.aliyuncs.com/compatible-mode/v1"),
+  DASHSCOPE_API_KEY: optionalText,
+  CHAT_MODEL: z.string().min(1).default("qwen-plus"),
   CHAT_MAX_TOKENS: positive(800),
   AIREC_ENABLED: flag(false),
   AIREC_ENDPOINT: optionalText,

@@ -19,6 +19,9 @@ const STOPWORDS = new Set(
 );
 const words = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
+/** The words of a text that carry its subject: lower-cased, without stopwords and single letters. */
+export const contentWords = (text: string) => words(text).filter((w) => w.length > 1 && !STOPWORDS.has(w));
+
 /**
  * The retrieval query of a multi-turn conversation: the last user turn, followed by the content
  * words of the earlier user turns that it does not repeat (most recent first, at most `extra`), so a

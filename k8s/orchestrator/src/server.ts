@@ -8,6 +8,7 @@ import problems from "./plugins/problems";
 import rateLimit from "./plugins/rate-limit";
 import schemas from "./plugins/schemas";
 import services, { type Services, type Settings } from "./plugins/services";
+import web from "./plugins/web";
 import chat from "./routes/chat";
 import events from "./routes/events";
 import healthz from "./routes/healthz";
@@ -64,5 +65,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { ratePerMinute: settings.ratePerMinute });
 
   for (const route of [search, chat, recommendations, events, healthz, readyz, metricsRoute]) await app.register(route);
+  // The page at / (no key needed to load it; every API call it makes sends one).
+  await app.register(web);
   return app;
 }

@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { importMapHash, VENDOR } from "../src/plugins/web";
 import { ProblemError } from "../src/problem";
 import { EnginesUnavailableError } from "../src/retrieval";
+import { parseSse } from "../web/api.js";
 import { AUTH, BACKBONE_ITEM, hit, injectApp, KEYS } from "./inject-harness";
 
 type App = Awaited<ReturnType<typeof injectApp>>;
@@ -285,6 +288,7 @@ describe("answers", () => {
     expect(Object.keys(body)).toEqual([
       "queryId",
       "retrievalQuery",
+      "answerMode",
       "citations",
       "degraded",
       "rerank",
@@ -292,11 +296,17 @@ describe("answers", () => {
       "answer",
       "recommendations",
     ]);
-    expect(body).toMatchObject({ retrievalQuery: "hi", answer: "Hello [1]", recommendations: [{ docId: "doc7.md" }] });
+    expect(body).toMatchObject({
+      retrievalQuery: "hi",
+      answerMode: "llm",
+      answer: "Hello [1]",
+      recommendations: [{ docId: "doc7.md" }],
+    });
     expect(body.citations.map((c: any) => [c.n, c.docId, c.uri])).toEqual([
       [1, "doc1.md", "oss://b/raw/doc1.md"],
       [2, "doc2.md", "oss://b/raw/doc2.md"],
     ]);
+    expect(body.citations[0]).toMatchObject({ passage: hit(1).content, engines: ["elasticsearch", "opensearch"] });
     t.script.tokens = async function* () {
       yield "partial";
       throw new Error("llm down");
@@ -310,6 +320,44 @@ describe("answers", () => {
       partialAnswer: "partial",
       citations: [{ n: 1 }, { n: 2 }],
     });
+  });
+
+  it("chat without a model: an extractive answer quoted from the citations, labelled, streamed as tokens", async () => {
+    const x = await injectApp({ extractive: true });
+    try {
+      x.script.retrieve = async () => ({
+        hits: [
+          hit(1, { content: "Intro line. The refund takes five days. Unrelated." }),
+          hit(2, { content: "Refunds need the invoice number." }),
+        ],
+        vector: undefined,
+        degraded: false,
+        warnings: [],
+        rerank: "applied",
+      });
+      const messages = [{ role: "user", content: "how long does a refund take?" }];
+      const plain = await x.app.inject({ method: "POST", url: "/v1/chat", headers: AUTH, payload: { messages } });
+      expect(plain.json()).toMatchObject({
+        answerMode: "extractive",
+        answer: "The refund takes five days. [1]",
+        citations: [{ n: 1 }, { n: 2 }],
+      });
+      const streamed = await x.app.inject({
+        method: "POST",
+        url: "/v1/chat",
+        headers: AUTH,
+        payload: { messages, stream: true },
+      });
+      const { events, rest } = parseSse(streamed.body);
+      expect(rest).toBe("");
+      expect(events[0]).toMatchObject({ event: "citations", data: { answerMode: "extractive" } });
+      const tokens = events.filter((e) => e.event === "token").map((e) => e.data.text);
+      expect(tokens.length).toBeGreaterThan(3);
+      expect(tokens.join("")).toBe("The refund takes five days. [1]");
+      expect(events.slice(-2).map((e) => e.event)).toEqual(["recommendations", "done"]);
+    } finally {
+      await x.app.close();
+    }
   });
 
   it("chat stream: citations, tokens, recommendations, done", async () => {
@@ -415,5 +463,39 @@ describe("the problems plugin and the response schemas", () => {
     const chat = (await post("/v1/chat", { messages: [{ role: "user", content: "hi" }] })).json();
     expect(chat.warnings).toEqual([{ dependency: "rerank", message: "slow" }]);
     expect(Object.keys(chat.recommendations[0])).not.toContain("vector");
+  });
+});
+
+describe("the page", () => {
+  it("serves / and its modules without a key, under a strict CSP that pins the one inline import map", async () => {
+    const page = await t.app.inject({ method: "GET", url: "/" });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toBe("text/html; charset=utf-8");
+    const csp = String(page.headers["content-security-policy"]);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain(`script-src 'self' ${importMapHash(page.body)}`);
+    expect(csp).not.toContain("unsafe");
+    expect(page.headers["x-content-type-options"]).toBe("nosniff");
+    const map = JSON.parse(/<script type="importmap">(.*?)<\/script>/s.exec(page.body)![1]!).imports;
+    for (const [specifier, url] of Object.entries<string>(map)) {
+      const name = url.replace("./vendor/", "");
+      const module = await t.app.inject({ method: "GET", url: `/vendor/${name}` });
+      expect(module.statusCode, specifier).toBe(200);
+      expect(module.headers["content-type"], specifier).toMatch(/javascript/);
+      expect(module.body).toBe(readFileSync(VENDOR[name]!, "utf8"));
+      expect(module.headers["content-security-policy"]).toBe(csp);
+    }
+    for (const asset of ["/web/app.js", "/web/api.js", "/web/style.css"])
+      expect((await t.app.inject({ method: "GET", url: asset })).statusCode, asset).toBe(200);
+  });
+
+  it("serves nothing outside the page's files, and the API still needs a key", async () => {
+    for (const url of ["/web/../package.json", "/web/%2e%2e/src/config.ts", "/vendor/compat.mjs", "/web/missing.js"])
+      expect((await t.app.inject({ method: "GET", url })).statusCode, url).toBe(404);
+    expect((await post("/v1/search", { query: "x" }, {})).statusCode).toBe(401);
+  });
+
+  it("refuses a page with no inline import map or with two", () => {
+    expect(() => importMapHash("<html></html>")).toThrow("expected one inline import map, found 0");
   });
 });

@@ -69,7 +69,8 @@ export const defaultScript = (): Script => ({
   aliasExists: { es: async () => true, os: async () => true },
 });
 
-export async function injectApp(options: { bodyLimit?: number } = {}) {
+/** `extractive`: no chat model, as without DASHSCOPE_API_KEY. */
+export async function injectApp(options: { bodyLimit?: number; extractive?: boolean } = {}) {
   const script = defaultScript();
   const logLines: string[] = [];
   const metrics = createMetrics();
@@ -78,7 +79,7 @@ export async function injectApp(options: { bodyLimit?: number } = {}) {
   const deps: ServerDeps = {
     retriever: { retrieve: (text) => script.retrieve(text) },
     recommender: { recommend: (request) => script.recommend(request) },
-    generator,
+    generator: options.extractive ? undefined : generator,
     telemetry,
     metrics,
     es: { indices: { existsAlias: () => script.aliasExists.es() } } as unknown as ServerDeps["es"],

@@ -73,7 +73,7 @@ describe("configuration", () => {
           ELASTICSEARCH_URL: "es:9200",
           PORT: "http",
           AIREC_ENABLED: "yes",
-          DASHSCOPE_API_KEY: "",
+          DASHSCOPE_BASE_URL: "dashscope.aliyuncs.com",
         });
       } catch (e) {
         return e as ConfigError;
@@ -83,9 +83,14 @@ describe("configuration", () => {
     expect(error!.message).toContain('ELASTICSEARCH_URL: Invalid URL (given "es:9200")');
     expect(error!.message).toContain('PORT: Invalid input: expected number, received NaN (given "http")');
     expect(error!.message).toMatch(/AIREC_ENABLED: .*"true".*"false".* \(given "yes"\)/);
-    expect(error!.message).toContain(
-      "DASHSCOPE_API_KEY: Invalid input: expected string, received undefined (given unset)",
-    );
+    expect(error!.message).toContain('DASHSCOPE_BASE_URL: Invalid URL (given "dashscope.aliyuncs.com")');
+  });
+
+  it("needs no DashScope settings: without the key, chat answers are extractive", () => {
+    const config = loadConfig({ ...validEnv(), DASHSCOPE_API_KEY: "", DASHSCOPE_BASE_URL: "", CHAT_MODEL: "" });
+    expect(config.DASHSCOPE_API_KEY).toBeUndefined();
+    expect(config.DASHSCOPE_BASE_URL).toBe("https://dashscope.aliyuncs.com/compatible-mode/v1");
+    expect(config.CHAT_MODEL).toBe("qwen-plus");
   });
 
   it("requires AIRec's settings when AIRec is on, and never prints a secret", () => {

@@ -64,15 +64,16 @@ export const ORCHESTRATOR_ENV = [
 
 export type OrchestratorEnvName = (typeof ORCHESTRATOR_ENV)[number];
 
-/** Variables the service cannot start without (no default): the component must set each. */
+/**
+ * Variables the service cannot start without (no default): the component must set each. Not among
+ * them: DASHSCOPE_API_KEY (without it chat answers are extractive; the cloud deployment sets it) and
+ * DASHSCOPE_BASE_URL and CHAT_MODEL (defaults: DashScope's compatible-mode URL, qwen-plus).
+ */
 export const ORCHESTRATOR_REQUIRED_ENV = [
   "PROFILE_FILE",
   "ENDPOINTS_FILE",
   "INDEX_ALIAS",
   "ELASTICSEARCH_URL",
   "OPENSEARCH_URL",
-  "DASHSCOPE_BASE_URL",
-  "DASHSCOPE_API_KEY",
-  "CHAT_MODEL",
   "API_KEYS_FILE",
 ] as const satisfies readonly OrchestratorEnvName[];

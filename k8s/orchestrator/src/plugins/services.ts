@@ -16,7 +16,8 @@ import type { Telemetry } from "../telemetry";
 export interface Services {
   readonly retriever: Pick<Retriever, "retrieve">;
   readonly recommender: Pick<Recommender, "recommend">;
-  readonly generator: Generator;
+  /** The chat model; without one (no DASHSCOPE_API_KEY) chat answers are extractive. */
+  readonly generator?: Generator | undefined;
   readonly telemetry: Pick<Telemetry, "record">;
   readonly es: ElasticsearchClient;
   readonly os: OpenSearchClient;

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { citationsOf, recordExposures, retrieveOr503 } from "../answers";
 import { Deadline } from "../deadline";
-import { buildPrompt, type ChatMessage, condenseQuery, type Generator } from "../generation";
+import { extractiveAnswer, tokensOf } from "../extractive";
+import { buildPrompt, type ChatMessage, condenseQuery } from "../generation";
 import type { Metrics } from "../metrics";
 import type { ZodTypeProvider } from "../plugins/schemas";
 import { ProblemError } from "../problem";
@@ -14,10 +16,21 @@ import { type chatHead, chatResponse } from "../schemas/responses";
 
 type ChatHead = z.input<typeof chatHead>;
 
+/** The extractive answer's tokens, each in its own turn of the event loop, so each leaves in its own write. */
+async function* extractiveTokens(answer: string, signal: AbortSignal): AsyncIterable<string> {
+  for (const token of tokensOf(answer)) {
+    if (signal.aborted) return;
+    yield token;
+    await nextTurn();
+  }
+}
+
 /**
  * POST /v1/chat: retrieval on the conversation's condensed query, an answer grounded in the numbered
- * citations, and recommendations computed while the answer is generated. `stream: true` answers as
- * SSE; otherwise one JSON answer, or a 502 problem carrying the citations when generation fails.
+ * citations, and recommendations computed while the answer is generated. The answer comes from the
+ * LLM when one is configured (`answerMode: "llm"`), else it is quoted from the cited passages
+ * (`answerMode: "extractive"`, src/extractive.ts). `stream: true` answers as SSE; otherwise one JSON
+ * answer, or a 502 problem carrying the citations when generation fails.
  */
 const chat: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -49,21 +62,33 @@ const chat: FastifyPluginAsync = async (fastify) => {
         recordExposures(services.telemetry, body.userId, queryId, retrievalQuery, "recs", recs.items);
         return recs;
       });
+    const { generator } = services;
     const prompt = buildPrompt(body.messages as ChatMessage[], retrieval.hits);
+    const answerTokens = generator
+      ? (signal: AbortSignal) => generator.stream(prompt, signal)
+      : (signal: AbortSignal) =>
+          extractiveTokens(
+            extractiveAnswer(
+              retrievalQuery,
+              retrieval.hits.map((h, i) => ({ n: i + 1, text: h.content })),
+            ),
+            signal,
+          );
     const head: ChatHead = {
       queryId,
       retrievalQuery,
+      answerMode: generator ? "llm" : "extractive",
       citations,
       degraded: retrieval.degraded,
       rerank: retrieval.rerank,
       warnings: retrieval.warnings,
     };
-    if (body.stream) return streamChat(request, reply, services.generator, app.metrics, prompt, head, recsPromise);
+    if (body.stream) return streamChat(request, reply, answerTokens, app.metrics, head, recsPromise);
 
     const abort = new AbortController();
     let answer = "";
     try {
-      for await (const token of services.generator.stream(prompt, abort.signal)) answer += token;
+      for await (const token of answerTokens(abort.signal)) answer += token;
     } catch (error) {
       await recsPromise.catch(() => undefined);
       throw new ProblemError({
@@ -89,9 +114,8 @@ const chat: FastifyPluginAsync = async (fastify) => {
 async function streamChat(
   request: FastifyRequest,
   reply: FastifyReply,
-  generator: Generator,
+  answerTokens: (signal: AbortSignal) => AsyncIterable<string>,
   metrics: Metrics,
-  prompt: ChatMessage[],
   head: ChatHead,
   recsPromise: Promise<RecResult>,
 ) {
@@ -112,7 +136,7 @@ async function streamChat(
   try {
     send("citations", head);
     try {
-      for await (const token of generator.stream(prompt, abort.signal)) send("token", { text: token });
+      for await (const token of answerTokens(abort.signal)) send("token", { text: token });
     } catch (error) {
       finish = "error";
       if (!abort.signal.aborted) {
