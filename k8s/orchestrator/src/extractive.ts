@@ -23,7 +23,12 @@ export const NO_SOURCES = "No passage in the index matches this question.";
 export function sentencesOf(passage: string): string[] {
   return passage
     .split(/\n\s*\n/)
-    .flatMap((block) => block.replace(/\s+/g, " ").trim().split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}"'(`*])/u))
+    .flatMap((block) =>
+      block
+        .replace(/\s+/g, " ")
+        .trim()
+        .split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}"'(`*])/u),
+    )
     .map((s) => s.trim())
     .filter((s) => /[\p{L}\p{N}]/u.test(s) && !/^[-=~^*#`:.+_]{3,}$/.test(s));
 }

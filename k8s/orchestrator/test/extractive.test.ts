@@ -59,15 +59,19 @@ describe("extractive answer", () => {
       maxLength: 40,
     });
     fc.assert(
-      fc.property(fc.array(text, { minLength: 1, maxLength: 5 }), fc.array(fc.constantFrom("alpha", "zeta", "x")), (texts, words) => {
-        const given = texts.map((t, i) => ({ n: i + 1, text: t.join(" ") }));
-        const answer = extractiveAnswer(words.join(" "), given);
-        if (answer === NO_SOURCES) return;
-        for (const [, sentence, n] of answer.matchAll(/(.+?) \[(\d+)\](?: |$)/g)) {
-          const source = given[Number(n) - 1]!.text.replace(/\s+/g, " ");
-          expect(source).toContain(sentence!.replace(/…$/, ""));
-        }
-      }),
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.constantFrom("alpha", "zeta", "x")),
+        (texts, words) => {
+          const given = texts.map((t, i) => ({ n: i + 1, text: t.join(" ") }));
+          const answer = extractiveAnswer(words.join(" "), given);
+          if (answer === NO_SOURCES) return;
+          for (const [, sentence, n] of answer.matchAll(/(.+?) \[(\d+)\](?: |$)/g)) {
+            const source = given[Number(n) - 1]!.text.replace(/\s+/g, " ");
+            expect(source).toContain(sentence!.replace(/…$/, ""));
+          }
+        },
+      ),
     );
   });
 

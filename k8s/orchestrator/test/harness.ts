@@ -1,9 +1,10 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
 import { DEFAULT_PROFILE, ModelClient, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
 import {
   acquireEngines,
@@ -75,6 +76,11 @@ export async function engines(): Promise<Engines | undefined> {
   return found && { ...found, startedHere: found.startedHere || startedHere };
 }
 
+/** Stops the suite's engine pair (only when this run started it). */
+export function stopEngines(): void {
+  execFileSync("bash", [ENGINES_SCRIPT, "stop", "all"], { stdio: "inherit", env: { ...process.env, ...ENGINE_PORTS } });
+}
+
 export async function seedBackbone(
   e: Engines,
   models: ModelServer,
@@ -123,11 +129,24 @@ export interface AppHandle {
   call(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
 }
 
+/** The URLs of the suite's engine pair (scripts/engines.sh on ENGINE_PORTS, or the environment's). */
+export function engineUrls(): { esUrl: string; osUrl: string } {
+  const env = execFileSync("bash", [ENGINES_SCRIPT, "env"], {
+    encoding: "utf8",
+    env: { ...process.env, ...ENGINE_PORTS },
+  });
+  return {
+    esUrl: /ELASTICSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.ELASTICSEARCH_URL ?? "",
+    osUrl: /OPENSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.OPENSEARCH_URL ?? "",
+  };
+}
+
 export async function startApp(options: {
   esUrl: string;
   osUrl: string;
   endpoints: ModelEndpoints;
-  chatBaseURL: string;
+  /** The chat model's (DashScope's) base URL; without it the app answers extractively. */
+  chatBaseURL?: string;
   airecEndpoint?: string;
   env?: Record<string, string>;
   overrides?: AppOverrides;
@@ -157,9 +176,9 @@ export async function startApp(options: {
     OPENSEARCH_URL: options.osUrl,
     OPENSEARCH_USERNAME: "admin",
     OPENSEARCH_PASSWORD: SECRETS.osPassword,
-    DASHSCOPE_BASE_URL: options.chatBaseURL,
-    DASHSCOPE_API_KEY: SECRETS.dashscope,
-    CHAT_MODEL: "qwen-plus",
+    ...(options.chatBaseURL
+      ? { DASHSCOPE_BASE_URL: options.chatBaseURL, DASHSCOPE_API_KEY: SECRETS.dashscope, CHAT_MODEL: "qwen-plus" }
+      : {}),
     EVENT_LOG_FOLDER: eventDir,
     TELEMETRY_FLUSH_MS: "100",
     ALIBABA_CLOUD_ACCESS_KEY_ID: SECRETS.akId,
@@ -209,3 +228,16 @@ export function sseEvents(text: string): { event: string; data: any }[] {
       return { event, data: JSON.parse(data) };
     });
 }
+
+/** The event log's lines under `prefix` of a FolderStore root (gzipped JSONL batches), in key order. */
+export const eventLog = (root: string, prefix = "logs/events") => {
+  const dir = path.join(root, ...prefix.split("/"));
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".jsonl.gz")).sort();
+  return files.flatMap((f) =>
+    gunzipSync(readFileSync(path.join(dir, f)))
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l)),
+  );
+};

@@ -1,7 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import * as path from "node:path";
-import { gunzipSync } from "node:zlib";
+import { rmSync } from "node:fs";
 import { indexNames, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
 import { ENGINES_SCRIPT, type Engines, type ModelServer, startModelServer } from "@search-backbone/test-engines";
 import { aliasTarget, esRequester, osRequester, retireIndices } from "search-backbone-jobs/setup/aliases";
@@ -14,6 +12,8 @@ import {
   type AppHandle,
   engines as acquire,
   ENGINE_PORTS,
+  engineUrls,
+  eventLog,
   logLines,
   PROFILE,
   SECRETS,
@@ -38,16 +38,7 @@ let chat: Awaited<ReturnType<typeof startDashScope>>;
 let airec: Awaited<ReturnType<typeof startAirec>>;
 let app: AppHandle;
 const started = performance.now();
-const urls = () => {
-  const env = execFileSync("bash", [ENGINES_SCRIPT, "env"], {
-    encoding: "utf8",
-    env: { ...process.env, ...ENGINE_PORTS },
-  });
-  return {
-    esUrl: /ELASTICSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.ELASTICSEARCH_URL ?? "",
-    osUrl: /OPENSEARCH_URL=(\S+)/.exec(env)?.[1] ?? process.env.OPENSEARCH_URL ?? "",
-  };
-};
+const urls = engineUrls;
 const loadEnvForCredentials = (vars: Record<string, string>) =>
   vars as unknown as Parameters<typeof cloudCredential>[0];
 const airecItems = ["md/doc-0.md", "no/such-doc.md", "txt/doc-1.txt"];
@@ -95,17 +86,6 @@ const until = async (check: () => boolean, ms = 10_000) => {
 };
 /** Exposures are per document shown (a result list can hold several chunks of one document). */
 const docsOf = (body: any) => new Set(body.results.map((r: any) => r.docId)).size;
-const eventLog = (root: string, prefix = "logs/events") => {
-  const dir = path.join(root, ...prefix.split("/"));
-  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".jsonl.gz")).sort();
-  return files.flatMap((f) =>
-    gunzipSync(readFileSync(path.join(dir, f)))
-      .toString("utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l)),
-  );
-};
 
 describe("search", () => {
   it("fuses both engines, reranks once, and names each result's engines", async (ctx) => {

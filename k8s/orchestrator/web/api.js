@@ -107,11 +107,10 @@ export function problemError(status, problem, retryAfter) {
       status,
     });
   if (status === 429)
-    return new ApiError(
-      "rate",
-      `Too many requests for this API key. Try again in ${retryAfter ?? 60} s.`,
-      { status, retryAfter: retryAfter ?? 60 },
-    );
+    return new ApiError("rate", `Too many requests for this API key. Try again in ${retryAfter ?? 60} s.`, {
+      status,
+      retryAfter: retryAfter ?? 60,
+    });
   if (status === 503)
     return new ApiError(
       "unavailable",
@@ -131,7 +130,8 @@ export function problemError(status, problem, retryAfter) {
 }
 
 export const OFFLINE = "The service cannot be reached. Check the connection and that the backbone is running.";
-export const DROPPED = "The connection dropped before the answer was complete; what arrived is shown. Ask again to retry.";
+export const DROPPED =
+  "The connection dropped before the answer was complete; what arrived is shown. Ask again to retry.";
 
 /** The API client: JSON calls and the chat's event stream, with the key in the Authorization header. */
 export class Api {

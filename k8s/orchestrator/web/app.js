@@ -96,8 +96,8 @@ function AssistantTurn({ turn, onCite, onFeedback }) {
     ${
       turn.queryId && turn.status !== "streaming"
         ? html`<div class="feedback" role="group" aria-label="Was this answer helpful?">
-            <button type="button" aria-label="Helpful" aria-pressed=${turn.feedback === "up"} onClick=${() => onFeedback(turn, "up")}>👍</button>
-            <button type="button" aria-label="Not helpful" aria-pressed=${turn.feedback === "down"} onClick=${() => onFeedback(turn, "down")}>👎</button>
+            <button type="button" aria-pressed=${turn.feedback === "up"} onClick=${() => onFeedback(turn, "up")}>Helpful</button>
+            <button type="button" aria-pressed=${turn.feedback === "down"} onClick=${() => onFeedback(turn, "down")}>Not helpful</button>
             ${turn.feedbackNote ? html`<span class="status" role="status">${turn.feedbackNote}</span>` : null}
           </div>`
         : null
@@ -170,7 +170,9 @@ function Search({ api, userId, onOpen, onAuth }) {
       state.status === "done"
         ? html`<${Notes} degraded=${state.degraded} warnings=${state.warnings} />
           <p class="status">${state.results.length} results, ${
-            state.rerank === "applied" ? "fused from both engines and reranked" : "fused from both engines (rerank skipped)"
+            state.rerank === "applied"
+              ? "fused from both engines and reranked"
+              : "fused from both engines (rerank skipped)"
           }</p>
           <ol class="results">
             ${state.results.map(
@@ -225,10 +227,10 @@ function Chat({ api, userId, onRecs, onCite, onAuth }) {
         if (kind === "citations") {
           queryId = data.queryId;
           update(index, () => ({ ...data }));
-        }
-        else if (kind === "token") update(index, (t) => ({ content: t.content + data.text }));
+        } else if (kind === "token") update(index, (t) => ({ content: t.content + data.text }));
         else if (kind === "recommendations") onRecs({ ...data, queryId });
-        else if (kind === "error") update(index, () => ({ error: `The answer could not be completed: ${data.detail}` }));
+        else if (kind === "error")
+          update(index, () => ({ error: `The answer could not be completed: ${data.detail}` }));
         else if (kind === "done")
           update(index, (t) => ({ status: data.finishReason === "stop" && !t.error ? "done" : "error" }));
       }
@@ -317,7 +319,14 @@ function App() {
     const citation = turn.citations?.find((c) => c.n === n);
     if (!citation) return;
     setOpen(citation);
-    send({ type: "citation_open", userId, queryId: turn.queryId, docId: citation.docId, position: n - 1, channel: "chat" });
+    send({
+      type: "citation_open",
+      userId,
+      queryId: turn.queryId,
+      docId: citation.docId,
+      position: n - 1,
+      channel: "chat",
+    });
   };
   const onRec = (item, position) => {
     setOpen(item);

@@ -54,11 +54,11 @@ const web: FastifyPluginAsync = async (app) => {
     reply.header("referrer-policy", "no-referrer");
   });
   await app.register(fastifyStatic, { root: WEB_ROOT, prefix: "/web/", index: false, wildcard: false });
-  app.get("/", (_request, reply) => reply.header("cache-control", "no-cache").type("text/html; charset=utf-8").send(html));
+  app.get("/", (_request, reply) =>
+    reply.header("cache-control", "no-cache").type("text/html; charset=utf-8").send(html),
+  );
   for (const [name, file] of Object.entries(VENDOR))
-    app.get(`/vendor/${name}`, (_request, reply) =>
-      reply.sendFile(path.basename(file), path.dirname(file)),
-    );
+    app.get(`/vendor/${name}`, (_request, reply) => reply.sendFile(path.basename(file), path.dirname(file)));
 };
 
 export default web;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import { setImmediate as nextTurn } from "node:timers/promises";
 import { citationsOf, recordExposures, retrieveOr503 } from "../answers";
 import { Deadline } from "../deadline";
 import { extractiveAnswer, tokensOf } from "../extractive";
