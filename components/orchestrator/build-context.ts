@@ -16,6 +16,7 @@ export const ORCHESTRATOR_CONTEXT_INPUTS = [
   "k8s/orchestrator/tsconfig.json",
   "k8s/orchestrator/tsconfig.build.json",
   "k8s/orchestrator/src",
+  "k8s/orchestrator/web",
   "k8s/backbone/package.json",
   "policy/package.json",
   "packages/relevance/package.json",
@@ -27,7 +28,7 @@ export const ORCHESTRATOR_CONTEXT_INPUTS = [
   "packages/test-engines/package.json",
 ] as const;
 
-const isFolder = (input: string) => input.endsWith("/src");
+const isFolder = (input: string) => /\/(src|web)$/.test(input);
 
 function filesUnder(root: string, relative: string): string[] {
   const full = path.join(root, relative);

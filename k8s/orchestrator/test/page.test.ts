@@ -269,7 +269,6 @@ describe("the page in a real browser", () => {
         "The connection dropped before the answer was complete; what arrived is shown. Ask again to retry.",
       );
       expect(await page.locator("article[data-status=error] [data-testid=answer]").textContent()).not.toBe("");
-      await shoot(page, "dropped");
     } finally {
       await slow.app.shutdown();
     }
