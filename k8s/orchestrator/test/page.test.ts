@@ -162,6 +162,10 @@ describe("the page in a real browser", () => {
     expect(second.sent.messages.map((m: any) => m.role)).toEqual(["user", "assistant", "user"]);
     expect(second.sent.messages[1].content).toBe(answer);
     expect(second.events[0]!.data.retrievalQuery).toMatch(/password|reset|token/);
+    // Switching to search and back keeps the conversation.
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByRole("button", { name: "Chat", exact: true }).click();
+    expect(await page.locator("article[data-status=done]").count()).toBe(2);
 
     // The page's engagements reached the event log, under the page's user and the answer's queryId.
     const queryId = head.data.queryId;

@@ -244,13 +244,15 @@ function Chat({ api, userId, onRecs, onCite, onAuth }) {
   };
 
   const feedback = async (turn, value) => {
-    const index = turns.indexOf(turn);
-    update(index, () => ({ feedback: value, feedbackNote: "Sending…" }));
+    const { queryId } = turn;
+    const note = (change) => setTurns((all) => all.map((t) => (t.queryId === queryId ? { ...t, ...change } : t)));
+    note({ feedback: value, feedbackNote: "Sending…" });
     try {
-      await api.events([{ type: "feedback", userId, queryId: turn.queryId, value, channel: "chat" }]);
-      update(index, () => ({ feedbackNote: "Thanks, feedback sent." }));
+      await api.events([{ type: "feedback", userId, queryId, value, channel: "chat" }]);
+      note({ feedbackNote: "Thanks, feedback sent." });
     } catch (error) {
-      update(index, () => ({ feedbackNote: `Feedback not sent: ${messageOf(error)}` }));
+      if (error.kind === "auth") onAuth(error.message);
+      note({ feedbackNote: `Feedback not sent: ${messageOf(error)}` });
     }
   };
 
@@ -336,6 +338,7 @@ function App() {
     setOpen({ ...result, passage: result.snippet });
     send({ type: "click", userId, queryId, docId: result.docId, position, channel: "search" });
   };
+  // Chat and search both stay mounted (one hidden), so switching modes keeps the conversation and the results.
   return html`<header>
       <h1>Search backbone</h1>
       <nav aria-label="Mode">
@@ -346,11 +349,12 @@ function App() {
     </header>
     <main>
       <div class="primary">
-        ${
-          mode === "chat"
-            ? html`<${Chat} api=${api.current} userId=${userId} onRecs=${setRecs} onCite=${onCite} onAuth=${onAuth} />`
-            : html`<${Search} api=${api.current} userId=${userId} onOpen=${onResult} onAuth=${onAuth} />`
-        }
+        <div hidden=${mode !== "chat"}>
+          <${Chat} api=${api.current} userId=${userId} onRecs=${setRecs} onCite=${onCite} onAuth=${onAuth} />
+        </div>
+        <div hidden=${mode !== "search"}>
+          <${Search} api=${api.current} userId=${userId} onOpen=${onResult} onAuth=${onAuth} />
+        </div>
       </div>
       <${Recommendations} recs=${recs} onOpen=${onRec} />
     </main>
