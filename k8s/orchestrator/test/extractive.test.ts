@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EXTRACTIVE_DEFAULTS, extractiveAnswer, NO_SOURCES, sentencesOf, tokensOf } from "../src/extractive";
+import { EXTRACTIVE_DEFAULTS, extractiveAnswer, NO_MATCH, NO_SOURCES, sentencesOf, tokensOf } from "../src/extractive";
 
 /** The extractive answer (no chat model): pure, so tested directly. */
 
@@ -32,9 +32,18 @@ describe("extractive answer", () => {
     );
   });
 
-  it("falls back to the top passage's opening sentence when no word matches, and says so when nothing was found", () => {
-    expect(extractiveAnswer("zebra", passages)).toBe("The os module. [1]");
+  it("says so, quoting nothing, when no sentence matches or nothing was found", () => {
+    expect(extractiveAnswer("zebra", passages)).toBe(NO_MATCH);
     expect(extractiveAnswer("anything", [])).toBe(NO_SOURCES);
+  });
+
+  it("passes over a chunk's leading fragment (a sentence cut by chunking) and prefers the longer of equal matches", () => {
+    expect(extractiveAnswer("line parser", [{ n: 1, text: "called once per line. The parser reads files." }])).toBe(
+      "The parser reads files. [1]",
+    );
+    expect(extractiveAnswer("csv", [{ n: 1, text: "The csv module. It reads and writes csv files of rows." }])).toBe(
+      "It reads and writes csv files of rows. [1]",
+    );
   });
 
   it("cuts a long sentence at a word with an ellipsis", () => {
@@ -46,11 +55,16 @@ describe("extractive answer", () => {
 
   it("splits sentences and drops reStructuredText underlines", () => {
     expect(sentencesOf("Title\n=====\n\nFirst one. Second? Third!\n\n----\n\ne.g. lower case stays")).toEqual([
-      "Title =====",
+      "Title",
       "First one.",
       "Second?",
       "Third!",
       "e.g. lower case stays",
+    ]);
+    expect(sentencesOf(":mod:`csv` --- CSV files .. module:: csv :synopsis: Read and write.")).toEqual([
+      ":mod:`csv`",
+      "CSV files",
+      "module:: csv :synopsis: Read and write.",
     ]);
   });
 
@@ -65,7 +79,7 @@ describe("extractive answer", () => {
         (texts, words) => {
           const given = texts.map((t, i) => ({ n: i + 1, text: t.join(" ") }));
           const answer = extractiveAnswer(words.join(" "), given);
-          if (answer === NO_SOURCES) return;
+          if (answer === NO_SOURCES || answer === NO_MATCH) return;
           for (const [, sentence, n] of answer.matchAll(/(.+?) \[(\d+)\](?: |$)/g)) {
             const source = given[Number(n) - 1]!.text.replace(/\s+/g, " ");
             expect(source).toContain(sentence!.replace(/…$/, ""));
