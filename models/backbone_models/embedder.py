@@ -25,6 +25,7 @@ from .training import (
     pick_device,
     progress_callback,
     read_split,
+    run_trainer,
     trainer_arguments,
     write_json,
 )
@@ -139,7 +140,7 @@ def fit(model, rows: list[dict], dims: int, dim_method: str, epochs: int, batch_
         trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=datasets_for(rows),
                                              loss=make_loss(model, dims, dim_method),
                                              callbacks=[progress_callback(say, losses)])
-        trainer.train()
+        run_trainer(trainer)
     model.eval()
     return losses
 

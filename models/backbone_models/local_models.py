@@ -48,9 +48,10 @@ def inputs_for(texts: dict[str, str], resolved, settings: dict) -> dict:
             "base_sha256": resolved.sha256, "settings": settings}
 
 
-def check_settings(steps: int, batch_size: int, max_length: int, negatives: int, lr: float) -> None:
+def check_settings(steps: int, batch_size: int, max_length: int, serve_max_length: int, negatives: int,
+                   lr: float) -> None:
     for flag, value in (("--steps", steps), ("--batch-size", batch_size), ("--max-length", max_length),
-                        ("--negatives", negatives)):
+                        ("--serve-max-length", serve_max_length), ("--negatives", negatives)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{flag} is {value!r}; expected a positive integer")
     if not lr > 0:
@@ -61,7 +62,7 @@ def run(docs: Path, out: Path, base: str = DEFAULT_BASE, steps: int = 150, batch
         max_length: int = 128, serve_max_length: int = 256, negatives: int = 3, lr: float = 5e-5, seed: int = 0,
         device: str = "cpu") -> dict:
     say = Progress("local-models")
-    check_settings(steps, batch_size, max_length, negatives, lr)
+    check_settings(steps, batch_size, max_length, serve_max_length, negatives, lr)
     texts = read_docs(docs)
     resolved = resolve(base)
     if resolved.source == "hub":

@@ -24,6 +24,7 @@ from .training import (
     pick_device,
     progress_callback,
     read_split,
+    run_trainer,
     trainer_arguments,
     write_json,
 )
@@ -101,7 +102,7 @@ def fit(model, rows: list[dict], epochs: int, batch_size: int, lr: float, max_st
                                  device)
         trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=loss,
                                       callbacks=[progress_callback(say, losses)])
-        trainer.train()
+        run_trainer(trainer)
     model.eval()
     return losses
 

@@ -40,7 +40,7 @@ def trainer_arguments(cls, output_dir: Path, epochs: int, batch_size: int, lr: f
     return cls(
         output_dir=str(output_dir), num_train_epochs=epochs, per_device_train_batch_size=batch_size,
         learning_rate=lr, max_steps=max_steps if max_steps is not None else -1, seed=seed, data_seed=seed,
-        warmup_ratio=0.1, lr_scheduler_type="linear", logging_steps=1, save_strategy="no", eval_strategy="no",
+        warmup_steps=0.1, lr_scheduler_type="linear", logging_steps=1, save_strategy="no", eval_strategy="no",
         report_to="none", disable_tqdm=True, use_cpu=device == "cpu", dataloader_num_workers=0, **extra,
     )
 
@@ -56,6 +56,15 @@ def progress_callback(say: Progress, losses: list[float]):
                 say.every(state.global_step, state.max_steps, f"steps, loss {losses[-1]:.4f}")
 
     return ProgressCallback()
+
+
+def run_trainer(trainer) -> None:
+    """Train with our progress lines only: with tqdm off, transformers adds a PrinterCallback that
+    prints every log dict to stdout, where the commands write their JSON result."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.train()
 
 
 def pick_device(requested: str) -> str:

@@ -7,7 +7,7 @@ with bootstrap 95 % intervals over the held-out queries, and the paired differen
 Runs in process on the CPU (not through the engines and TorchServe). Usage
 (scripts/bench-quality.sh passes --docs):
 
-    python bench/quality.py --docs <folder> [--max-queries 300] [--embed-epochs 1] [--rerank-steps 150] [--smoke]
+    python bench/quality.py --docs <folder> [--max-queries 200] [--embed-epochs 1] [--rerank-steps 150] [--smoke]
 """
 
 import argparse
@@ -36,7 +36,7 @@ def arguments(argv=None):
     p.add_argument("--base", default=DEFAULT_BASE)
     p.add_argument("--eval-percent", type=float, default=20.0)
     p.add_argument("--seed", default="backbone")
-    p.add_argument("--max-queries", type=int, default=300, help="held-out queries evaluated (a seeded sample)")
+    p.add_argument("--max-queries", type=int, default=200, help="held-out queries evaluated (a seeded sample)")
     p.add_argument("--embed-epochs", type=int, default=1)
     p.add_argument("--embed-batch", type=int, default=32)
     p.add_argument("--embed-lr", type=float, default=5e-5)
