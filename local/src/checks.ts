@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
@@ -39,14 +39,11 @@ export function javaMajor(versionOutput: string): number | undefined {
 /** TorchServe's frontend needs Java 17+ on PATH (or JAVA_HOME); the engines find their own JDKs. */
 export function javaProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, "bin", "java") : "java";
-  let out: string;
-  try {
-    out = execFileSync(java, ["-version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (error: any) {
-    out = `${error.stdout ?? ""}${error.stderr ?? ""}`;
-    if (error.code === "ENOENT" || !out)
-      return `java: not found (${env.JAVA_HOME ? `JAVA_HOME=${env.JAVA_HOME}` : "on PATH"}); TorchServe needs a JDK 17 or newer (apt-get install openjdk-17-jdk-headless)`;
-  }
+  // `java -version` writes to stderr.
+  const done = spawnSync(java, ["-version"], { encoding: "utf8" });
+  if (done.error)
+    return `java: not found (${env.JAVA_HOME ? `JAVA_HOME=${env.JAVA_HOME}` : "on PATH"}); TorchServe needs a JDK 17 or newer (apt-get install openjdk-17-jdk-headless)`;
+  const out = `${done.stdout}${done.stderr}`;
   const major = javaMajor(out);
   if (major === undefined || major < 17)
     return `java: ${java} is version ${major ?? "unknown"}; TorchServe needs 17 or newer (set JAVA_HOME)`;

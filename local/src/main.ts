@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { ArgsError, parseArgs, USAGE } from "./args.ts";
 import { DEFAULT_PORTS } from "./layout.ts";
 import { progress } from "./progress.ts";
-import { type RunningStack, StartError, startStack } from "./stack.ts";
+import { type RunningStack, startStack } from "./stack.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const log = progress();
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
       await stopped;
       return 130;
     }
-    console.error(error instanceof StartError ? `npm start: ${error.message}` : error);
+    console.error(`npm start: ${(error as Error).message}`);
     return 1;
   }
   if (interrupted) {

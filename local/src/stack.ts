@@ -1,5 +1,17 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import * as path from "node:path";
 import { docsProblem, javaProblem, ownEnginePorts, portFree, portProblems, pythonProblem } from "./checks.ts";
 import { type Ports, type WorkLayout, workLayout } from "./layout.ts";
@@ -205,7 +217,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         enginesStarted = true;
         await run("bash", [path.join(o.root, "scripts", "engines.sh"), "start", "all"], {
           env: enginesEnv(o.ports, layout),
-          onLine: (l) => log("engines", l),
+          onLine: (l) => log("engines", l.replace(/^engines: /, "")),
           logFile: path.join(layout.runLogs, "engines.log"),
         });
       },
@@ -283,11 +295,12 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     );
 
     writeRendered(layout, described, torchserve.inference);
+    linkSource(layout, docs);
     const backbone = (command: string) =>
       run(process.execPath, [path.join(o.root, "k8s", "backbone", "dist", "cli.js"), command], {
         cwd: o.root,
-        env: { ...childEnv, ...backboneEnv({ alias: o.alias, docs, ports: o.ports, layout }) },
-        onLine: (l) => log(command, l.replace(/^\S+Z /, "")),
+        env: { ...childEnv, ...backboneEnv({ alias: o.alias, ports: o.ports, layout }) },
+        onLine: (l) => log(command, l.replace(/^\S+Z /, "").replace(/^(setup|ingest): /, "")),
         logFile: path.join(layout.runLogs, `backbone-${command}.log`),
       });
     await step("setup-engines", "the backbone's setup (k8s/backbone: profile, connectors, pipelines, indices)", () =>
@@ -350,6 +363,26 @@ function withoutDashscope(env: NodeJS.ProcessEnv): Record<string, string> {
     Object.entries(env).filter(([k, v]) => v !== undefined && !k.startsWith("DASHSCOPE_") && k !== "CHAT_MODEL"),
   ) as Record<string, string>;
 }
+
+/** <work>/source/raw -> the documents folder: the bucket's raw/ prefix for the backbone's FolderSource. */
+function linkSource(layout: WorkLayout, docs: string) {
+  const raw = path.join(layout.source, "raw");
+  mkdirSync(layout.source, { recursive: true });
+  if (existsSync(raw) || lstatExists(raw)) {
+    if (readlinkSync(raw) === docs) return;
+    unlinkSync(raw);
+  }
+  symlinkSync(docs, raw, "dir");
+}
+
+const lstatExists = (p: string) => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 function writeRendered(layout: WorkLayout, models: LocalModels, inference: string) {
   mkdirSync(path.dirname(layout.profileFile), { recursive: true });
