@@ -37,6 +37,9 @@ async function main(): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // A parent that went away without passing its signal on (a killed npm) leaves us with init as parent.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && onSignal("SIGHUP"), 1000).unref();
 
   try {
     stack = await startStack({

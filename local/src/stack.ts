@@ -2,14 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   chmodSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
-  unlinkSync,
   writeFileSync,
 } from "node:fs";
 import * as path from "node:path";
@@ -37,8 +35,6 @@ export interface StackOptions {
   readonly work: string;
   /** The documents; undefined means the sample corpus (scripts/sample-corpus.sh). */
   readonly docs?: string | undefined;
-  /** With the sample corpus: its first N documents only (the end-to-end test). */
-  readonly sampleLimit?: number;
   readonly ports: Ports;
   readonly alias: string;
   readonly log: Log;
@@ -199,8 +195,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
     const docs = await step("corpus", o.docs ? `documents from ${o.docs}` : "the sample corpus", async () => {
       if (o.docs) return path.resolve(o.docs);
-      const args = o.sampleLimit ? ["--limit", String(o.sampleLimit)] : [];
-      const lines = await run("bash", [path.join(o.root, "scripts", "sample-corpus.sh"), ...args], {
+      const lines = await run("bash", [path.join(o.root, "scripts", "sample-corpus.sh")], {
         onLine: (l) => (l.startsWith("/") ? undefined : log("corpus", l)),
       });
       const folder = lines.filter((l) => l.startsWith("/")).at(-1);
@@ -311,7 +306,13 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       const done = lines.map((l) => /ingest: done (\{.*\})$/.exec(l)?.[1]).find(Boolean);
       if (!done) throw new StartError("ingest finished without its report line");
       const report = JSON.parse(done) as IngestSummary;
-      for (const f of report.failed) log("ingest", `skipped ${path.join(docs, f.key)}: ${f.error}`);
+      for (const f of report.failed) {
+        const file = path.join(docs, f.key.replace(/^raw\//, ""));
+        log(
+          "ingest",
+          `skipped ${file}: ${f.error.startsWith(`${f.key}: `) ? f.error.slice(f.key.length + 2) : f.error}`,
+        );
+      }
       log(
         "ingest",
         `${report.ingested} documents (${report.chunks} chunks) ingested, ${report.unchanged} unchanged, ${report.failed.length} skipped`,
@@ -364,25 +365,18 @@ function withoutDashscope(env: NodeJS.ProcessEnv): Record<string, string> {
   ) as Record<string, string>;
 }
 
-/** <work>/source/raw -> the documents folder: the bucket's raw/ prefix for the backbone's FolderSource. */
+/**
+ * <work>/source/raw/<entry> -> each entry of the documents folder: the bucket's raw/ prefix for the
+ * backbone's FolderSource. Hidden entries (".complete" markers, ".git") are not documents.
+ */
 function linkSource(layout: WorkLayout, docs: string) {
   const raw = path.join(layout.source, "raw");
-  mkdirSync(layout.source, { recursive: true });
-  if (existsSync(raw) || lstatExists(raw)) {
-    if (readlinkSync(raw) === docs) return;
-    unlinkSync(raw);
+  rmSync(raw, { recursive: true, force: true });
+  mkdirSync(raw, { recursive: true });
+  for (const entry of readdirSync(docs)) {
+    if (!entry.startsWith(".")) symlinkSync(path.join(docs, entry), path.join(raw, entry));
   }
-  symlinkSync(docs, raw, "dir");
 }
-
-const lstatExists = (p: string) => {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function writeRendered(layout: WorkLayout, models: LocalModels, inference: string) {
   mkdirSync(path.dirname(layout.profileFile), { recursive: true });
