@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
 import { PORT_NAMES, type Ports } from "./layout.ts";
@@ -99,4 +99,19 @@ export function ownEnginePorts(enginesRun: string, ports: Ports): Set<number> {
   if (alive(path.join(enginesRun, `elasticsearch-${ports.elasticsearch}`, "node.pid")))
     for (const p of [ports.elasticsearch, ports.elasticsearchTransport]) ours.add(p);
   return ours;
+}
+
+/** A model archive TorchServe can open: a .mar is a zip, so it starts with a zip header. */
+export function archiveProblem(file: string): string | undefined {
+  if (!existsSync(file)) return `model archive ${file} is missing`;
+  const head = Buffer.alloc(4);
+  const fd = openSync(file, "r");
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])))
+    return `model archive ${file} is corrupt (not a zip); delete it and run npm start again to rebuild it`;
+  return undefined;
 }

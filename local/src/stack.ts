@@ -11,7 +11,15 @@ import {
   writeFileSync,
 } from "node:fs";
 import * as path from "node:path";
-import { docsProblem, javaProblem, ownEnginePorts, portFree, portProblems, pythonProblem } from "./checks.ts";
+import {
+  archiveProblem,
+  docsProblem,
+  javaProblem,
+  ownEnginePorts,
+  portFree,
+  portProblems,
+  pythonProblem,
+} from "./checks.ts";
 import { type Ports, type WorkLayout, workLayout } from "./layout.ts";
 import { run, type Service, startService, stopAllGroups } from "./processes.ts";
 import type { Log } from "./progress.ts";
@@ -239,8 +247,8 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       if (!existsSync(manifest)) throw new StartError(`models: ${manifest} was not written`);
       const described = parseLocalModels(readFileSync(manifest, "utf8"), manifest);
       for (const m of [described.embed, described.rerank]) {
-        if (!existsSync(path.join(layout.modelStore, m.mar)))
-          throw new StartError(`models: ${path.join(layout.modelStore, m.mar)} is missing`);
+        const problem = archiveProblem(path.join(layout.modelStore, m.mar));
+        if (problem) throw new StartError(`models: ${problem}`);
       }
       return { described, from: hasLocalModels ? ("local-models" as const) : ("tiny stand-in" as const) };
     });

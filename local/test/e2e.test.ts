@@ -117,7 +117,11 @@ describe("the local stack end to end", () => {
     // The unparseable document is reported by name and skipped; the start completed.
     expect(stack!.ingest.failed.map((f) => f.key)).toEqual(["raw/broken.pdf"]);
     const { opensearch, elasticsearch } = stack!.description.engines;
-    const query = { size: 4, sort: [{ _id: "asc" }], query: { match_all: {} } };
+    const query = {
+      size: 4,
+      sort: [{ [FIELDS.sourceKey]: "asc" }, { [FIELDS.chunkNo]: "asc" }],
+      query: { match_all: {} },
+    };
     const es = (await engine(elasticsearch, `/${ALIAS}/_search`, query)).hits.hits;
     const ids = es.map((h: any) => h._id);
     const os = (await engine(opensearch, `/${ALIAS}/_search`, { size: 4, query: { ids: { values: ids } } })).hits.hits;
