@@ -171,7 +171,9 @@ async function main() {
     `  in-process bound, same model and batch: ${(texts.length / boundSeconds).toFixed(1)} chunks/s (${texts.length} chunks in ${boundSeconds.toFixed(1)} s) -> TorchServe path at ${((100 * chunksRate) / (texts.length / boundSeconds)).toFixed(0)}% of it`,
     `/v1/search concurrency 1: p50 ${c1.p50.toFixed(0)} ms, p99 ${c1.p99.toFixed(0)} ms (${c1.total} requests, ${c1.failures} not 200)`,
     `/v1/search concurrency 16: p50 ${c16.p50.toFixed(0)} ms, p99 ${c16.p99.toFixed(0)} ms (${c16.total} requests, ${c16.failures} not 200)`,
-    `chat time to first token (${mode}): p50 ${percentile(ttfts, 50).toFixed(0)} ms, max ${Math.max(...ttfts).toFixed(0)} ms over ${ttfts.length} questions`,
+    ttfts.every(Number.isFinite)
+      ? `chat time to first token (${mode}): p50 ${percentile(ttfts, 50).toFixed(0)} ms, max ${Math.max(...ttfts).toFixed(0)} ms over ${ttfts.length} questions`
+      : `chat time to first token: not measured, ${ttfts.filter((t) => !Number.isFinite(t)).length} of ${ttfts.length} streams had no token event (answer mode ${mode})`,
   );
   console.log(`\n${lines.join("\n")}`);
 }
