@@ -160,7 +160,7 @@ async function main() {
   const docsRate = ingest.docsPerSecond;
   const chunksRate = ingest.chunksPerSecond;
   lines.push(
-    `local stack on ${cold.description.backbone.docs} (${ingest.listed} documents, ${texts.length} chunks), models from ${cold.modelsFrom}`,
+    `local stack on ${cold.description.backbone.docs} (${ingest.listed} documents, ${texts.length} chunks), models ${cold.description.models.embed.name} v${cold.description.models.embed.version} and ${cold.description.models.rerank.name} v${cold.description.models.rerank.version} (models/ local-models)`,
     `start: cold ${coldSeconds.toFixed(1)} s (${Object.entries(cold.timings)
       .map(([k, v]) => `${k} ${v.toFixed(1)}`)
       .join(", ")})`,

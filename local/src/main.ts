@@ -68,7 +68,7 @@ async function main(): Promise<number> {
   const total = Object.values(t).reduce((a, b) => a + b, 0);
   log(
     "start",
-    `models from ${stack.modelsFrom}; answers ${process.env.DASHSCOPE_API_KEY ? "from DashScope" : "extractive (no DASHSCOPE_API_KEY)"}; API key in ${stack.description.orchestrator.apiKeyFile}; ${total.toFixed(1)} s of steps`,
+    `answers ${process.env.DASHSCOPE_API_KEY ? "from DashScope" : "extractive (no DASHSCOPE_API_KEY)"}; API key in ${stack.description.orchestrator.apiKeyFile}; ${total.toFixed(1)} s of steps`,
   );
   console.log(`ready ${stack.pageUrl}`);
   await new Promise<void>((resolve) => {

@@ -68,8 +68,6 @@ export interface RunningStack {
   readonly pageUrl: string;
   readonly apiKey: string;
   readonly ingest: IngestSummary;
-  /** Which command built the model store. */
-  readonly modelsFrom: "local-models" | "tiny stand-in";
   /** Seconds per step. */
   readonly timings: Record<string, number>;
   stop(): Promise<void>;
@@ -226,23 +224,14 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       },
     );
     const built = step("models", `embedder and reranker archives in ${layout.modelStore}`, async () => {
-      const cli = await run(venvPython, ["-m", "backbone_models.cli", "--help"], { cwd: models, env: childEnv });
-      const hasLocalModels = cli.some((l) => l.includes("local-models"));
-      const onLine = (l: string) => log("models", l);
-      if (hasLocalModels) {
-        await run(
-          venvPython,
-          ["-m", "backbone_models.cli", "local-models", "--docs", docs, "--out", layout.modelStore],
-          { cwd: models, env: childEnv, onLine },
-        );
-      } else {
-        log("models", "this checkout has no `backbone_models.cli local-models`; building tiny stand-in archives");
-        await run(
-          venvPython,
-          [path.join(o.root, "local", "python", "tiny_local_models.py"), "--docs", docs, "--out", layout.modelStore],
-          { cwd: models, env: { ...childEnv, PYTHONPATH: models }, onLine },
-        );
-      }
+      // models/ local-models: the pretrained MiniLM embedder and a reranker fine-tuned on the docs,
+      // reused when the docs, the code and the base weights are unchanged.
+      await run(venvPython, ["-m", "backbone_models.cli", "local-models", "--docs", docs, "--out", layout.modelStore], {
+        cwd: models,
+        env: childEnv,
+        onLine: (l) => log("models", l),
+        logFile: path.join(layout.runLogs, "local-models.log"),
+      });
       const manifest = path.join(layout.modelStore, "local-models.json");
       if (!existsSync(manifest)) throw new StartError(`models: ${manifest} was not written`);
       const described = parseLocalModels(readFileSync(manifest, "utf8"), manifest);
@@ -250,13 +239,13 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         const problem = archiveProblem(path.join(layout.modelStore, m.mar));
         if (problem) throw new StartError(`models: ${problem}`);
       }
-      return { described, from: hasLocalModels ? ("local-models" as const) : ("tiny stand-in" as const) };
+      return described;
     });
     // Both settle before either error is thrown, so a failure never leaves the other running unseen.
     const [enginesResult, modelsResult] = await Promise.allSettled([engines, built]);
     if (enginesResult.status === "rejected") throw enginesResult.reason;
     if (modelsResult.status === "rejected") throw modelsResult.reason;
-    const { described, from } = modelsResult.value;
+    const described = modelsResult.value;
 
     const torchserve = await step(
       "torchserve",
@@ -359,7 +348,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       docs,
     });
     writeFileSync(layout.stackFile, `${JSON.stringify(description, null, 2)}\n`);
-    return { description, pageUrl: page, apiKey, ingest, modelsFrom: from, timings, stop };
+    return { description, pageUrl: page, apiKey, ingest, timings, stop };
   } catch (error) {
     log("stop", `start failed; stopping what was started`);
     await stop();
