@@ -179,6 +179,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   });
   log = server.log;
   // A retrained model takes over without a restart: see reload.ts.
+  const showModels = (endpoints: Config["endpoints"]) => {
+    metrics.modelInfo.reset();
+    metrics.modelInfo.set({ role: "embedding", model: endpoints.embedding.model }, 1);
+    metrics.modelInfo.set({ role: "rerank", model: endpoints.rerank.model }, 1);
+  };
+  showModels(config.endpoints);
   const modelFiles = watchModelFiles({
     profileFile: config.PROFILE_FILE,
     endpointsFile: config.ENDPOINTS_FILE,
@@ -186,6 +192,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     apply: (next) => {
       retriever.reconfigure(next);
       recommender.reconfigure(next);
+      showModels(next.endpoints);
     },
     log: server.log,
   });

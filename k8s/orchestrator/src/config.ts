@@ -247,7 +247,10 @@ function modelFiles(
   }
   if (!profile || !declared) return undefined;
   // An endpoint that does not declare its dims serves the profile's (the search jobs' files say so too).
-  return { profile, endpoints: { ...declared, embedding: { ...declared.embedding, dims: dims ?? profile.embedding.dims } } };
+  return {
+    profile,
+    endpoints: { ...declared, embedding: { ...declared.embedding, dims: dims ?? profile.embedding.dims } },
+  };
 }
 
 /** The profile and endpoints files alone, checked as at start-up (for a reload: see reload.ts). */

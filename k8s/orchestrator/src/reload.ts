@@ -56,7 +56,10 @@ export function watchModelFiles(options: {
   const onChange = () => {
     const outcome = reloadModelConfig(current, () => loadModelFiles(options.profileFile, options.endpointsFile));
     if (outcome.kind === "rejected") {
-      options.log.warn({ problems: outcome.problems }, "model files changed but are not a usable pair; keeping the running ones");
+      options.log.warn(
+        { problems: outcome.problems },
+        "model files changed but are not a usable pair; keeping the running ones",
+      );
     } else if (outcome.kind === "applied") {
       const before = current;
       current = outcome.config;

@@ -115,7 +115,7 @@ export interface Candidate {
 }
 
 export class Retriever {
-  private readonly fusion: ReturnType<typeof fusionSettings>;
+  private fusion: ReturnType<typeof fusionSettings>;
 
   private o: RetrieverOptions;
 

@@ -101,6 +101,13 @@ export class Api {
     return this.post("/v1/events", { events });
   }
 
+  /** The models the service queries with now, from its /metrics (open, like the probes). */
+  async modelsInUse(): Promise<{ embedding?: string; rerank?: string }> {
+    const response = await fetch(`${this.base}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) throw new ApiError(response.status, `GET /metrics: ${response.status}`);
+    return modelInfo(await response.text());
+  }
+
   async healthy(): Promise<boolean> {
     try {
       const response = await fetch(`${this.base}/readyz`, { signal: AbortSignal.timeout(5000) });
@@ -109,4 +116,19 @@ export class Api {
       return false;
     }
   }
+}
+
+/** `orchestrator_model_info{role="…",model="…"} 1` lines of a Prometheus exposition, by role. */
+export function modelInfo(exposition: string): { embedding?: string; rerank?: string } {
+  const out: { embedding?: string; rerank?: string } = {};
+  for (const line of exposition.split("\n")) {
+    const m = /^orchestrator_model_info\{(.*)\}\s+1$/.exec(line.trim());
+    if (!m) continue;
+    const labels = Object.fromEntries(
+      [...(m[1] as string).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    if (labels.role === "embedding" || labels.role === "rerank")
+      out[labels.role as "embedding" | "rerank"] = labels.model;
+  }
+  return out;
 }

@@ -38,13 +38,15 @@ export class LoopArgsError extends Error {
 function integer(flag: string, value: string | undefined, min: number, max: number): number {
   const n = Number(value);
   if (value === undefined || !/^[0-9]+$/.test(value) || n < min || n > max) {
-    throw new LoopArgsError(`${flag}: expected an integer from ${min} to ${max}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+    throw new LoopArgsError(
+      `${flag}: expected an integer from ${min} to ${max}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`,
+    );
   }
   return n;
 }
 
 export function parseLoopArgs(argv: readonly string[]): LoopArgs {
-  const out = { stack: undefined as string | undefined, ...LOOP_DEFAULTS, help: false };
+  const out: { -readonly [K in keyof LoopArgs]: LoopArgs[K] } = { stack: undefined, ...LOOP_DEFAULTS, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
@@ -52,7 +54,8 @@ export function parseLoopArgs(argv: readonly string[]): LoopArgs {
     switch (flag) {
       case "--stack": {
         const file = value();
-        if (!file || file.startsWith("--")) throw new LoopArgsError("--stack: expected the stack.json file, got nothing");
+        if (!file || file.startsWith("--"))
+          throw new LoopArgsError("--stack: expected the stack.json file, got nothing");
         out.stack = file;
         break;
       }

@@ -35,11 +35,15 @@ export async function backboneCli(root: string, echo: (line: string) => void): P
   const cli = path.join(pkg, "dist", "cli.js");
   if (!existsSync(cli) || statSync(cli).mtimeMs < newest(path.join(pkg, "src"))) {
     echo("building k8s/backbone (its dist/ is missing or stale)");
-    await runChild(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
-      cwd: pkg,
-      echo,
-      echoStdout: true,
-    });
+    await runChild(
+      process.execPath,
+      [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
+      {
+        cwd: pkg,
+        echo,
+        echoStdout: true,
+      },
+    );
   }
   return cli;
 }
@@ -85,7 +89,12 @@ function env(b: BackboneRun, files: { profile: string; endpoints: string }): Rec
 }
 
 export async function setup(b: BackboneRun, files: { profile: string; endpoints: string }): Promise<void> {
-  await runChild(process.execPath, [b.cli, "setup"], { cwd: path.dirname(b.cli), env: env(b, files), echo: b.echo, echoStdout: true });
+  await runChild(process.execPath, [b.cli, "setup"], {
+    cwd: path.dirname(b.cli),
+    env: env(b, files),
+    echo: b.echo,
+    echoStdout: true,
+  });
 }
 
 export async function ingest(b: BackboneRun, files: { profile: string; endpoints: string }): Promise<IngestReport> {

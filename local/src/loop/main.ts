@@ -2,18 +2,18 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import * as path from "node:path";
 import type { ModelEndpoints, RelevanceProfile } from "@search-backbone/relevance";
 import { Api } from "./api.ts";
-import { LOOP_USAGE, LoopArgsError, type LoopArgs, parseLoopArgs } from "./args.ts";
-import { backboneCli, type BackboneRun, ingest, setup, sourceFolder } from "./backbone.ts";
+import { LOOP_USAGE, type LoopArgs, LoopArgsError, parseLoopArgs } from "./args.ts";
+import { type BackboneRun, backboneCli, ingest, setup, sourceFolder } from "./backbone.ts";
 import { type Decision, decidePromotion, decisionTable } from "./decision.ts";
 import { countEvents, eventsFolder, readJson, writeJsonAtomic } from "./files.ts";
 import { headingQueries } from "./headings.ts";
 import { evaluate, type Kind, type ModelsCli, packageVersion, prepare, train, unpackServing } from "./models.ts";
 import { type QueryLoop, startQueryLoop, summariseQueries, summaryLines } from "./query-loop.ts";
-import { readStack, type Stack, StackError } from "./stack.ts";
 import { stopChildren } from "./spawn.ts";
+import { readStack, type Stack, StackError } from "./stack.ts";
 import { TorchServeClient } from "./torchserve.ts";
 import { planTraffic, replayTraffic } from "./traffic.ts";
-import { archiveName, nextVersion, type Promoted, promotedConfig, servedModelName } from "./versions.ts";
+import { archiveName, nextVersion, type Promoted, promotedConfig } from "./versions.ts";
 
 /**
  * `npm run loop`: the loop closed on the running local stack. Traffic through the public API, then
@@ -84,7 +84,8 @@ async function main(args: LoopArgs): Promise<number> {
   const { docs, serving } = await step(
     "0 stack",
     async () => {
-      if (!(await api.healthy())) throw new Error(`the orchestrator at ${stack.orchestrator.url} is not ready (/readyz)`);
+      if (!(await api.healthy()))
+        throw new Error(`the orchestrator at ${stack.orchestrator.url} is not ready (/readyz)`);
       const serving = {
         embed: await ts.defaultVersion(names.embed),
         rerank: await ts.defaultVersion(names.rerank),
@@ -100,9 +101,25 @@ async function main(args: LoopArgs): Promise<number> {
   // 8 (throughout): the availability query loop, on headings from the end of the list.
   const loopQueries = [...queries].reverse().map((q) => q.query);
   const queryLoop: QueryLoop = startQueryLoop(api, loopQueries, args.queryIntervalMs);
-  say("8 query loop", `started: one /v1/search every ${args.queryIntervalMs} ms until the end, no user id (no training events)`);
+  say(
+    "8 query loop",
+    `started: one /v1/search every ${args.queryIntervalMs} ms until the end, no user id (no training events)`,
+  );
   try {
-    return await closeTheLoop(args, { stackFile, stack, api, ts, work, m, names, raw, docs, serving, queries, queryLoop });
+    return await closeTheLoop(args, {
+      stackFile,
+      stack,
+      api,
+      ts,
+      work,
+      m,
+      names,
+      raw,
+      docs,
+      serving,
+      queries,
+      queryLoop,
+    });
   } finally {
     await queryLoop.stop();
     const summary = summariseQueries(queryLoop.records);
@@ -130,30 +147,44 @@ interface Context {
 
 async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
   const { stack, api, ts, work, m, names } = c;
-  const events = eventsFolder(stack.eventLog);
+  // Looked up again after the traffic: a fresh stack has no logs/events folder until its first events.
+  const events = () => eventsFolder(stack.eventLog);
 
   // 1. Traffic.
   if (args.traffic > 0) {
     await step(
       "1 traffic",
       async () => {
-        say("1 traffic", "SYNTHETIC traffic: scripted users replay corpus headings through the public API and click the heading's document when it is shown; these are not real users");
-        const before = countEvents(events);
+        say(
+          "1 traffic",
+          "SYNTHETIC traffic: scripted users replay corpus headings through the public API and click the heading's document when it is shown; these are not real users",
+        );
+        const before = countEvents(events());
         const plan = planTraffic(c.queries, { count: args.traffic, users: 20, chatEvery: 5, thumbsUpEvery: 3 });
         const report = await replayTraffic(api, plan, 400, (done, r) => {
           if (done % 50 === 0 || done === plan.length)
-            say("1 traffic", `${done}/${plan.length} queries, heading's document shown in ${r.found}, ${r.failures} failed`);
+            say(
+              "1 traffic",
+              `${done}/${plan.length} queries, heading's document shown in ${r.found}, ${r.failures} failed`,
+            );
         });
-        if (report.chatDisabled) say("1 traffic", `chat answered with an error, so the rest used search: ${report.chatDisabled}`);
+        if (report.chatDisabled)
+          say("1 traffic", `chat answered with an error, so the rest used search: ${report.chatDisabled}`);
         const unknown = [...report.exposedDocIds].filter((d) => !c.docs.has(d));
         if (report.exposedDocIds.size > 0 && unknown.length === report.exposedDocIds.size) {
-          throw new Error(`the API returns document ids (e.g. ${unknown[0]}) that are not files under ${c.raw}; backbone.docs must be the folder ingestion reads as raw/`);
+          throw new Error(
+            `the API returns document ids (e.g. ${unknown[0]}) that are not files under ${c.raw}; backbone.docs must be the folder ingestion reads as raw/`,
+          );
         }
         // The orchestrator flushes its event log every second or so; wait until this traffic's events are there.
         const want = report.engagements + report.feedback;
         const engaged = (n: Record<string, number>) => (n.click ?? 0) + (n.citation_open ?? 0) + (n.feedback ?? 0);
-        await waitFor(`${want} new engagement events in ${events}`, () => engaged(countEvents(events)) - engaged(before) >= want, 60_000);
-        const after = countEvents(events);
+        await waitFor(
+          `${want} new engagement events in ${events()}`,
+          () => engaged(countEvents(events())) - engaged(before) >= want,
+          60_000,
+        );
+        const after = countEvents(events());
         return { report, before, after };
       },
       ({ report, after }) =>
@@ -167,8 +198,9 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
   const data = path.join(stack.work, "training", path.basename(work));
   await step(
     "2 prepare",
-    () => prepare(m, { events, raw: c.raw, out: data, evalPercent: args.evalPercent }),
-    (r) => `${JSON.stringify(r.rows)} from ${r.events} events, ${r.queries_with_positive} queries with a click, ${r.docs_missing_text} documents without text`,
+    () => prepare(m, { events: events(), raw: c.raw, out: data, evalPercent: args.evalPercent }),
+    (r) =>
+      `${JSON.stringify(r.rows)} from ${r.events} events, ${r.queries_with_positive} queries with a click, ${r.docs_missing_text} documents without text`,
   );
 
   // 3. Fine-tune from the serving versions.
@@ -205,7 +237,12 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
       serving: await evaluate(m, kind, servingDirs[kind], data),
       candidate: await evaluate(m, kind, trained[kind], data),
     }));
-    const decision = decidePromotion({ kind, serving: figures.serving, candidate: figures.candidate, primary: "ndcg@10" });
+    const decision = decidePromotion({
+      kind,
+      serving: figures.serving,
+      candidate: figures.candidate,
+      primary: "ndcg@10",
+    });
     decisions[kind] = decision;
     for (const line of decisionTable(decision)) say(`5 decide ${kind}`, line);
     say(`5 decide ${kind}`, decision.reason);
@@ -238,14 +275,17 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
         say(`6 serve ${kind}`, registered.status);
         if (kind === "embed") {
           const dims = await ts.embedDims(name, version);
-          if (dims !== stack.models.embed.dims) throw new Error(`${name} v${version} serves ${dims} dimensions, not ${stack.models.embed.dims}`);
+          if (dims !== stack.models.embed.dims)
+            throw new Error(`${name} v${version} serves ${dims} dimensions, not ${stack.models.embed.dims}`);
         } else {
           const scores = await ts.rerankScores(name, version);
-          if (!scores.every((s) => s >= 0 && s <= 1)) throw new Error(`${name} v${version} served scores ${scores} outside [0, 1]`);
+          if (!scores.every((s) => s >= 0 && s <= 1))
+            throw new Error(`${name} v${version} served scores ${scores} outside [0, 1]`);
         }
         return { name, version };
       },
-      (p) => `${p.name} v${p.version} registered from ${archiveName(p.name, p.version)} and answers the contract at /predictions/${p.name}/${p.version}`,
+      (p) =>
+        `${p.name} v${p.version} registered from ${archiveName(p.name, p.version)} and answers the contract at /predictions/${p.name}/${p.version}`,
     );
   }
 
@@ -263,12 +303,17 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
     source: sourceFolder(c.raw, path.join(stack.work, "loop")),
     echo: echo("7 backbone"),
   };
-  await step("7 setup", () => setup(b, files), () => `profile embedding.model ${next.profile.embedding.model}, rerank ${next.profile.rerank.model}`);
+  await step(
+    "7 setup",
+    () => setup(b, files),
+    () => `profile embedding.model ${next.profile.embedding.model}, rerank ${next.profile.rerank.model}`,
+  );
   if (promoted.embed) {
     const report = await step(
       "7 ingest",
       () => ingest(b, files),
-      (r) => `${r.ingested}/${r.listed} documents, ${r.chunks} chunks re-embedded (${r.chunksPerSecond.toFixed(1)} chunks/s), ${r.failed.length} failed; alias swapped: ${r.swapped}`,
+      (r) =>
+        `${r.ingested}/${r.listed} documents, ${r.chunks} chunks re-embedded (${r.chunksPerSecond.toFixed(1)} chunks/s), ${r.failed.length} failed; alias swapped: ${r.swapped}`,
     );
     if (!report.swapped) say("7 ingest", "the alias already named this generation (an earlier run built it)");
   }
@@ -278,19 +323,30 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
       // The orchestrator watches its PROFILE_FILE and ENDPOINTS_FILE and reloads a consistent pair.
       writeJsonAtomic(stack.backbone.endpointsFile, next.endpoints);
       writeJsonAtomic(stack.backbone.profileFile, next.profile);
-      if (!promoted.embed) return "model files rewritten (a new reranker changes no index)";
-      const servedModel = servedModelName(promoted.embed.name, promoted.embed.version);
-      // Until it reloads, the new index's _meta names a model the orchestrator does not embed with, so
-      // its answers carry a BM25-only warning; the first answer without one is on the new model.
+      const want = {
+        embedding: next.endpoints.embedding.model,
+        rerank: next.endpoints.rerank.model,
+      };
       await waitFor(
-        `the orchestrator querying with ${servedModel}`,
+        `the orchestrator reloading its model files (its /metrics orchestrator_model_info naming ${want.embedding} and ${want.rerank})`,
+        async () => {
+          const using = await api.modelsInUse();
+          return using.embedding === want.embedding && using.rerank === want.rerank;
+        },
+        60_000,
+      );
+      if (!promoted.embed) return `it queries with ${want.embedding} and reranks with ${want.rerank}`;
+      // Its pin of the alias's index lasts a few seconds (INDEX_PIN_TTL_MS); until it moves to the new
+      // generation, kNN is skipped with a warning. The first answer without one uses the new vectors.
+      await waitFor(
+        "an answer using kNN on the new generation",
         async () => {
           const answer = await api.search(c.queries[0]?.query ?? "python");
           return !answer.warnings.some((w) => /expects embedding/.test(w.message));
         },
-        90_000,
+        60_000,
       );
-      return `answers use ${servedModel} on the new generation`;
+      return `it queries with ${want.embedding} (kNN on the new generation) and reranks with ${want.rerank}`;
     },
     (r) => r,
   );
@@ -299,7 +355,9 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
     async () => {
       for (const p of [promoted.embed, promoted.rerank]) if (p) await ts.setDefault(p.name, p.version);
       return (
-        await Promise.all([promoted.embed, promoted.rerank].filter((p) => p !== undefined).map((p) => ts.defaultVersion(p.name)))
+        await Promise.all(
+          [promoted.embed, promoted.rerank].filter((p) => p !== undefined).map((p) => ts.defaultVersion(p.name)),
+        )
       ).map((v) => `${v.modelName} -> v${v.modelVersion}`);
     },
     (r) => `TorchServe defaults ${r.join(", ")}`,
@@ -308,7 +366,8 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
     await step(
       "7 retire",
       () => ingest(b, files),
-      (r) => `the next ingestion run (as the CronJob's) retired ${r.retired.length ? r.retired.join(", ") : "nothing"}; ${r.ingested} documents changed`,
+      (r) =>
+        `the next ingestion run (as the CronJob's) retired ${r.retired.length ? r.retired.join(", ") : "nothing"}; ${r.ingested} documents changed`,
     );
   }
   // The stack now serves the promoted versions; its description says so for the next loop and the e2e test.

@@ -62,7 +62,16 @@ export async function train(m: ModelsCli, kind: Kind, o: TrainOptions): Promise<
   const common = ["--data", o.data, "--out", o.out, "--base", o.base, "--max-steps", String(o.steps)];
   const args =
     kind === "embed"
-      ? ["train-embedder", ...common, "--batch-size", String(o.batchSize), "--dims", String(o.dims), "--dim-method", "projection"]
+      ? [
+          "train-embedder",
+          ...common,
+          "--batch-size",
+          String(o.batchSize),
+          "--dims",
+          String(o.dims),
+          "--dim-method",
+          "projection",
+        ]
       : // 256 tokens per pair keeps a CPU step short; the documents' heads carry the headings.
         ["train-reranker", ...common, "--batch-size", String(o.batchSize), "--max-length", "256"];
   return lastJson(await cli(m, args), args[0] as string);
@@ -78,7 +87,19 @@ export async function packageVersion(
   o: { kind: Kind; model: string; name: string; version: string; staging: string; modelStore: string; archive: string },
 ): Promise<string> {
   mkdirSync(o.staging, { recursive: true });
-  await cli(m, ["package", "--kind", o.kind, "--model", o.model, "--name", o.name, "--version", o.version, "--out", o.staging]);
+  await cli(m, [
+    "package",
+    "--kind",
+    o.kind,
+    "--model",
+    o.model,
+    "--name",
+    o.name,
+    "--version",
+    o.version,
+    "--out",
+    o.staging,
+  ]);
   const target = path.join(o.modelStore, o.archive);
   renameSync(path.join(o.staging, `${o.name}.mar`), target);
   return target;
@@ -96,8 +117,8 @@ export async function unpackServing(m: ModelsCli, archive: string, into: string)
   mkdirSync(into, { recursive: true });
   const python = path.join(m.root, ".venv", "bin", "python");
   await runChild(python, ["-m", "zipfile", "-e", archive, into], { cwd: m.root, echo: m.echo });
-  if (!existsSync(path.join(into, "backbone-serving.json"))) {
-    throw new Error(`${archive} holds no backbone-serving.json: not an archive built by the models/ package command`);
+  if (!existsSync(path.join(into, "MAR-INF", "MANIFEST.json"))) {
+    throw new Error(`${archive} has no MAR-INF/MANIFEST.json: not a TorchServe model archive`);
   }
   writeFileSync(done, archive);
   return into;

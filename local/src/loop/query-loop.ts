@@ -41,7 +41,11 @@ export function summariseQueries(records: readonly QueryRecord[]): QuerySummary 
     errors: records.length - answered.length,
     hits:
       hits.length > 0
-        ? { min: hits[0] as number, median: hits[Math.floor((hits.length - 1) / 2)] as number, max: hits.at(-1) as number }
+        ? {
+            min: hits[0] as number,
+            median: hits[Math.floor((hits.length - 1) / 2)] as number,
+            max: hits.at(-1) as number,
+          }
         : undefined,
     zeroHits: hits.filter((h) => h === 0).length,
     degraded: answered.filter((r) => r.degraded).length,
@@ -51,7 +55,9 @@ export function summariseQueries(records: readonly QueryRecord[]): QuerySummary 
 }
 
 export function summaryLines(s: QuerySummary): string[] {
-  const hits = s.hits ? `hits per answer min ${s.hits.min} / median ${s.hits.median} / max ${s.hits.max}` : "no answers";
+  const hits = s.hits
+    ? `hits per answer min ${s.hits.min} / median ${s.hits.median} / max ${s.hits.max}`
+    : "no answers";
   const lines = [
     `${s.queries} queries, ${s.answered} answered, ${s.errors} errors (target 0); ${hits}; ${s.zeroHits} with no hit`,
     `${s.degraded} answers degraded${Object.keys(s.warnings).length ? ` (warnings by dependency: ${JSON.stringify(s.warnings)})` : ""}`,

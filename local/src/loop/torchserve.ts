@@ -48,7 +48,11 @@ export class TorchServeClient {
 
   /** The default version (what /predictions/<name> serves). */
   async defaultVersion(name: string): Promise<ModelVersion> {
-    const found = await call<ModelVersion[]>("GET", `${this.management}/models/${encodeURIComponent(name)}`, `default of ${name}`);
+    const found = await call<ModelVersion[]>(
+      "GET",
+      `${this.management}/models/${encodeURIComponent(name)}`,
+      `default of ${name}`,
+    );
     const first = found[0];
     if (!first) throw new Error(`torchserve has no default version of ${name}`);
     return first;
@@ -91,7 +95,9 @@ export class TorchServeClient {
     );
     const results = answer.results ?? [];
     if (results.length !== documents.length) {
-      throw new Error(`torchserve ${name} ${version} answered ${results.length} rerank results for ${documents.length} documents`);
+      throw new Error(
+        `torchserve ${name} ${version} answered ${results.length} rerank results for ${documents.length} documents`,
+      );
     }
     return documents.map((_, i) => results.find((r) => r.index === i)?.relevance_score ?? Number.NaN);
   }
