@@ -16,7 +16,8 @@
 # Ports (non-default, so nothing clashes with a developer's own nodes): OpenSearch 9250/9350,
 # Elasticsearch 9260/9360; override with OS_PORT/OS_TRANSPORT_PORT/ES_PORT/ES_TRANSPORT_PORT.
 # Downloads and assembled installs are cached under ~/.cache/search-backbone/engines (CI caches
-# that folder); per-run config, data and logs live under ${TMPDIR:-/tmp}/search-backbone-engines.
+# that folder); per-run config, data and logs live under ${TMPDIR:-/tmp}/search-backbone-engines
+# (ENGINES_RUN); ENGINES_KEEP_DATA=1 keeps a run's data/ from one start to the next.
 # Java: OpenSearch 3 needs 21+; Elasticsearch 8 needs 17-23 (its security manager is gone in 24).
 set -euo pipefail
 
@@ -211,7 +212,7 @@ start_opensearch() {
   assemble_opensearch
   java=$(opensearch_java)
   local fetched=$((SECONDS - t0))
-  rm -rf "$run" && mkdir -p "$run/config" "$run/data" "$run/logs" "$run/tmp"
+  fresh_run "$run" && mkdir -p "$run/config" "$run/data" "$run/logs" "$run/tmp"
   home=$(runnable_home "$OS_HOME" "$run")
   cat >"$run/config/opensearch.yml" <<EOF
 cluster.name: backbone-it-os
@@ -268,7 +269,7 @@ start_elasticsearch() {
   assemble_elasticsearch
   java=$(elasticsearch_java)
   local fetched=$((SECONDS - t0))
-  rm -rf "$run" && mkdir -p "$run/config/jvm.options.d" "$run/data" "$run/logs" "$run/tmp"
+  fresh_run "$run" && mkdir -p "$run/config/jvm.options.d" "$run/data" "$run/logs" "$run/tmp"
   home=$(runnable_home "$ES_HOME" "$run")
   cp "$home/config/log4j2.properties" "$run/config/"
   # The stock jvm.options points GC logs, error files and heap dumps at paths relative to the
@@ -298,6 +299,16 @@ EOF
   (cd "$run" && "${cmd[@]}" >"$run/logs/stdout.log" 2>&1) || { tail -30 "$run/logs/stdout.log" >&2; return 1; }
   wait_green Elasticsearch "$ES_PORT" "$run/node.pid" "$run/logs/backbone-it-es.log" || return 1
   log "Elasticsearch $ES_VERSION green on 127.0.0.1:$ES_PORT (fetch+unpack ${fetched}s, start $((SECONDS - t0 - fetched))s)"
+}
+
+# A run folder for a new start. ENGINES_KEEP_DATA=1 (the local stack) keeps data/ so indices survive
+# a restart; the suites start from nothing.
+fresh_run() {
+  if [ "${ENGINES_KEEP_DATA:-0}" = 1 ] && [ -d "$1/data" ]; then
+    rm -rf "$1/config" "$1/logs" "$1/tmp" "$1/home"
+  else
+    rm -rf "$1"
+  fi
 }
 
 # A node left over from another run would answer our health check; refuse rather than mix them up.

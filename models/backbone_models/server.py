@@ -47,10 +47,14 @@ def missing_prerequisites() -> list[str]:
 
 class TorchServe:
     def __init__(self, model_store: Path, models: dict[str, str], workdir: Path, workers_per_model: int = 1,
-                 env: dict[str, str] | None = None, enable_model_api: bool = False):
-        """`models` maps a model name to its .mar file name in `model_store`."""
+                 env: dict[str, str] | None = None, ports: dict[str, int] | None = None,
+                 enable_model_api: bool = False):
+        """`models` maps a model name to its .mar file name in `model_store`. `ports` fixes some of the
+        ports (inference, management, metrics, grpc, grpc_mgmt); the others are picked free.
+        `enable_model_api` lets the management API register new versions (the local stack's loop)."""
         self.models, self.workdir = models, workdir
-        self.ports = {k: free_port() for k in ("inference", "management", "metrics", "grpc", "grpc_mgmt")}
+        self.ports = {k: (ports or {}).get(k) or free_port()
+                      for k in ("inference", "management", "metrics", "grpc", "grpc_mgmt")}
         self.inference = f"http://127.0.0.1:{self.ports['inference']}"
         self.management = f"http://127.0.0.1:{self.ports['management']}"
         workdir.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,7 @@ const PACKAGE_ROOTS = [
   "k8s/backbone",
   "k8s/orchestrator",
   "policy",
+  "local",
 ];
 
 function packageOf(repoPath: string): string {
@@ -64,7 +65,7 @@ function crossings(file: string, source: string): string[] {
 
 /** Every relative import in the repository whose target lies in another package, as "file -> target". */
 function importsCrossingPackages(): string[] {
-  const roots = ["index.ts", "stacks", "components", "policy", "scripts", "test", "packages", "k8s"];
+  const roots = ["index.ts", "stacks", "components", "policy", "scripts", "test", "packages", "k8s", "local"];
   return roots
     .map((root) => join(repoRoot, root))
     .filter((path) => existsSync(path))

@@ -1,0 +1,59 @@
+/** `npm start -- [--docs <folder>] [--port <n>]`: the command line of the local stack, checked before anything starts. */
+
+export interface StartArgs {
+  /** A folder of the user's own documents; absent means the sample corpus. */
+  readonly docs: string | undefined;
+  /** The orchestrator's port on 127.0.0.1 (the page's address). */
+  readonly port: number;
+  readonly help: boolean;
+}
+
+export const DEFAULT_PORT = 8480;
+
+export const USAGE = `usage: npm start -- [--docs <folder>] [--port <n>]
+  --docs <folder>  index this folder of documents (.txt .md .html .pdf ...) instead of the sample corpus
+  --port <n>       serve the orchestrator and its page on 127.0.0.1:<n> (default ${DEFAULT_PORT})`;
+
+export class ArgsError extends Error {
+  override name = "ArgsError";
+}
+
+function port(flag: string, value: string | undefined): number {
+  if (value === undefined || value.startsWith("--"))
+    throw new ArgsError(`${flag}: expected a port number, got nothing`);
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > 65535) {
+    throw new ArgsError(`${flag}: expected a port number from 1 to 65535, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function parseArgs(argv: readonly string[]): StartArgs {
+  let docs: string | undefined;
+  let listen = DEFAULT_PORT;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = () => (inline !== undefined ? inline : argv[++i]);
+    switch (flag) {
+      case "--docs": {
+        const folder = value();
+        if (!folder || folder.startsWith("--"))
+          throw new ArgsError("--docs: expected a folder of documents, got nothing");
+        docs = folder;
+        break;
+      }
+      case "--port":
+        listen = port("--port", value());
+        break;
+      case "--help":
+      case "-h":
+        help = true;
+        break;
+      default:
+        throw new ArgsError(`${JSON.stringify(arg)}: unknown argument; expected --docs <folder> or --port <n>`);
+    }
+  }
+  return { docs, port: listen, help };
+}

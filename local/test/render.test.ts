@@ -1,0 +1,93 @@
+import { indexNames, profileProblems } from "@search-backbone/relevance";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PORTS, workLayout } from "../src/layout.ts";
+import {
+  backboneEnv,
+  localEndpoints,
+  localProfile,
+  orchestratorEnv,
+  parseLocalModels,
+  stackDescription,
+} from "../src/render.ts";
+
+const MODELS = parseLocalModels(
+  JSON.stringify({
+    embed: { name: "embed", version: "1", dims: 384, mar: "embed.mar", base: "x" },
+    rerank: { name: "rerank", version: "1", mar: "rerank.mar" },
+  }),
+  "local-models.json",
+);
+const ports = { ...DEFAULT_PORTS, orchestrator: 8480 };
+const layout = workLayout("/w/.local");
+
+describe("rendering the local stack", () => {
+  it("checks local-models.json, naming each bad field", () => {
+    expect(() => parseLocalModels("{", "m.json")).toThrow(/^m\.json: not JSON/);
+    expect(() =>
+      parseLocalModels(JSON.stringify({ embed: { name: "e", version: "1", mar: "e.mar", dims: 0 } }), "m.json"),
+    ).toThrow(
+      "m.json: rerank.name: expected a non-empty string, got undefined; rerank.version: expected a non-empty string, got undefined; rerank.mar: expected a non-empty string, got undefined; embed.dims: expected a positive integer, got 0",
+    );
+  });
+
+  it("renders a profile and endpoints setup accepts, on TorchServe's versioned paths", () => {
+    const profile = localProfile(MODELS);
+    const endpoints = localEndpoints("http://127.0.0.1:8490", MODELS);
+    expect(profileProblems(profile, endpoints)).toEqual([]);
+    expect(profile.embedding).toEqual({ model: "embed-v1", dims: 384 });
+    expect(endpoints.embedding.url).toBe("http://127.0.0.1:8490/predictions/embed/1");
+    expect(endpoints.rerank.url).toBe("http://127.0.0.1:8490/predictions/rerank/1");
+  });
+
+  it("gives a new model version a new index generation", () => {
+    const v2 = { ...MODELS, embed: { ...MODELS.embed, version: "2" } };
+    expect(indexNames("a", localProfile(v2)).index).not.toBe(indexNames("a", localProfile(MODELS)).index);
+  });
+
+  it("points the backbone jobs at the folder with keys relative to it", () => {
+    const env = backboneEnv({ alias: "docs", docs: "/d", ports, layout });
+    expect(env).toMatchObject({ SOURCE_FOLDER: "/d", RAW_PREFIX: "", OPENSEARCH_URL: "http://127.0.0.1:9290" });
+  });
+
+  it("passes DashScope through only when the user set its key", () => {
+    const without = orchestratorEnv({ alias: "docs", ports, layout, user: { DASHSCOPE_BASE_URL: "http://x" } });
+    expect(Object.keys(without).filter((k) => k.startsWith("DASHSCOPE"))).toEqual([]);
+    expect(without).toMatchObject({ AIREC_ENABLED: "false", EVENT_LOG_FOLDER: "/w/.local", HOST: "127.0.0.1" });
+    const withKey = orchestratorEnv({
+      alias: "docs",
+      ports,
+      layout,
+      user: { DASHSCOPE_API_KEY: "k", DASHSCOPE_BASE_URL: "http://x", CHAT_MODEL: "qwen" },
+    });
+    expect(withKey).toMatchObject({ DASHSCOPE_API_KEY: "k", DASHSCOPE_BASE_URL: "http://x", CHAT_MODEL: "qwen" });
+  });
+
+  it("describes the stack as the shared contract says", () => {
+    const d = stackDescription({
+      ports,
+      layout,
+      torchserve: { inference: "http://127.0.0.1:8490", management: "http://127.0.0.1:8491" },
+      models: MODELS,
+      alias: "docs",
+      docs: "/d",
+    });
+    expect(d).toEqual({
+      orchestrator: { url: "http://127.0.0.1:8480", apiKeyFile: "/w/.local/api-key" },
+      engines: { opensearch: "http://127.0.0.1:9290", elasticsearch: "http://127.0.0.1:9291" },
+      torchserve: {
+        inference: "http://127.0.0.1:8490",
+        management: "http://127.0.0.1:8491",
+        modelStore: "/w/.local/model-store",
+      },
+      models: { embed: { name: "embed", version: "1", dims: 384 }, rerank: { name: "rerank", version: "1" } },
+      backbone: {
+        alias: "docs",
+        profileFile: "/w/.local/backbone/profile.json",
+        endpointsFile: "/w/.local/backbone/endpoints.json",
+        docs: "/d",
+      },
+      eventLog: "/w/.local/logs/events",
+      work: "/w/.local",
+    });
+  });
+});
