@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
     server = TorchServe(a.model_store.resolve(), models, a.workdir.resolve(),
                         ports={"inference": a.inference_port, "management": a.management_port,
-                               "metrics": a.metrics_port})
+                               "metrics": a.metrics_port},
+                        # `npm run loop` registers retrained versions; the management API is on loopback only
+                        enable_model_api=True)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -47,9 +47,11 @@ def missing_prerequisites() -> list[str]:
 
 class TorchServe:
     def __init__(self, model_store: Path, models: dict[str, str], workdir: Path, workers_per_model: int = 1,
-                 env: dict[str, str] | None = None, ports: dict[str, int] | None = None):
+                 env: dict[str, str] | None = None, ports: dict[str, int] | None = None,
+                 enable_model_api: bool = False):
         """`models` maps a model name to its .mar file name in `model_store`. `ports` fixes some of the
-        ports (inference, management, metrics, grpc, grpc_mgmt); the others are picked free."""
+        ports (inference, management, metrics, grpc, grpc_mgmt); the others are picked free.
+        `enable_model_api` lets the management API register new versions (the local stack's loop)."""
         self.models, self.workdir = models, workdir
         self.ports = {k: (ports or {}).get(k) or free_port()
                       for k in ("inference", "management", "metrics", "grpc", "grpc_mgmt")}
@@ -63,7 +65,7 @@ class TorchServe:
             metrics_address=f"http://127.0.0.1:{self.ports['metrics']}",
             grpc_ports=(self.ports["grpc"], self.ports["grpc_mgmt"]), model_store=str(model_store),
             load_models=tuple(models.values()), initial_worker_port=free_worker_port(len(models) * workers_per_model),
-            workers_per_model=workers_per_model,
+            workers_per_model=workers_per_model, enable_model_api=enable_model_api,
         ), encoding="utf-8")
         self.model_store = model_store
         self.proc: subprocess.Popen | None = None

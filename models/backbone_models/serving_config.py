@@ -44,6 +44,7 @@ def render(
     initial_worker_port: int = 9000,
     workers_per_model: int = 1,
     response_timeout_s: int = 60,
+    enable_model_api: bool = False,
 ) -> str:
     _listener(inference_address, "inference_address", allow_private=True)
     _listener(management_address, "management_address", allow_private=False)
@@ -60,7 +61,9 @@ def render(
         f"grpc_inference_port={grpc_ports[0]}",
         f"grpc_management_port={grpc_ports[1]}",
         "disable_token_authorization=true",
-        "enable_model_api=false",
+        # Registering a model version through the management API: off in the cluster (archives are
+        # baked into the image); the local stack turns it on so `npm run loop` can serve a new version.
+        f"enable_model_api={'true' if enable_model_api else 'false'}",
         "enable_envvars_config=false",
         "install_py_dep_per_model=false",
         "disable_system_metrics=true",

@@ -27,6 +27,12 @@ def test_committed_config_is_the_rendered_default():
     assert COMMITTED.read_text() == render()
 
 
+def test_model_api_only_when_asked_and_management_stays_on_loopback():
+    p = props(render(enable_model_api=True))
+    assert p["enable_model_api"] == "true"
+    assert p["management_address"].startswith("http://127.0.0.1:")
+
+
 def test_inference_may_bind_a_private_address():
     assert props(render(inference_address="http://10.0.3.7:8080"))["inference_address"] == "http://10.0.3.7:8080"
 

@@ -11,6 +11,7 @@ import { IndexResolver } from "./indices";
 import { admission, createLimiters } from "./limits";
 import { createMetrics } from "./metrics";
 import { EngagementStore, Recommender } from "./recommendations";
+import { watchModelFiles } from "./reload";
 import { Retriever } from "./retrieval";
 import { buildServer } from "./server";
 import { airecSink, eventLogSink, SinkQueue, Telemetry } from "./telemetry";
@@ -180,10 +181,29 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     admission: admission(limiters, ["/v1/search", "/v1/chat"]),
   });
   log = server.log;
+  // A retrained model takes over without a restart: see reload.ts.
+  const showModels = (endpoints: Config["endpoints"]) => {
+    metrics.modelInfo.reset();
+    metrics.modelInfo.set({ role: "embedding", model: endpoints.embedding.model }, 1);
+    metrics.modelInfo.set({ role: "rerank", model: endpoints.rerank.model }, 1);
+  };
+  showModels(config.endpoints);
+  const modelFiles = watchModelFiles({
+    profileFile: config.PROFILE_FILE,
+    endpointsFile: config.ENDPOINTS_FILE,
+    current: { profile: config.profile, endpoints: config.endpoints },
+    apply: (next) => {
+      retriever.reconfigure(next);
+      recommender.reconfigure(next);
+      showModels(next.endpoints);
+    },
+    log: server.log,
+  });
 
   /** Graceful stop: no new connections, in-flight requests finish, then telemetry drains within the grace period. */
   const shutdown = async () => {
     const started = performance.now();
+    modelFiles.close();
     await server.close();
     const left = await telemetry.close(Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started)));
     server.log.info({ undelivered: left }, "telemetry flushed");

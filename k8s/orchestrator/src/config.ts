@@ -227,17 +227,40 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => describe(issue, env)));
   const problems: string[] = [];
-  const profile = checkFile("PROFILE_FILE", parsed.data.PROFILE_FILE, profileSchema, problems);
-  const declared = checkFile("ENDPOINTS_FILE", parsed.data.ENDPOINTS_FILE, endpointsSchema, problems);
+  const models = modelFiles(parsed.data.PROFILE_FILE, parsed.data.ENDPOINTS_FILE, problems);
   const apiKeys = checkFile("API_KEYS_FILE", parsed.data.API_KEYS_FILE, apiKeysSchema, problems);
+  if (problems.length > 0 || !models || !apiKeys) throw new ConfigError(problems);
+  return { ...parsed.data, ...models, apiKeys };
+}
+
+function modelFiles(
+  profileFile: string,
+  endpointsFile: string,
+  problems: string[],
+): { profile: RelevanceProfile; endpoints: ModelEndpoints } | undefined {
+  const profile = checkFile("PROFILE_FILE", profileFile, profileSchema, problems);
+  const declared = checkFile("ENDPOINTS_FILE", endpointsFile, endpointsSchema, problems);
   const dims = declared?.embedding.dims;
   if (profile && dims != null && profile.embedding.dims !== dims) {
     problems.push(
       `PROFILE_FILE embedding.dims: given ${profile.embedding.dims}; expected the endpoint's dims (${dims})`,
     );
   }
-  if (problems.length > 0 || !profile || !declared || !apiKeys) throw new ConfigError(problems);
+  if (!profile || !declared) return undefined;
   // An endpoint that does not declare its dims serves the profile's (the search jobs' files say so too).
-  const endpoints = { ...declared, embedding: { ...declared.embedding, dims: dims ?? profile.embedding.dims } };
-  return { ...parsed.data, profile, endpoints, apiKeys };
+  return {
+    profile,
+    endpoints: { ...declared, embedding: { ...declared.embedding, dims: dims ?? profile.embedding.dims } },
+  };
+}
+
+/** The profile and endpoints files alone, checked as at start-up (for a reload: see reload.ts). */
+export function loadModelFiles(
+  profileFile: string,
+  endpointsFile: string,
+): { profile: RelevanceProfile; endpoints: ModelEndpoints } {
+  const problems: string[] = [];
+  const models = modelFiles(profileFile, endpointsFile, problems);
+  if (problems.length > 0 || !models) throw new ConfigError(problems);
+  return models;
 }

@@ -72,6 +72,12 @@ export function createMetrics() {
       labelNames: ["sink"],
       registers: [registry],
     }),
+    modelInfo: new Gauge({
+      name: "orchestrator_model_info",
+      help: "The models the service queries with now (1), by role (embedding, rerank) and model; it changes when the model files are reloaded",
+      labelNames: ["role", "model"],
+      registers: [registry],
+    }),
     openStreams: new Gauge({
       name: "orchestrator_open_sse_streams",
       help: "Chat responses currently streaming",

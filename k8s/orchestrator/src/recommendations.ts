@@ -92,7 +92,16 @@ export interface RecRequest {
 }
 
 export class Recommender {
-  constructor(private readonly o: RecommenderOptions) {}
+  private o: RecommenderOptions;
+
+  constructor(options: RecommenderOptions) {
+    this.o = options;
+  }
+
+  /** A reloaded profile (see reload.ts): the embedding model a context vector must match, the depth. */
+  reconfigure(next: { profile: RelevanceProfile }): void {
+    this.o = { ...this.o, ...next };
+  }
 
   async recommend(request: RecRequest, deadline: Deadline): Promise<RecResult> {
     const requestId = `bb-${randomUUID()}`;

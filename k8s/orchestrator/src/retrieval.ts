@@ -115,10 +115,23 @@ export interface Candidate {
 }
 
 export class Retriever {
-  private readonly fusion: ReturnType<typeof fusionSettings>;
+  private fusion: ReturnType<typeof fusionSettings>;
 
-  constructor(private readonly o: RetrieverOptions) {
-    this.fusion = fusionSettings(o.profile);
+  private o: RetrieverOptions;
+
+  constructor(options: RetrieverOptions) {
+    this.o = options;
+    this.fusion = fusionSettings(options.profile);
+  }
+
+  /**
+   * A new profile and endpoints (the model files were reloaded, see reload.ts). A request already
+   * running keeps the options it started with, so its vector and the model it checks the index
+   * against always belong together.
+   */
+  reconfigure(next: { profile: RelevanceProfile; endpoints: ModelEndpoints }): void {
+    this.o = { ...this.o, ...next };
+    this.fusion = fusionSettings(next.profile);
   }
 
   private limited<T>(dependency: Dependency, deadline: Deadline, stagesAhead: number, call: () => Promise<T>) {
@@ -126,9 +139,9 @@ export class Retriever {
     return limiter ? limiter.run(deadline, call, stagesAhead * STAGE_RESERVE_MS) : call();
   }
 
-  private models(timeoutMs: number): ModelClient {
+  private models(timeoutMs: number, endpoints = this.o.endpoints): ModelClient {
     return new ModelClient({
-      endpoints: this.o.endpoints,
+      endpoints,
       retries: 0,
       timeoutMs,
       ...(this.o.modelTransport ? { transport: this.o.modelTransport } : {}),
@@ -136,9 +149,11 @@ export class Retriever {
     });
   }
 
-  async embed(text: string, deadline: Deadline): Promise<number[]> {
+  async embed(text: string, deadline: Deadline, endpoints = this.o.endpoints): Promise<number[]> {
     const [vector] = await this.limited("embedding", deadline, 4, () =>
-      timed(this.o.metrics, "embedding", () => this.models(deadline.timeout(this.o.timeouts.embed)).embed([text])),
+      timed(this.o.metrics, "embedding", () =>
+        this.models(deadline.timeout(this.o.timeouts.embed), endpoints).embed([text]),
+      ),
     );
     return vector as number[];
   }
@@ -149,18 +164,21 @@ export class Retriever {
     options: { filters?: Filters; topK?: number } = {},
   ): Promise<Retrieval> {
     const warnings: Warning[] = [];
-    const profile = this.o.profile;
+    const { profile, endpoints } = this.o;
+    const fusion = this.fusion;
     // Resolve the alias (normally cached) while the query is embedded.
     for (const engine of ENGINES) this.o.indices.resolve(engine, deadline).catch(() => undefined);
     let vector: number[] | undefined;
     try {
-      vector = await this.embed(text, deadline);
+      vector = await this.embed(text, deadline, endpoints);
     } catch (error) {
       if (error instanceof OverloadedError) throw error;
       warnings.push({ dependency: "embedding", message: `embedding failed, BM25 only: ${message(error)}` });
     }
     const settled = await Promise.allSettled(
-      ENGINES.map((engine) => this.searchEngine(engine, text, vector, options.filters ?? {}, deadline)),
+      ENGINES.map((engine) =>
+        this.searchEngine(engine, text, vector, options.filters ?? {}, deadline, { profile, fusion }),
+      ),
     );
     const perEngine = new Map<EngineName, { fused: FusedHit[]; pin: PinnedIndex }>();
     settled.forEach((result, i) => {
@@ -182,7 +200,7 @@ export class Retriever {
       try {
         const scores = await this.limited("rerank", deadline, 1, () =>
           timed(this.o.metrics, "rerank", () =>
-            this.models(deadline.timeout(this.o.timeouts.rerank)).rerank(
+            this.models(deadline.timeout(this.o.timeouts.rerank), endpoints).rerank(
               text,
               merged.map((h) => h.content),
             ),
@@ -222,15 +240,15 @@ export class Retriever {
     vector: number[] | undefined,
     filters: Filters,
     deadline: Deadline,
+    config: { profile: RelevanceProfile; fusion: ReturnType<typeof fusionSettings> },
   ): Promise<{ fused: FusedHit[]; pin: PinnedIndex; warning?: Warning }> {
+    const { profile, fusion } = config;
     return this.o.indices.withIndex(engine, deadline, async (pin) => {
-      const model = this.o.profile.embedding.model;
+      const model = profile.embedding.model;
       const usable = vector && vectorFits(pin, model, vector) ? vector : undefined;
       const filter = filterClauses(filters);
       const bodies =
-        engine === "elasticsearch"
-          ? esBodies(this.o.profile, text, usable, filter)
-          : osBodies(this.o.profile, text, usable, filter);
+        engine === "elasticsearch" ? esBodies(profile, text, usable, filter) : osBodies(profile, text, usable, filter);
       // One `_msearch` per engine (BM25 and kNN in one exchange), not two searches: half the HTTP
       // exchanges, the same two result lists.
       const searches = bodies.filter((body) => body !== undefined);
@@ -263,7 +281,7 @@ export class Retriever {
               (h): ScoredHit => ({ id: String(h._id), score: Number(h._score) }),
             ),
       );
-      const fused = fuse(lists, this.fusion);
+      const fused = fuse(lists, fusion);
       if (!vector || usable) return { fused, pin };
       const warning = {
         dependency: engine,
