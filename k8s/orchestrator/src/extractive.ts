@@ -33,7 +33,7 @@ export function sentencesOf(passage: string): string[] {
     .flatMap((block) =>
       block.replace(/\s+/g, " ").split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}"'(`*])|\s*[=\-~^*#+_]{3,}\s*|(?:^|\s)\.\.\s/u),
     )
-    .map((s) => s.trim())
+    .map((s) => s.trim().replace(/^\.\.\s+/, ""))
     .filter((s) => /[\p{L}\p{N}]/u.test(s));
 }
 

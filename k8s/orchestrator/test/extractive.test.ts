@@ -66,6 +66,7 @@ describe("extractive answer", () => {
       "CSV files",
       "module:: csv :synopsis: Read and write.",
     ]);
+    expect(sentencesOf("Title ---- .. module:: csv")).toEqual(["Title", "module:: csv"]);
   });
 
   it("writes nothing that no passage says: every quoted sentence is in its cited passage", () => {
