@@ -32,7 +32,22 @@ const PORTS = {
 };
 const EMBED_BATCH = 32;
 const log = progress((line) => console.log(`bench ${line}`));
-const start = () => startStack({ root, work, ports: PORTS, alias: "bench-docs", log, userEnv: {}, setup: false });
+// `npm run bench:local -- --limit N`: the first N documents of the sample corpus (a shorter run).
+const limitAt = process.argv.indexOf("--limit");
+const limit = limitAt >= 0 ? Number(process.argv[limitAt + 1]) : 0;
+if (limitAt >= 0 && !(Number.isInteger(limit) && limit > 0)) {
+  console.error(`bench:local: --limit: expected a positive integer, got ${JSON.stringify(process.argv[limitAt + 1])}`);
+  process.exit(2);
+}
+const docs = limit
+  ? execFileSync("bash", [path.join(root, "scripts", "sample-corpus.sh"), "--limit", String(limit)], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split("\n")
+      .at(-1)
+  : undefined;
+const start = () => startStack({ root, work, docs, ports: PORTS, alias: "bench-docs", log, userEnv: {}, setup: false });
 
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
