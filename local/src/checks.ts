@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
 import { PORT_NAMES, type Ports } from "./layout.ts";
@@ -39,14 +39,11 @@ export function javaMajor(versionOutput: string): number | undefined {
 /** TorchServe's frontend needs Java 17+ on PATH (or JAVA_HOME); the engines find their own JDKs. */
 export function javaProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, "bin", "java") : "java";
-  let out: string;
-  try {
-    out = execFileSync(java, ["-version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (error: any) {
-    out = `${error.stdout ?? ""}${error.stderr ?? ""}`;
-    if (error.code === "ENOENT" || !out)
-      return `java: not found (${env.JAVA_HOME ? `JAVA_HOME=${env.JAVA_HOME}` : "on PATH"}); TorchServe needs a JDK 17 or newer (apt-get install openjdk-17-jdk-headless)`;
-  }
+  // `java -version` writes to stderr.
+  const done = spawnSync(java, ["-version"], { encoding: "utf8" });
+  if (done.error)
+    return `java: not found (${env.JAVA_HOME ? `JAVA_HOME=${env.JAVA_HOME}` : "on PATH"}); TorchServe needs a JDK 17 or newer (apt-get install openjdk-17-jdk-headless)`;
+  const out = `${done.stdout}${done.stderr}`;
   const major = javaMajor(out);
   if (major === undefined || major < 17)
     return `java: ${java} is version ${major ?? "unknown"}; TorchServe needs 17 or newer (set JAVA_HOME)`;
@@ -102,4 +99,19 @@ export function ownEnginePorts(enginesRun: string, ports: Ports): Set<number> {
   if (alive(path.join(enginesRun, `elasticsearch-${ports.elasticsearch}`, "node.pid")))
     for (const p of [ports.elasticsearch, ports.elasticsearchTransport]) ours.add(p);
   return ours;
+}
+
+/** A model archive TorchServe can open: a .mar is a zip, so it starts with a zip header. */
+export function archiveProblem(file: string): string | undefined {
+  if (!existsSync(file)) return `model archive ${file} is missing`;
+  const head = Buffer.alloc(4);
+  const fd = openSync(file, "r");
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])))
+    return `model archive ${file} is corrupt (not a zip); delete it and run npm start again to rebuild it`;
+  return undefined;
 }

@@ -46,6 +46,8 @@ export function workLayout(work: string) {
     modelStore: at("model-store"),
     torchserve: at("torchserve"),
     backbone: at("backbone"),
+    /** SOURCE_FOLDER of the backbone's ingestion; its raw/ links to the documents folder. */
+    source: at("source"),
     profileFile: at("backbone", "profile.json"),
     endpointsFile: at("backbone", "endpoints.json"),
     apiKeysFile: at("orchestrator", "api-keys.json"),

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { ArgsError, parseArgs, USAGE } from "./args.ts";
 import { DEFAULT_PORTS } from "./layout.ts";
 import { progress } from "./progress.ts";
-import { type RunningStack, StartError, startStack } from "./stack.ts";
+import { type RunningStack, startStack } from "./stack.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const log = progress();
@@ -37,6 +37,9 @@ async function main(): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // A parent that went away without passing its signal on (a killed npm) leaves us with init as parent.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && onSignal("SIGHUP"), 1000).unref();
 
   try {
     stack = await startStack({
@@ -54,7 +57,7 @@ async function main(): Promise<number> {
       await stopped;
       return 130;
     }
-    console.error(error instanceof StartError ? `npm start: ${error.message}` : error);
+    console.error(`npm start: ${(error as Error).message}`);
     return 1;
   }
   if (interrupted) {
@@ -65,7 +68,7 @@ async function main(): Promise<number> {
   const total = Object.values(t).reduce((a, b) => a + b, 0);
   log(
     "start",
-    `models from ${stack.modelsFrom}; answers ${process.env.DASHSCOPE_API_KEY ? "from DashScope" : "extractive (no DASHSCOPE_API_KEY)"}; API key in ${stack.description.orchestrator.apiKeyFile}; ${total.toFixed(1)} s of steps`,
+    `answers ${process.env.DASHSCOPE_API_KEY ? "from DashScope" : "extractive (no DASHSCOPE_API_KEY)"}; API key in ${stack.description.orchestrator.apiKeyFile}; ${total.toFixed(1)} s of steps`,
   );
   console.log(`ready ${stack.pageUrl}`);
   await new Promise<void>((resolve) => {

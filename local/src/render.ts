@@ -88,12 +88,7 @@ export function enginesEnv(ports: Ports, layout: WorkLayout): Record<string, str
 }
 
 /** The backbone CLI's environment (k8s/backbone/src/cli.ts), as the cluster's Job and CronJob get it. */
-export function backboneEnv(o: {
-  alias: string;
-  docs: string;
-  ports: Ports;
-  layout: WorkLayout;
-}): Record<string, string> {
+export function backboneEnv(o: { alias: string; ports: Ports; layout: WorkLayout }): Record<string, string> {
   const urls = engineUrls(o.ports);
   return {
     PROFILE_FILE: o.layout.profileFile,
@@ -101,9 +96,10 @@ export function backboneEnv(o: {
     INDEX_ALIAS: o.alias,
     ELASTICSEARCH_URL: urls.elasticsearch,
     OPENSEARCH_URL: urls.opensearch,
-    SOURCE_FOLDER: o.docs,
-    // Keys are paths relative to the folder, the same docIds models/ prepare derives from it.
-    RAW_PREFIX: "",
+    // The bucket stand-in: raw/ in it is a link to the documents folder, so object keys are
+    // raw/<path in the folder> and docIds the paths models/ prepare derives from the folder.
+    SOURCE_FOLDER: o.layout.source,
+    RAW_PREFIX: "raw/",
     EMBED_BATCH: "32",
     EMBED_CONCURRENCY: "2",
   };
@@ -128,7 +124,7 @@ export function orchestratorEnv(o: {
     PROFILE_FILE: o.layout.profileFile,
     ENDPOINTS_FILE: o.layout.endpointsFile,
     INDEX_ALIAS: o.alias,
-    RAW_PREFIX: "",
+    RAW_PREFIX: "raw/",
     ELASTICSEARCH_URL: urls.elasticsearch,
     OPENSEARCH_URL: urls.opensearch,
     AIREC_ENABLED: "false",

@@ -1,7 +1,25 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import * as path from "node:path";
-import { docsProblem, javaProblem, ownEnginePorts, portFree, portProblems, pythonProblem } from "./checks.ts";
+import {
+  archiveProblem,
+  docsProblem,
+  javaProblem,
+  ownEnginePorts,
+  portFree,
+  portProblems,
+  pythonProblem,
+} from "./checks.ts";
 import { type Ports, type WorkLayout, workLayout } from "./layout.ts";
 import { run, type Service, startService, stopAllGroups } from "./processes.ts";
 import type { Log } from "./progress.ts";
@@ -25,8 +43,6 @@ export interface StackOptions {
   readonly work: string;
   /** The documents; undefined means the sample corpus (scripts/sample-corpus.sh). */
   readonly docs?: string | undefined;
-  /** With the sample corpus: its first N documents only (the end-to-end test). */
-  readonly sampleLimit?: number;
   readonly ports: Ports;
   readonly alias: string;
   readonly log: Log;
@@ -52,8 +68,6 @@ export interface RunningStack {
   readonly pageUrl: string;
   readonly apiKey: string;
   readonly ingest: IngestSummary;
-  /** Which command built the model store. */
-  readonly modelsFrom: "local-models" | "tiny stand-in";
   /** Seconds per step. */
   readonly timings: Record<string, number>;
   stop(): Promise<void>;
@@ -187,8 +201,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
 
     const docs = await step("corpus", o.docs ? `documents from ${o.docs}` : "the sample corpus", async () => {
       if (o.docs) return path.resolve(o.docs);
-      const args = o.sampleLimit ? ["--limit", String(o.sampleLimit)] : [];
-      const lines = await run("bash", [path.join(o.root, "scripts", "sample-corpus.sh"), ...args], {
+      const lines = await run("bash", [path.join(o.root, "scripts", "sample-corpus.sh")], {
         onLine: (l) => (l.startsWith("/") ? undefined : log("corpus", l)),
       });
       const folder = lines.filter((l) => l.startsWith("/")).at(-1);
@@ -205,43 +218,34 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         enginesStarted = true;
         await run("bash", [path.join(o.root, "scripts", "engines.sh"), "start", "all"], {
           env: enginesEnv(o.ports, layout),
-          onLine: (l) => log("engines", l),
+          onLine: (l) => log("engines", l.replace(/^engines: /, "")),
           logFile: path.join(layout.runLogs, "engines.log"),
         });
       },
     );
     const built = step("models", `embedder and reranker archives in ${layout.modelStore}`, async () => {
-      const cli = await run(venvPython, ["-m", "backbone_models.cli", "--help"], { cwd: models, env: childEnv });
-      const hasLocalModels = cli.some((l) => l.includes("local-models"));
-      const onLine = (l: string) => log("models", l);
-      if (hasLocalModels) {
-        await run(
-          venvPython,
-          ["-m", "backbone_models.cli", "local-models", "--docs", docs, "--out", layout.modelStore],
-          { cwd: models, env: childEnv, onLine },
-        );
-      } else {
-        log("models", "this checkout has no `backbone_models.cli local-models`; building tiny stand-in archives");
-        await run(
-          venvPython,
-          [path.join(o.root, "local", "python", "tiny_local_models.py"), "--docs", docs, "--out", layout.modelStore],
-          { cwd: models, env: { ...childEnv, PYTHONPATH: models }, onLine },
-        );
-      }
+      // models/ local-models: the pretrained MiniLM embedder and a reranker fine-tuned on the docs,
+      // reused when the docs, the code and the base weights are unchanged.
+      await run(venvPython, ["-m", "backbone_models.cli", "local-models", "--docs", docs, "--out", layout.modelStore], {
+        cwd: models,
+        env: childEnv,
+        onLine: (l) => log("models", l),
+        logFile: path.join(layout.runLogs, "local-models.log"),
+      });
       const manifest = path.join(layout.modelStore, "local-models.json");
       if (!existsSync(manifest)) throw new StartError(`models: ${manifest} was not written`);
       const described = parseLocalModels(readFileSync(manifest, "utf8"), manifest);
       for (const m of [described.embed, described.rerank]) {
-        if (!existsSync(path.join(layout.modelStore, m.mar)))
-          throw new StartError(`models: ${path.join(layout.modelStore, m.mar)} is missing`);
+        const problem = archiveProblem(path.join(layout.modelStore, m.mar));
+        if (problem) throw new StartError(`models: ${problem}`);
       }
-      return { described, from: hasLocalModels ? ("local-models" as const) : ("tiny stand-in" as const) };
+      return described;
     });
     // Both settle before either error is thrown, so a failure never leaves the other running unseen.
     const [enginesResult, modelsResult] = await Promise.allSettled([engines, built]);
     if (enginesResult.status === "rejected") throw enginesResult.reason;
     if (modelsResult.status === "rejected") throw modelsResult.reason;
-    const { described, from } = modelsResult.value;
+    const described = modelsResult.value;
 
     const torchserve = await step(
       "torchserve",
@@ -283,11 +287,12 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     );
 
     writeRendered(layout, described, torchserve.inference);
+    linkSource(layout, docs);
     const backbone = (command: string) =>
       run(process.execPath, [path.join(o.root, "k8s", "backbone", "dist", "cli.js"), command], {
         cwd: o.root,
-        env: { ...childEnv, ...backboneEnv({ alias: o.alias, docs, ports: o.ports, layout }) },
-        onLine: (l) => log(command, l.replace(/^\S+Z /, "")),
+        env: { ...childEnv, ...backboneEnv({ alias: o.alias, ports: o.ports, layout }) },
+        onLine: (l) => log(command, l.replace(/^\S+Z /, "").replace(/^(setup|ingest): /, "")),
         logFile: path.join(layout.runLogs, `backbone-${command}.log`),
       });
     await step("setup-engines", "the backbone's setup (k8s/backbone: profile, connectors, pipelines, indices)", () =>
@@ -298,7 +303,13 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       const done = lines.map((l) => /ingest: done (\{.*\})$/.exec(l)?.[1]).find(Boolean);
       if (!done) throw new StartError("ingest finished without its report line");
       const report = JSON.parse(done) as IngestSummary;
-      for (const f of report.failed) log("ingest", `skipped ${path.join(docs, f.key)}: ${f.error}`);
+      for (const f of report.failed) {
+        const file = path.join(docs, f.key.replace(/^raw\//, ""));
+        log(
+          "ingest",
+          `skipped ${file}: ${f.error.startsWith(`${f.key}: `) ? f.error.slice(f.key.length + 2) : f.error}`,
+        );
+      }
       log(
         "ingest",
         `${report.ingested} documents (${report.chunks} chunks) ingested, ${report.unchanged} unchanged, ${report.failed.length} skipped`,
@@ -337,7 +348,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       docs,
     });
     writeFileSync(layout.stackFile, `${JSON.stringify(description, null, 2)}\n`);
-    return { description, pageUrl: page, apiKey, ingest, modelsFrom: from, timings, stop };
+    return { description, pageUrl: page, apiKey, ingest, timings, stop };
   } catch (error) {
     log("stop", `start failed; stopping what was started`);
     await stop();
@@ -349,6 +360,19 @@ function withoutDashscope(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter(([k, v]) => v !== undefined && !k.startsWith("DASHSCOPE_") && k !== "CHAT_MODEL"),
   ) as Record<string, string>;
+}
+
+/**
+ * <work>/source/raw/<entry> -> each entry of the documents folder: the bucket's raw/ prefix for the
+ * backbone's FolderSource. Hidden entries (".complete" markers, ".git") are not documents.
+ */
+function linkSource(layout: WorkLayout, docs: string) {
+  const raw = path.join(layout.source, "raw");
+  rmSync(raw, { recursive: true, force: true });
+  mkdirSync(raw, { recursive: true });
+  for (const entry of readdirSync(docs)) {
+    if (!entry.startsWith(".")) symlinkSync(path.join(docs, entry), path.join(raw, entry));
+  }
 }
 
 function writeRendered(layout: WorkLayout, models: LocalModels, inference: string) {

@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { docsProblem, javaMajor, portFree, portProblems } from "../src/checks.ts";
+import { archiveProblem, docsProblem, javaMajor, portFree, portProblems } from "../src/checks.ts";
 import { progressLine } from "../src/progress.ts";
 import { probeQuery } from "../src/stack.ts";
 
@@ -45,6 +45,15 @@ describe("checks before anything starts", () => {
     mkdirSync(path.join(dir, "empty"));
     expect(docsProblem(path.join(dir, "empty"))).toMatch(/holds no documents$/);
     expect(docsProblem(dir)).toBeUndefined();
+  });
+
+  it("names a model archive that is missing or not a zip", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "mar-"));
+    expect(archiveProblem(path.join(dir, "embed.mar"))).toBe(`model archive ${path.join(dir, "embed.mar")} is missing`);
+    writeFileSync(path.join(dir, "embed.mar"), "truncated");
+    expect(archiveProblem(path.join(dir, "embed.mar"))).toMatch(/embed\.mar is corrupt \(not a zip\); delete it/);
+    writeFileSync(path.join(dir, "ok.mar"), Buffer.from([0x50, 0x4b, 0x03, 0x04, 0]));
+    expect(archiveProblem(path.join(dir, "ok.mar"))).toBeUndefined();
   });
 
   it("probes with the first line of words of the first document", () => {

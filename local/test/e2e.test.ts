@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -21,6 +30,7 @@ import { startDashScopeFake } from "./dashscope-fake.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const work = path.join(root, ".local", "e2e");
+const docs = path.join(work, "docs");
 const ALIAS = "e2e-docs";
 const PORTS = {
   orchestrator: 8580,
@@ -71,10 +81,22 @@ beforeAll(async () => {
   // Fresh indices every run, so ingestion really runs; the model archives are reused.
   rmSync(path.join(work, "engines"), { recursive: true, force: true });
   rmSync(path.join(work, "logs"), { recursive: true, force: true });
+  // The user's own folder (`npm start -- --docs`): 12 sample documents and one that cannot be parsed.
+  const sample = execFileSync("bash", [path.join(root, "scripts", "sample-corpus.sh"), "--limit", "12"], {
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n")
+    .at(-1) as string;
+  rmSync(docs, { recursive: true, force: true });
+  mkdirSync(docs, { recursive: true });
+  for (const f of readdirSync(sample).filter((f) => !f.startsWith(".")))
+    copyFileSync(path.join(sample, f), path.join(docs, f));
+  writeFileSync(path.join(docs, "broken.pdf"), "%PDF-1.4 this is not a PDF body");
   stack = await startStack({
     root,
     work,
-    sampleLimit: 12,
+    docs,
     ports: PORTS,
     alias: ALIAS,
     log,
@@ -92,9 +114,14 @@ describe("the local stack end to end", () => {
   it("ingested every document through the real embed handler into both engines, identically", async (ctx) => {
     if (!stack) ctx.skip();
     expect(stack!.ingest.ingested).toBe(12);
-    expect(stack!.ingest.failed).toEqual([]);
+    // The unparseable document is reported by name and skipped; the start completed.
+    expect(stack!.ingest.failed.map((f) => f.key)).toEqual(["raw/broken.pdf"]);
     const { opensearch, elasticsearch } = stack!.description.engines;
-    const query = { size: 4, sort: [{ _id: "asc" }], query: { match_all: {} } };
+    const query = {
+      size: 4,
+      sort: [{ [FIELDS.sourceKey]: "asc" }, { [FIELDS.chunkNo]: "asc" }],
+      query: { match_all: {} },
+    };
     const es = (await engine(elasticsearch, `/${ALIAS}/_search`, query)).hits.hits;
     const ids = es.map((h: any) => h._id);
     const os = (await engine(opensearch, `/${ALIAS}/_search`, { size: 4, query: { ids: { values: ids } } })).hits.hits;

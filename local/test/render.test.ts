@@ -44,9 +44,13 @@ describe("rendering the local stack", () => {
     expect(indexNames("a", localProfile(v2)).index).not.toBe(indexNames("a", localProfile(MODELS)).index);
   });
 
-  it("points the backbone jobs at the folder with keys relative to it", () => {
-    const env = backboneEnv({ alias: "docs", docs: "/d", ports, layout });
-    expect(env).toMatchObject({ SOURCE_FOLDER: "/d", RAW_PREFIX: "", OPENSEARCH_URL: "http://127.0.0.1:9290" });
+  it("points the backbone jobs at a bucket stand-in whose raw/ is the documents folder", () => {
+    const env = backboneEnv({ alias: "docs", ports, layout });
+    expect(env).toMatchObject({
+      SOURCE_FOLDER: "/w/.local/source",
+      RAW_PREFIX: "raw/",
+      OPENSEARCH_URL: "http://127.0.0.1:9290",
+    });
   });
 
   it("passes DashScope through only when the user set its key", () => {

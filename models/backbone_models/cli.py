@@ -6,6 +6,10 @@
     python -m backbone_models.cli evaluate --kind embed --model /mnt/data/models/embedder/v1/model --data /mnt/data/training
     python -m backbone_models.cli package --kind embed --model /mnt/data/models/embedder/v1/model --name embed --version 1 --out /mnt/data/model-store
 
+and, for the one-machine stack, both archives from a docs folder and the packaged MiniLM:
+
+    python -m backbone_models.cli local-models --docs <folder> --out <dir>
+
 Heavy libraries are imported inside each command, so `prepare` and `--help` start quickly.
 """
 
@@ -13,6 +17,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from .base import DEFAULT_BASE  # standard library only, like this module
 
 
 def _prepare(a):
@@ -25,19 +31,19 @@ def _train_embedder(a):
     from .embedder import train
 
     return train(a.data, a.out, a.base, a.dims, a.dim_method, a.epochs, a.batch_size, a.lr, a.max_steps, a.seed,
-                 a.device, a.max_seq_length)
+                 a.device, a.max_seq_length, a.base_sha256)
 
 
 def _train_reranker(a):
     from .reranker import train
 
     return train(a.data, a.out, a.base, a.epochs, a.batch_size, a.lr, a.max_steps, a.seed, a.device, a.max_length,
-                 a.extra_negatives)
+                 a.extra_negatives, a.base_sha256)
 
 
 def _evaluate(a):
     from .progress import Progress
-    from .training import read_split, write_json
+    from .training import fmt, read_split, write_json
 
     say = Progress("evaluate")
     if a.kind == "embed":
@@ -50,7 +56,7 @@ def _evaluate(a):
         rows = read_split(a.data / "reranker", a.split, ("query", "document", "label"))
     say(f"{len(rows)} {a.split} rows; loading {a.model}")
     metrics = mod.evaluate(mod.load(a.model), rows)
-    say(mod.fmt(metrics))
+    say(fmt(metrics))
     if a.out:
         write_json(a.out, metrics)
     return metrics
@@ -59,7 +65,15 @@ def _evaluate(a):
 def _package(a):
     from .package import package
 
-    return str(package(a.kind, a.model, a.name, a.version, a.out, a.batch_size, a.max_batch_delay_ms, a.workers))
+    return str(package(a.kind, a.model, a.name, a.version, a.out, a.batch_size, a.max_batch_delay_ms, a.workers,
+                       half_precision=a.half_precision == "on"))
+
+
+def _local_models(a):
+    from .local_models import run
+
+    return run(a.docs, a.out, a.base, a.steps, a.batch_size, a.max_length, a.serve_max_length, a.negatives, a.lr,
+               a.seed, a.device)
 
 
 def _serve_config(a):
@@ -71,6 +85,10 @@ def _serve_config(a):
         a.out.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+BASE_HELP = ("base model: package:<installed package> (read as data, sha256-checked), a local folder, "
+             "oss://<bucket>/<prefix> under BACKBONE_OSS_MOUNTS, or a hub id where HF_HUB_OFFLINE is not 1")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -91,7 +109,9 @@ def parser() -> argparse.ArgumentParser:
     def training(s, batch_size, lr):
         s.add_argument("--data", type=Path, required=True, help="output folder of `prepare`")
         s.add_argument("--out", type=Path, required=True)
-        s.add_argument("--base", required=True, help="base model: a local folder or a Hugging Face model id")
+        s.add_argument("--base", default=DEFAULT_BASE, help=BASE_HELP)
+        s.add_argument("--base-sha256", default=None, help="expected sha256 of the base's model.safetensors (refused "
+                       "if it differs); package: bases carry their own")
         s.add_argument("--epochs", type=int, default=1)
         s.add_argument("--batch-size", type=int, default=batch_size)
         s.add_argument("--lr", type=float, default=lr)
@@ -126,10 +146,27 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--name", required=True, help="the model's name in TorchServe's URL: /predictions/<name>")
     s.add_argument("--version", default="1")
     s.add_argument("--out", type=Path, required=True, help="model store folder")
-    s.add_argument("--batch-size", type=int, default=8, help="TorchServe server-side batch size")
-    s.add_argument("--max-batch-delay-ms", type=int, default=2)
+    s.add_argument("--batch-size", type=int, default=None, help="TorchServe server-side batch size (default per kind, "
+                   "for one A10 worker: embed 32, rerank 8)")
+    s.add_argument("--max-batch-delay-ms", type=int, default=None, help="default 5")
     s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--half-precision", choices=("on", "off"), default="on", help="fp16 on a GPU (ignored on a CPU)")
     s.set_defaults(fn=_package)
+
+    s = sub.add_parser("local-models", help="embed.mar (pretrained MiniLM) and rerank.mar (MiniLM cross-encoder "
+                       "fine-tuned on pairs from --docs) for the one-machine stack")
+    s.add_argument("--docs", type=Path, required=True, help="folder of .txt/.md/.rst documents")
+    s.add_argument("--out", type=Path, required=True, help="writes embed.mar, rerank.mar and local-models.json here")
+    s.add_argument("--base", default=DEFAULT_BASE, help=BASE_HELP)
+    s.add_argument("--steps", type=int, default=150, help="reranker training steps (time grows with it)")
+    s.add_argument("--batch-size", type=int, default=16)
+    s.add_argument("--max-length", type=int, default=128, help="tokens per (query, passage) in training")
+    s.add_argument("--serve-max-length", type=int, default=256, help="tokens per (query, passage) when served")
+    s.add_argument("--negatives", type=int, default=3, help="negative passages per positive")
+    s.add_argument("--lr", type=float, default=5e-5)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    s.set_defaults(fn=_local_models)
 
     s = sub.add_parser("serve-config", help="render TorchServe's config.properties with safe defaults")
     s.add_argument("--inference-address", default="http://127.0.0.1:8080", help="http://<private or loopback ip>:<port>")

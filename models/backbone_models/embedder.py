@@ -1,29 +1,41 @@
-"""The domain embedder: a sentence-transformers bi-encoder fine-tuned with
-MultipleNegativesRankingLoss on (query, positive[, negative]) rows.
+"""The domain embedder: a sentence-transformers bi-encoder fine-tuned by SentenceTransformerTrainer
+with MultipleNegativesRankingLoss on (query, positive[, hard negative]) rows, evaluated by
+InformationRetrievalEvaluator.
 
 The output dimension is part of the contract (the engines' vector fields are sized from it), so it
 is enforced here, by one of two documented methods:
 - projection: a Dense layer maps the base model's width to `dims` (trained with the rest); any
-  base width works;
+  base width works, and a base as wide as `dims` gets no layer at all;
 - truncate: Matryoshka training (MatryoshkaLoss over the full width and `dims`) and truncation of
   the output to the first `dims` values; only for bases at least `dims` wide.
 """
 
-import json
+import tempfile
 import time
 from pathlib import Path
 
-from .metrics import mean_metrics
-from .progress import Progress
-from .training import batches, loss_summary, pick_device, planned_steps, read_split, warmup_linear, write_json
+from serving.model_settings import read_settings, write_settings
 
-SETTINGS_FILE = "backbone-serving.json"
+from .base import resolve
+from .progress import Progress
+from .training import (
+    check_hyperparameters,
+    fmt,
+    loss_summary,
+    pick_device,
+    progress_callback,
+    read_split,
+    run_trainer,
+    trainer_arguments,
+    write_json,
+)
+
 DIM_METHODS = ("projection", "truncate")
 K = 10
 
 
 def build(base: str, dims: int, dim_method: str, device: str, max_seq_length: int):
-    """The untrained bi-encoder that outputs exactly `dims` values."""
+    """The untrained bi-encoder that outputs exactly `dims` values; `base` is a local folder or id."""
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules import Dense
@@ -67,71 +79,98 @@ def make_loss(model, dims: int, dim_method: str):
     return loss
 
 
-def evaluate(model, rows: list[dict], k: int = K) -> dict:
-    """Retrieval over the eval split's own documents: each query against every positive and
-    negative text of the split, its positives relevant. recall@k, MRR@k and NDCG@k."""
-    import numpy as np
+def datasets_for(rows: list[dict]):
+    """Rows with a hard negative train as triplets, the rest as pairs (a column must be full); the
+    trainer draws each batch from one of them, in proportion to their sizes."""
+    from datasets import Dataset
 
+    triplets = [r for r in rows if r.get("negative")]
+    pairs = [r for r in rows if not r.get("negative")]
+    out = {}
+    if pairs:
+        out["pairs"] = Dataset.from_dict({"anchor": [r["query"] for r in pairs],
+                                          "positive": [r["positive"] for r in pairs]})
+    if triplets:
+        out["triplets"] = Dataset.from_dict({"anchor": [r["query"] for r in triplets],
+                                             "positive": [r["positive"] for r in triplets],
+                                             "negative": [r["negative"] for r in triplets]})
+    return out
+
+
+def evaluator(rows: list[dict], k: int = K):
+    """Retrieval over the split's own documents: each query against every positive and negative
+    text of the split, its positives relevant."""
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    corpus: dict[str, str] = {}
+    queries: dict[str, str] = {}
     relevant: dict[str, set[str]] = {}
-    corpus: list[str] = []
-    seen = set()
     for row in rows:
-        relevant.setdefault(row["query"], set()).add(row["positive"])
+        qid = queries.setdefault(row["query"], f"q{len(queries)}")
         for text in (row["positive"], row.get("negative")):
-            if text is not None and text not in seen:
-                seen.add(text)
-                corpus.append(text)
-    queries = list(relevant)
-    enc = dict(convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False, batch_size=64)
-    q = model.encode(queries, **enc)
-    d = model.encode(corpus, **enc)
-    top = np.argsort(-(q @ d.T), axis=1)[:, :k]
-    runs = [([corpus[j] for j in top[i]], relevant[query]) for i, query in enumerate(queries)]
-    return mean_metrics(runs, ["recall", "mrr", "ndcg"], k)
+            if text is not None and text not in corpus:
+                corpus[text] = f"d{len(corpus)}"
+        relevant.setdefault(qid, set()).add(corpus[row["positive"]])
+    return InformationRetrievalEvaluator(
+        queries={qid: q for q, qid in queries.items()}, corpus={cid: d for d, cid in corpus.items()},
+        relevant_docs=relevant, mrr_at_k=[k], ndcg_at_k=[k], accuracy_at_k=[k], precision_recall_at_k=[k],
+        map_at_k=[k], batch_size=64, write_csv=False, score_functions=None, main_score_function="cosine",
+    ), len(queries)
+
+
+def evaluate(model, rows: list[dict], k: int = K) -> dict:
+    """recall@k, MRR@k and NDCG@k (cosine) of the library's InformationRetrievalEvaluator."""
+    ev, n = evaluator(rows, k)
+    got = ev(model)
+    return {f"recall@{k}": got[f"cosine_recall@{k}"], f"mrr@{k}": got[f"cosine_mrr@{k}"],
+            f"ndcg@{k}": got[f"cosine_ndcg@{k}"], "queries": n}
+
+
+def fit(model, rows: list[dict], dims: int, dim_method: str, epochs: int, batch_size: int, lr: float,
+        max_steps: int | None, seed: int, device: str, say: Progress) -> list[float]:
+    """SentenceTransformerTrainer over `rows`; the per-step losses."""
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.base.sampler import BatchSamplers
+
+    losses: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="backbone-embedder-") as tmp:
+        # in-batch negatives: a duplicate text in a batch would count as a negative of itself
+        args = trainer_arguments(SentenceTransformerTrainingArguments, Path(tmp), epochs, batch_size, lr, max_steps,
+                                 seed, device, batch_sampler=BatchSamplers.NO_DUPLICATES)
+        trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=datasets_for(rows),
+                                             loss=make_loss(model, dims, dim_method),
+                                             callbacks=[progress_callback(say, losses)])
+        run_trainer(trainer)
+    model.eval()
+    return losses
 
 
 def train(data: Path, out: Path, base: str, dims: int = 768, dim_method: str = "projection", epochs: int = 1,
           batch_size: int = 32, lr: float = 2e-5, max_steps: int | None = None, seed: int = 0,
-          device: str = "auto", max_seq_length: int = 256) -> dict:
+          device: str = "auto", max_seq_length: int = 256, base_sha256: str | None = None) -> dict:
     import torch
-    from sentence_transformers.util import batch_to_device
 
     say = Progress("train-embedder")
-    torch.manual_seed(seed)
-    device = pick_device(device)
+    check_hyperparameters(epochs, batch_size, lr, max_steps)
     train_rows = read_split(data / "embedder", "train", ("query", "positive"))
     eval_rows = read_split(data / "embedder", "eval", ("query", "positive"))
-    say(f"{len(train_rows)} training rows, {len(eval_rows)} held-out rows; base {base}; device {device}")
-    model = build(base, dims, dim_method, device, max_seq_length)
+    resolved = resolve(base, base_sha256)
+    torch.manual_seed(seed)
+    device = pick_device(device)
+    say(f"{len(train_rows)} training rows ({sum(1 for r in train_rows if r.get('negative'))} with a hard negative), "
+        f"{len(eval_rows)} held-out rows; base {base} ({resolved.source}); device {device}")
+    model = build(resolved.location, dims, dim_method, device, max_seq_length)
     say(f"model outputs {dims} dimensions by {dim_method}")
     base_metrics = evaluate(model, eval_rows)
     say(f"base model: {fmt(base_metrics)}")
 
-    loss_fn = make_loss(model, dims, dim_method)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    total = planned_steps(len(train_rows), batch_size, epochs, max_steps)
-    scheduler = warmup_linear(optimizer, total)
-    losses: list[float] = []
     started = time.monotonic()
-    model.train()
-    for step, batch in enumerate(batches(train_rows, batch_size, epochs, seed, max_steps), start=1):
-        columns = [[r["query"] for r in batch], [r["positive"] for r in batch]]
-        if all("negative" in r for r in batch):  # a column must be full, so mixed batches use pairs
-            columns.append([r["negative"] for r in batch])
-        features = [batch_to_device(model.preprocess(col), device) for col in columns]
-        loss = loss_fn(features, None)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        losses.append(loss.item())
-        say.every(step, total, f"steps, loss {losses[-1]:.4f}")
-    model.eval()
+    losses = fit(model, train_rows, dims, dim_method, epochs, batch_size, lr, max_steps, seed, device, say)
     seconds = time.monotonic() - started
     trained_metrics = evaluate(model, eval_rows)
     say(f"trained model: {fmt(trained_metrics)}")
 
-    model_dir = save(model, out / "model", dims, dim_method, base)
+    model_dir = save(model, out / "model", dims, dim_method, base, resolved.sha256)
     metrics = {"base": base_metrics, "trained": trained_metrics, "dimensions": dims, "dim_method": dim_method,
                "train": {**loss_summary(losses), "rows": len(train_rows), "seconds": round(seconds, 2),
                          "batch_size": batch_size, "lr": lr, "epochs": epochs}}
@@ -140,23 +179,20 @@ def train(data: Path, out: Path, base: str, dims: int = 768, dim_method: str = "
     return metrics
 
 
-def save(model, model_dir: Path, dims: int, dim_method: str, base: str) -> Path:
-    """The model plus the settings the handler and `package` read (backbone-serving.json)."""
+def save(model, model_dir: Path, dims: int, dim_method: str, base: str, base_sha256: str | None = None) -> Path:
+    """The model plus the settings the handler and `package` read."""
     model.save(str(model_dir))
-    settings = {"kind": "embed", "dimensions": dims, "dim_method": dim_method,
-                "truncate_dim": dims if dim_method == "truncate" else None, "base": base}
-    (model_dir / SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    write_settings(model_dir, {"kind": "embed", "dimensions": dims, "dim_method": dim_method,
+                               "truncate_dim": dims if dim_method == "truncate" else None, "base": base,
+                               "base_sha256": base_sha256})
     return model_dir
 
 
-def load(model_dir: Path):
+def load(model_dir: Path, device: str = "cpu"):
     from sentence_transformers import SentenceTransformer
 
-    settings = json.loads((model_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
-    model = SentenceTransformer(str(model_dir), device="cpu", truncate_dim=settings.get("truncate_dim"))
+    settings = read_settings(model_dir)
+    model = SentenceTransformer(str(model_dir), device=device, truncate_dim=settings.get("truncate_dim"),
+                                local_files_only=True)
     check_dims(model, settings["dimensions"], str(model_dir))
     return model
-
-
-def fmt(metrics: dict) -> str:
-    return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != "queries") + f" over {metrics['queries']} queries"

@@ -1,10 +1,11 @@
-"""What both trainers share: reading split files, batching, a linear warm-up schedule, devices."""
+"""What both trainers share: reading split files, the library trainers' arguments, a callback that
+turns the trainer's logs into progress lines and a loss record, devices, and writing results."""
 
 import json
-import random
 from pathlib import Path
 
 from .jsonl import read_jsonl
+from .progress import Progress
 
 
 def read_split(folder: Path, split: str, required: tuple[str, ...]) -> list[dict]:
@@ -21,37 +22,49 @@ def read_split(folder: Path, split: str, required: tuple[str, ...]) -> list[dict
     return rows
 
 
-def batches(rows: list, batch_size: int, epochs: int, seed: int, max_steps: int | None):
-    """Shuffled batches over `epochs`, stopping early at `max_steps`."""
-    rng = random.Random(seed)
-    step = 0
-    for _ in range(epochs):
-        order = rows[:]
-        rng.shuffle(order)
-        for start in range(0, len(order), batch_size):
-            if max_steps is not None and step >= max_steps:
-                return
-            step += 1
-            yield order[start : start + batch_size]
+def check_hyperparameters(epochs: int, batch_size: int, lr: float, max_steps: int | None) -> None:
+    """Bad numbers stop the step before a model loads, naming the flag."""
+    for flag, value in (("--epochs", epochs), ("--batch-size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{flag} is {value!r}; expected a positive integer")
+    if not lr > 0:
+        raise ValueError(f"--lr is {lr!r}; expected a positive number")
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"--max-steps is {max_steps!r}; expected a positive integer")
 
 
-def planned_steps(n_rows: int, batch_size: int, epochs: int, max_steps: int | None) -> int:
-    per_epoch = -(-n_rows // batch_size)
-    total = per_epoch * epochs
-    return min(total, max_steps) if max_steps is not None else total
+def trainer_arguments(cls, output_dir: Path, epochs: int, batch_size: int, lr: float, max_steps: int | None,
+                      seed: int, device: str, **extra):
+    """The library trainer's arguments: linear decay after a 10 % warm-up (AdamW, the trainer's
+    default), a loss logged every step, nothing saved (the step saves the final model itself)."""
+    return cls(
+        output_dir=str(output_dir), num_train_epochs=epochs, per_device_train_batch_size=batch_size,
+        learning_rate=lr, max_steps=max_steps if max_steps is not None else -1, seed=seed, data_seed=seed,
+        warmup_steps=0.1, lr_scheduler_type="linear", logging_steps=1, save_strategy="no", eval_strategy="no",
+        report_to="none", disable_tqdm=True, use_cpu=device == "cpu", dataloader_num_workers=0, **extra,
+    )
 
 
-def warmup_linear(optimizer, total_steps: int, warmup_ratio: float = 0.1):
-    import torch
+def progress_callback(say: Progress, losses: list[float]):
+    """A TrainerCallback: about ten progress lines per run, and every step's loss into `losses`."""
+    from transformers import TrainerCallback
 
-    warmup = max(1, int(total_steps * warmup_ratio))
+    class ProgressCallback(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+                say.every(state.global_step, state.max_steps, f"steps, loss {losses[-1]:.4f}")
 
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+    return ProgressCallback()
 
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+def run_trainer(trainer) -> None:
+    """Train with our progress lines only: with tqdm off, transformers adds a PrinterCallback that
+    prints every log dict to stdout, where the commands write their JSON result."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.train()
 
 
 def pick_device(requested: str) -> str:
@@ -66,6 +79,8 @@ def pick_device(requested: str) -> str:
 
 def loss_summary(losses: list[float]) -> dict:
     """Mean loss over the first and the last tenth of the steps (at least one step each)."""
+    if not losses:
+        return {"steps": 0, "loss_first": None, "loss_last": None}
     n = max(1, len(losses) // 10)
     return {"steps": len(losses), "loss_first": sum(losses[:n]) / n, "loss_last": sum(losses[-n:]) / n}
 
@@ -73,3 +88,7 @@ def loss_summary(losses: list[float]) -> dict:
 def write_json(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def fmt(metrics: dict) -> str:
+    return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != "queries") + f" over {metrics['queries']} queries"

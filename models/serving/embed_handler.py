@@ -6,7 +6,8 @@ Texts of every request in a server-side batch are encoded in one forward pass, t
 import logging
 
 from contract import ContractError, embeddings_response, parse_embeddings
-from handler_base import configure_threads, error_reply, load_settings, reply, request_body, server_error
+from handler_base import configure_threads, error_reply, placement, reply, request_body, server_error
+from model_settings import read_settings
 
 logger = logging.getLogger(__name__)
 
@@ -20,18 +21,21 @@ class EmbeddingHandler:
 
         configure_threads()
         model_dir = context.system_properties.get("model_dir")
-        settings = load_settings(model_dir)
+        settings = read_settings(model_dir)
         self.dimensions = int(settings["dimensions"])
         self.name = settings.get("name") or context.manifest["model"]["modelName"]
+        device, half = placement(context)
         self.model = SentenceTransformer(
-            model_dir, device="cpu", local_files_only=True, truncate_dim=settings.get("truncate_dim")
+            model_dir, device=device, local_files_only=True, truncate_dim=settings.get("truncate_dim")
         )
+        if half:
+            self.model.half()
         self.model.eval()
         produced = self.model.get_embedding_dimension()
         if produced != self.dimensions:
             raise RuntimeError(f"model in {model_dir} produces {produced} dimensions; the contract says {self.dimensions}")
         self.initialized = True
-        logger.info("embedder %s ready: %d dimensions", self.name, produced)
+        logger.info("embedder %s ready: %d dimensions on %s%s", self.name, produced, device, " (fp16)" if half else "")
 
     def handle(self, data, context):
         replies: list[str | None] = [None] * len(data)
@@ -48,7 +52,9 @@ class EmbeddingHandler:
         if not owners:
             return replies
         try:
+            # float32 whatever the model's precision: the contract's vectors are float32
             vectors = self.model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
+            vectors = vectors.astype("float32", copy=False)
             lengths = [len(ids) for ids in self.model.tokenizer(texts, truncation=True)["input_ids"]]
         except Exception as exc:  # noqa: BLE001 - answered as a JSON 500 per request
             for idx, *_ in owners:

@@ -1,5 +1,5 @@
-"""What the embedding and rerank handlers share: reading the packaged settings, per-request
-status codes and compact JSON replies, and turning every failure into a JSON error.
+"""What the embedding and rerank handlers share: the device and precision, per-request status
+codes and compact JSON replies, and turning every failure into a JSON error.
 
 TorchServe calls `handle(data, context)` with one row per request of a server-side batch and needs
 a list of the same length back. A handler that raises fails the whole batch with TorchServe's own
@@ -7,22 +7,40 @@ body (a 503 "Prediction failed" for most exceptions), so each row's error is ans
 context.set_response_status(status, phrase, index) and a JSON string for that row alone.
 """
 
-import json
 import logging
 import os
-from pathlib import Path
 
 from contract import ContractError, compact, error_body
 
 logger = logging.getLogger(__name__)
-SETTINGS_FILE = "backbone-serving.json"
 PHRASES = {400: "Bad Request", 413: "Payload Too Large", 500: "Internal Server Error"}
 
 
-def load_settings(model_dir: str) -> dict:
-    path = Path(model_dir) / SETTINGS_FILE
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+def pick_device(properties: dict, cuda_available: bool) -> str:
+    """`cuda:<gpu_id>` when TorchServe assigned this worker a GPU and CUDA is usable, else the CPU.
+    TorchServe sets gpu_id per worker (round-robin over the host's GPUs) and leaves it out, or
+    None, on hosts without one."""
+    gpu_id = properties.get("gpu_id")
+    if gpu_id is None or gpu_id == "" or not cuda_available:
+        return "cpu"
+    if isinstance(gpu_id, bool) or not str(gpu_id).isdigit():
+        raise ValueError(f"TorchServe's gpu_id is {gpu_id!r}; expected a non-negative integer")
+    return f"cuda:{int(gpu_id)}"
+
+
+def use_half(yaml_config: dict | None, device: str) -> bool:
+    """Half precision from model-config.yaml's `handler.half_precision` (written by `package`,
+    on by default), and only on a GPU: CPUs gain nothing from fp16 and some kernels lack it."""
+    handler = (yaml_config or {}).get("handler") or {}
+    return device.startswith("cuda") and bool(handler.get("half_precision", False))
+
+
+def placement(context) -> tuple[str, bool]:
+    """(device, half precision) for this worker, from TorchServe's context."""
+    import torch
+
+    device = pick_device(context.system_properties, torch.cuda.is_available())
+    return device, use_half(getattr(context, "model_yaml_config", None), device)
 
 
 def configure_threads() -> None:

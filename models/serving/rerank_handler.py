@@ -6,7 +6,8 @@ The (query, document) pairs of every request in a server-side batch are scored i
 import logging
 
 from contract import ContractError, parse_rerank, rerank_response
-from handler_base import configure_threads, error_reply, load_settings, reply, request_body, server_error
+from handler_base import configure_threads, error_reply, placement, reply, request_body, server_error
+from model_settings import read_settings
 
 logger = logging.getLogger(__name__)
 
@@ -20,12 +21,15 @@ class RerankHandler:
 
         configure_threads()
         model_dir = context.system_properties.get("model_dir")
-        settings = load_settings(model_dir)
+        settings = read_settings(model_dir)
         self.name = settings.get("name") or context.manifest["model"]["modelName"]
-        self.model = CrossEncoder(model_dir, device="cpu", local_files_only=True)
+        device, half = placement(context)
+        self.model = CrossEncoder(model_dir, device=device, local_files_only=True)
+        if half:
+            self.model.half()
         self.model.eval()
         self.initialized = True
-        logger.info("reranker %s ready", self.name)
+        logger.info("reranker %s ready on %s%s", self.name, device, " (fp16)" if half else "")
 
     def handle(self, data, context):
         replies: list[str | None] = [None] * len(data)
@@ -44,6 +48,7 @@ class RerankHandler:
         try:
             # CrossEncoder applies a sigmoid to single-label models: scores fall in [0, 1]
             scores = self.model.predict(pairs, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
+            scores = scores.astype("float64", copy=False)  # every score a JSON float, whatever the precision
         except Exception as exc:  # noqa: BLE001 - answered as a JSON 500 per request
             for idx, *_ in owners:
                 replies[idx] = server_error(context, idx, exc)

@@ -6,6 +6,8 @@ import zipfile
 
 import pytest
 
+from model_settings import SETTINGS_FILE
+
 from backbone_models import embedder, reranker
 from backbone_models.cli import main
 
@@ -41,7 +43,7 @@ def test_matryoshka_truncation_cannot_widen_and_says_so(tiny_base):
 
 
 def test_a_saved_model_with_the_wrong_dimension_is_refused(trained_embedder, tmp_path):
-    settings = json.loads((trained_embedder[0] / "model" / embedder.SETTINGS_FILE).read_text())
+    settings = json.loads((trained_embedder[0] / "model" / SETTINGS_FILE).read_text())
     model = embedder.load(trained_embedder[0] / "model")
     embedder.save(model, tmp_path / "m", 512, settings["dim_method"], settings["base"])
     with pytest.raises(ValueError, match="produces 768 dimensions; the configured dimension is 512"):
@@ -80,7 +82,8 @@ def test_each_model_archives_into_a_mar(model_store):
         with zipfile.ZipFile(model_store / f"{name}.mar") as mar:
             files = set(mar.namelist())
             manifest = json.loads(mar.read("MAR-INF/MANIFEST.json"))
-        assert {handler, "contract.py", "handler_base.py", "backbone-serving.json", "model-config.yaml"} <= files
+        assert {handler, "contract.py", "handler_base.py", "model_settings.py", SETTINGS_FILE,
+                "model-config.yaml"} <= files
         assert manifest["model"]["modelName"] == name and manifest["model"]["handler"] == handler
 
 
@@ -89,3 +92,26 @@ def test_package_refuses_a_model_of_the_other_kind(trained_reranker, tmp_path, c
                  "--out", str(tmp_path)])
     assert code == 2
     assert "holds a 'rerank' model, not 'embed'" in capsys.readouterr().err
+
+
+def test_bad_hyperparameters_exit_2_naming_the_flag_before_a_model_loads(world, tmp_path, capsys):
+    for flag, value, message in (("--batch-size", "0", "--batch-size is 0; expected a positive integer"),
+                                 ("--lr", "0", "--lr is 0.0; expected a positive number"),
+                                 ("--max-steps", "0", "--max-steps is 0; expected a positive integer")):
+        code = main(["train-reranker", "--data", str(world["data"]), "--out", str(tmp_path), flag, value])
+        assert code == 2
+        assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_model_config_carries_batching_per_kind_and_the_half_precision_switch(model_store):
+    import yaml
+
+    from backbone_models.package import BATCHING, model_config
+
+    on = yaml.safe_load(model_config(*BATCHING["embed"], 1, 60))
+    assert (on["batchSize"], on["maxBatchDelay"], on["handler"]["half_precision"]) == (32, 5, True)
+    assert yaml.safe_load(model_config(8, 5, 1, 60, half_precision=False))["handler"]["half_precision"] is False
+    with zipfile.ZipFile(model_store / "embed.mar") as mar:
+        packed = yaml.safe_load(mar.read("model-config.yaml"))
+    assert (packed["batchSize"], packed["maxBatchDelay"], packed["handler"]) == (8, 20, {"half_precision": True})

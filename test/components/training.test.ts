@@ -37,6 +37,7 @@ describe("training runs", () => {
     expect(command).toContain(
       "python -m backbone_models.cli train-embedder --data /mnt/data --out /mnt/artifacts/embed/v1-abc --base bge-base-zh-v1.5 --dims 768",
     );
+    expect(command).toContain("pip install --quiet --no-deps -r requirements.txt");
     expect(command).toContain(
       "package --kind embed --model /mnt/artifacts/embed/v1-abc/model --name embed --version v1-abc --out /mnt/artifacts/embed/v1-abc",
     );

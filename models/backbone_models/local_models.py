@@ -1,0 +1,109 @@
+"""`local-models`: the two TorchServe archives of the one-machine stack (`npm start`).
+
+- embed.mar: the pretrained MiniLM embedder read from the pinned registry package, as it is
+  (384 dimensions, no projection);
+- rerank.mar: the same MiniLM encoder as a cross-encoder with a fresh one-label head, fine-tuned by
+  CrossEncoderTrainer on (query, passage, label) rows derived from the docs folder
+  (docs_pairs.py): headings as queries, their sections as positives, another section of the same
+  document and sections of other documents as negatives.
+
+The output is reused when its inputs are unchanged: the docs' content hash, the code (a hash of
+backbone_models/ and serving/), the base weights' sha256 and the training settings.
+"""
+
+import hashlib
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from . import embedder, reranker
+from .base import DEFAULT_BASE, resolve
+from .docs_pairs import docs_hash, pairs_from_docs, read_docs, training_rows
+from .package import package
+from .progress import Progress
+
+CODE_ROOTS = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "serving")
+STAMP = "local-models.inputs.json"
+MANIFEST = "local-models.json"
+EMBED_DIMS = 384
+
+
+def code_version() -> str:
+    digest = hashlib.sha256()
+    for root in CODE_ROOTS:
+        for path in sorted(root.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def manifest(base: str) -> dict:
+    return {"embed": {"name": "embed", "version": "1", "dims": EMBED_DIMS, "mar": "embed.mar", "base": base},
+            "rerank": {"name": "rerank", "version": "1", "mar": "rerank.mar"}}
+
+
+def inputs_for(texts: dict[str, str], resolved, settings: dict) -> dict:
+    """What the output depends on; the same inputs reuse the output."""
+    return {"docs_sha256": docs_hash(texts), "code": code_version(), "base": resolved.spec,
+            "base_sha256": resolved.sha256, "settings": settings}
+
+
+def check_settings(steps: int, batch_size: int, max_length: int, serve_max_length: int, negatives: int,
+                   lr: float) -> None:
+    for flag, value in (("--steps", steps), ("--batch-size", batch_size), ("--max-length", max_length),
+                        ("--serve-max-length", serve_max_length), ("--negatives", negatives)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{flag} is {value!r}; expected a positive integer")
+    if not lr > 0:
+        raise ValueError(f"--lr is {lr!r}; expected a positive number")
+
+
+def run(docs: Path, out: Path, base: str = DEFAULT_BASE, steps: int = 150, batch_size: int = 16,
+        max_length: int = 128, serve_max_length: int = 256, negatives: int = 3, lr: float = 5e-5, seed: int = 0,
+        device: str = "cpu") -> dict:
+    say = Progress("local-models")
+    check_settings(steps, batch_size, max_length, serve_max_length, negatives, lr)
+    texts = read_docs(docs)
+    resolved = resolve(base)
+    if resolved.source == "hub":
+        raise ValueError(f"--base is {base!r}; the local stack needs a local base (package:<name>, a folder or oss://)")
+    settings = {"steps": steps, "batch_size": batch_size, "max_length": max_length,
+                "serve_max_length": serve_max_length, "negatives": negatives, "lr": lr, "seed": seed}
+    inputs = inputs_for(texts, resolved, settings)
+    result = manifest(base)
+    stamp = out / STAMP
+    outputs = [out / MANIFEST, out / "embed.mar", out / "rerank.mar"]
+    if stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == inputs and all(p.is_file() for p in outputs):
+        say(f"inputs unchanged ({len(texts)} documents, base {resolved.sha256 and resolved.sha256[:12]}); reusing {out}")
+        return result
+    stamp.unlink(missing_ok=True)  # an interrupted rebuild must not look complete
+    say(f"{len(texts)} documents under {docs}; base {base} ({resolved.source}, weights sha256 {resolved.sha256})")
+
+    pairs = pairs_from_docs(texts)
+    if len({p.doc_id for p in pairs}) < 2:
+        raise ValueError(f"--docs {docs} gives sections in {len({p.doc_id for p in pairs})} document(s); the "
+                         "reranker's negatives need sections in at least two documents")
+    rows = training_rows(pairs, steps, batch_size, negatives, seed)
+    say(f"{len(pairs)} (heading, section) pairs; {len(rows)} reranker rows ({len(rows) // (1 + negatives)} positive)")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="backbone-local-models-") as tmp:
+        work = Path(tmp)
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(resolved.location, device=device, local_files_only=True)
+        embedder.check_dims(model, EMBED_DIMS, base)
+        embedder.save(model, work / "embed", EMBED_DIMS, "projection", base, resolved.sha256)
+        package("embed", work / "embed", "embed", "1", out)
+
+        started = time.monotonic()
+        cross = reranker.build(resolved.location, device, max_length, seed)
+        losses = reranker.fit(cross, rows, 1, batch_size, lr, steps, seed, device, say)
+        say(f"reranker trained in {time.monotonic() - started:.0f} s; loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+        cross.max_seq_length = serve_max_length  # trained on short windows for time, served on longer ones
+        reranker.save(cross, work / "rerank", base, resolved.sha256)
+        package("rerank", work / "rerank", "rerank", "1", out)
+    (out / MANIFEST).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    stamp.write_text(json.dumps(inputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    say(f"wrote {', '.join(str(p) for p in outputs)}")
+    return result
+
