@@ -11,7 +11,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { FIELDS } from "@search-backbone/relevance";
+import { workLayout } from "../src/layout.ts";
+import { stopAllGroups } from "../src/processes.ts";
 import { progress } from "../src/progress.ts";
+import { enginesEnv } from "../src/render.ts";
 import { probeQuery, type RunningStack, startStack } from "../src/stack.ts";
 import { percentile, timedPool } from "../src/stats.ts";
 
@@ -29,7 +32,22 @@ const PORTS = {
 };
 const EMBED_BATCH = 32;
 const log = progress((line) => console.log(`bench ${line}`));
-const start = () => startStack({ root, work, ports: PORTS, alias: "bench-docs", log, userEnv: {}, setup: false });
+// `npm run bench:local -- --limit N`: the first N documents of the sample corpus (a shorter run).
+const limitAt = process.argv.indexOf("--limit");
+const limit = limitAt >= 0 ? Number(process.argv[limitAt + 1]) : 0;
+if (limitAt >= 0 && !(Number.isInteger(limit) && limit > 0)) {
+  console.error(`bench:local: --limit: expected a positive integer, got ${JSON.stringify(process.argv[limitAt + 1])}`);
+  process.exit(2);
+}
+const docs = limit
+  ? execFileSync("bash", [path.join(root, "scripts", "sample-corpus.sh"), "--limit", String(limit)], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split("\n")
+      .at(-1)
+  : undefined;
+const start = () => startStack({ root, work, docs, ports: PORTS, alias: "bench-docs", log, userEnv: {}, setup: false });
 
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
@@ -136,14 +154,32 @@ function titles(docs: string, n: number): string[] {
 }
 
 async function main() {
-  const lines: string[] = [];
+  const say = (line: string) => console.log(`bench: ${line}`);
   rmSync(work, { recursive: true, force: true });
   const [cold, coldSeconds] = await timed(start);
   const ingest = cold.ingest;
+  const steps = (t: Record<string, number>) =>
+    Object.entries(t)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(", ");
+  say(
+    `local stack on ${cold.description.backbone.docs} (${ingest.listed} documents), models ${cold.description.models.embed.name} v${cold.description.models.embed.version} and ${cold.description.models.rerank.name} v${cold.description.models.rerank.version} (models/ local-models)`,
+  );
+  say(`start: cold ${coldSeconds.toFixed(1)} s (${steps(cold.timings)})`);
+  say(
+    `ingestion through TorchServe: ${ingest.docsPerSecond.toFixed(2)} docs/s, ${ingest.chunksPerSecond.toFixed(1)} chunks/s (${ingest.ingested} documents, ${ingest.chunks} chunks; batch ${EMBED_BATCH}, 2 calls in flight, both engines written)`,
+  );
   const texts = await chunkTexts(cold);
   const queries = titles(cold.description.backbone.docs, 40);
-  const c1 = await searchLatency(cold, queries, 1, 60);
-  const c16 = await searchLatency(cold, queries, 16, 160);
+  for (const [concurrency, total] of [
+    [1, 60],
+    [16, 160],
+  ] as const) {
+    const r = await searchLatency(cold, queries, concurrency, total);
+    say(
+      `/v1/search concurrency ${concurrency}: p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms (${r.total} requests, ${r.failures} not 200)`,
+    );
+  }
   const ttfts: number[] = [];
   let mode = "unknown";
   for (const q of queries.slice(0, 10)) {
@@ -151,31 +187,33 @@ async function main() {
     ttfts.push(t.ttft);
     mode = t.mode;
   }
-  await cold.stop();
-  const boundSeconds = inProcessBound(cold, texts);
-  const [warm, warmSeconds] = await timed(start);
-  const warmIngest = warm.ingest;
-  await warm.stop();
-
-  const docsRate = ingest.docsPerSecond;
-  const chunksRate = ingest.chunksPerSecond;
-  lines.push(
-    `local stack on ${cold.description.backbone.docs} (${ingest.listed} documents, ${texts.length} chunks), models ${cold.description.models.embed.name} v${cold.description.models.embed.version} and ${cold.description.models.rerank.name} v${cold.description.models.rerank.version} (models/ local-models)`,
-    `start: cold ${coldSeconds.toFixed(1)} s (${Object.entries(cold.timings)
-      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
-      .join(", ")})`,
-    `start: warm ${warmSeconds.toFixed(1)} s (target <= 120 s; ${Object.entries(warm.timings)
-      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
-      .join(", ")}; ${warmIngest.unchanged} documents unchanged, ${warmIngest.ingested} re-ingested)`,
-    `ingestion through TorchServe: ${docsRate.toFixed(2)} docs/s, ${chunksRate.toFixed(1)} chunks/s (batch ${EMBED_BATCH}, 2 calls in flight, both engines written)`,
-    `  in-process bound, same model and batch: ${(texts.length / boundSeconds).toFixed(1)} chunks/s (${texts.length} chunks in ${boundSeconds.toFixed(1)} s) -> TorchServe path at ${((100 * chunksRate) / (texts.length / boundSeconds)).toFixed(0)}% of it`,
-    `/v1/search concurrency 1: p50 ${c1.p50.toFixed(0)} ms, p99 ${c1.p99.toFixed(0)} ms (${c1.total} requests, ${c1.failures} not 200)`,
-    `/v1/search concurrency 16: p50 ${c16.p50.toFixed(0)} ms, p99 ${c16.p99.toFixed(0)} ms (${c16.total} requests, ${c16.failures} not 200)`,
+  say(
     ttfts.every(Number.isFinite)
       ? `chat time to first token (${mode}): p50 ${percentile(ttfts, 50).toFixed(0)} ms, max ${Math.max(...ttfts).toFixed(0)} ms over ${ttfts.length} questions`
       : `chat time to first token: not measured, ${ttfts.filter((t) => !Number.isFinite(t)).length} of ${ttfts.length} streams had no token event (answer mode ${mode})`,
   );
-  console.log(`\n${lines.join("\n")}`);
+  await cold.stop();
+  const boundSeconds = inProcessBound(cold, texts);
+  const bound = texts.length / boundSeconds;
+  say(
+    `in-process bound, same model and batch: ${bound.toFixed(1)} chunks/s (${texts.length} chunks in ${boundSeconds.toFixed(1)} s); the TorchServe path reached ${((100 * ingest.chunksPerSecond) / bound).toFixed(0)}% of it`,
+  );
+  const [warm, warmSeconds] = await timed(start);
+  await warm.stop();
+  say(
+    `start: warm ${warmSeconds.toFixed(1)} s (target <= 120 s; ${steps(warm.timings)}; ${warm.ingest.unchanged} documents unchanged, ${warm.ingest.ingested} ingested)`,
+  );
 }
+
+// Interrupted: stop whatever of the bench's stack is running, engines included.
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, async () => {
+    await stopAllGroups();
+    execFileSync("bash", [path.join(root, "scripts", "engines.sh"), "stop", "all"], {
+      env: { ...process.env, ...enginesEnv(PORTS, workLayout(work)) },
+      stdio: "inherit",
+    });
+    process.exit(130);
+  });
 
 await main();

@@ -367,7 +367,7 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
       "7 retire",
       () => ingest(b, files),
       (r) =>
-        `the next ingestion run (as the CronJob's) retired ${r.retired.length ? r.retired.join(", ") : "nothing"}; ${r.ingested} documents changed`,
+        `the next ingestion run (as the CronJob's) retired ${r.retired.length ? `${[...new Set(r.retired)].join(", ")} on both engines` : "nothing"}; ${r.ingested} documents changed`,
     );
   }
   // The stack now serves the promoted versions; its description says so for the next loop and the e2e test.
