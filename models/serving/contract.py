@@ -122,12 +122,25 @@ def embeddings_response(vectors: np.ndarray, fmt: str, model: str, tokens: int) 
     }
 
 
+def wire_score(score) -> float:
+    """A score whose JSON text OpenSearch's ml-commons can read as a Java Double.
+
+    ml-commons reads connector responses with JsonPath over json-smart, whose permissive mode turns a
+    number token longer than 18 characters into a BigDecimal (JSONParserBase.extractFloat), and the Cohere
+    rerank post-processor casts each `relevance_score` to Double: `-0.12345678901234568` (a float32 score
+    printed at full double precision) fails with a ClassCastException and the search pipeline answers 500.
+    Nine significant digits keep every token at 16 characters or fewer, and Python prints a float with a
+    decimal point or an exponent, never as an integer (which json-smart would read as a Long).
+    """
+    return float(f"{float(score):.9g}")
+
+
 def rerank_response(scores, documents: list[str], top_n: int, return_documents: bool, model: str) -> dict:
     """Results sorted by score, highest first; ties keep the request's order."""
     order = sorted(range(len(documents)), key=lambda i: (-float(scores[i]), i))[:top_n]
     results = []
     for i in order:
-        result = {"index": i, "relevance_score": float(scores[i])}
+        result = {"index": i, "relevance_score": wire_score(scores[i])}
         if return_documents:
             result["document"] = {"text": documents[i]}
         results.append(result)

@@ -1,5 +1,8 @@
 """The contract's parsing and response shapes, directly (the HTTP tests go through TorchServe)."""
 
+import json
+import re
+
 import numpy as np
 import pytest
 from contract import (
@@ -13,6 +16,7 @@ from contract import (
     parse_embeddings,
     parse_rerank,
     rerank_response,
+    wire_score,
 )
 
 
@@ -85,3 +89,11 @@ def test_rerank_results_are_sorted_highest_first_and_cut_at_top_n():
     body = rerank_response([0.1, 0.9, 0.5, 0.9], ["a", "b", "c", "d"], 3, True, "rerank")
     assert [r["index"] for r in body["results"]] == [1, 3, 2]  # ties keep the request's order
     assert body["results"][0]["document"] == {"text": "b"}
+
+
+@pytest.mark.parametrize("score", [-0.12345678901234568, 0.9999999403953552, 1.0, 0.0, 3.0517578125e-05,
+                                   -1.2345678901234567e-300, 123456789.123456789])
+def test_wire_scores_are_short_floats_that_json_smart_reads_as_double(score):
+    text = json.dumps(wire_score(score))
+    assert re.search(r"[.eE]", text) and len(text) <= 18, text
+    assert abs(wire_score(score) - score) <= abs(score) * 1e-8
