@@ -70,6 +70,9 @@ async function main(): Promise<number> {
     "start",
     `answers ${process.env.DASHSCOPE_API_KEY ? "from DashScope" : "extractive (no DASHSCOPE_API_KEY)"}; API key in ${stack.description.orchestrator.apiKeyFile}; ${total.toFixed(1)} s of steps`,
   );
+  // The page reads a key from the URL fragment, which browsers never send to the server, and drops it from
+  // the address bar (Jupyter's token URL, for the same reason): one click signs the page in.
+  log("start", `signed-in page: ${stack.pageUrl}#key=${stack.apiKey}`);
   console.log(`ready ${stack.pageUrl}`);
   await new Promise<void>((resolve) => {
     const check = setInterval(() => {
