@@ -4,8 +4,8 @@ Each document is cut into sections at its headings (reStructuredText underlines,
 lines). A section's heading is a query and the section's text is its positive passage, the same
 shape as a user's short query and the passage that answers it. A heading that more than one
 document uses ("Examples", "Notes") is qualified with its document's title, so every query names
-one section. Negatives for the reranker: passages an embedder ranks close to the query (its
-top-k, mined by reranker.hard_negative_rows), drawn with a seeded generator.
+one section. Negatives for the reranker: another section of the same document (hard: same
+subject, other content) and sections of other documents, drawn with a seeded generator.
 
 Everything here is pure and deterministic: the same folder gives the same pairs and the same split.
 """
@@ -133,26 +133,32 @@ def split_by_document(pairs: list[Pair], eval_percent: float, seed: str) -> tupl
     return train, held
 
 
-def training_sample(pairs: list[Pair], steps: int, batch_size: int, negatives: int, seed: int) -> list[Pair]:
-    """The seeded sample of pairs whose rows (one positive, `negatives` negatives each) fill about
-    steps x batch_size reranker rows."""
-    wanted = max(1, steps * batch_size // (1 + negatives))
-    return random.Random(seed).sample(pairs, min(wanted, len(pairs)))
-
-
-def mined_rows(sample: list[Pair], ranked: list[list[str]], negatives: int, depth: int, seed: int = 0) -> list[dict]:
-    """(query, document, label) rows: each pair's passage as 1, then `negatives` passages as 0, drawn
-    (seeded) from the first `depth` passages an embedder ranked for its query (`ranked`, best first),
-    its own passage left out. These are the close candidates a reranker must order at query time
-    (the dense retriever's window); random sections of other documents taught it nothing there."""
+def rerank_rows(pairs: list[Pair], negatives: int = 3, seed: int = 0) -> list[dict]:
+    """(query, document, label) rows: each pair's passage as 1, then `negatives` passages as 0,
+    the first from the same document where it has another section, the rest from other documents."""
     if negatives < 1:
         raise ValueError(f"negatives is {negatives}; expected at least 1")
-    if len(ranked) != len(sample):
-        raise ValueError(f"ranked has {len(ranked)} candidate lists; expected one per pair ({len(sample)})")
     rng = random.Random(seed)
+    by_doc: dict[str, list[Pair]] = {}
+    for p in pairs:
+        by_doc.setdefault(p.doc_id, []).append(p)
     rows = []
-    for p, candidates in zip(sample, ranked, strict=True):
-        close = [c for c in dict.fromkeys(candidates) if c != p.passage][:depth]
+    for p in pairs:
         rows.append({"query": p.query, "document": p.passage, "label": 1})
-        rows.extend({"query": p.query, "document": c, "label": 0} for c in rng.sample(close, min(negatives, len(close))))
+        same = [o for o in by_doc[p.doc_id] if o.passage != p.passage]
+        picked = [rng.choice(same)] if same else []
+        for _ in range(50 * negatives):  # draws from other documents; a bound, not a loop forever
+            if len(picked) >= negatives:
+                break
+            other = pairs[rng.randrange(len(pairs))]
+            if other.doc_id != p.doc_id:
+                picked.append(other)
+        rows.extend({"query": p.query, "document": o.passage, "label": 0} for o in picked)
     return rows
+
+
+def training_rows(pairs: list[Pair], steps: int, batch_size: int, negatives: int, seed: int) -> list[dict]:
+    """About steps x batch_size reranker rows: a seeded sample of the pairs, each with its negatives."""
+    wanted = max(1, steps * batch_size // (1 + negatives))
+    sample = random.Random(seed).sample(pairs, min(wanted, len(pairs)))
+    return rerank_rows(sample, negatives, seed)

@@ -4,8 +4,8 @@
   (384 dimensions, no projection);
 - rerank.mar: the same MiniLM encoder as a cross-encoder with a fresh one-label head, fine-tuned by
   CrossEncoderTrainer on (query, passage, label) rows derived from the docs folder
-  (docs_pairs.py): headings as queries, their sections as positives, and as negatives sections the
-  pretrained embedder ranks in the query's top 20 (hard negatives, reranker.hard_negative_rows).
+  (docs_pairs.py): headings as queries, their sections as positives, another section of the same
+  document and sections of other documents as negatives.
 
 The output is reused when its inputs are unchanged: the docs' content hash, the code (a hash of
 backbone_models/ and serving/), the base weights' sha256 and the training settings.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import embedder, reranker
 from .base import DEFAULT_BASE, resolve
-from .docs_pairs import docs_hash, pairs_from_docs, read_docs
+from .docs_pairs import docs_hash, pairs_from_docs, read_docs, training_rows
 from .package import package
 from .progress import Progress
 
@@ -83,7 +83,8 @@ def run(docs: Path, out: Path, base: str = DEFAULT_BASE, steps: int = 150, batch
     if len({p.doc_id for p in pairs}) < 2:
         raise ValueError(f"--docs {docs} gives sections in {len({p.doc_id for p in pairs})} document(s); the "
                          "reranker's negatives need sections in at least two documents")
-    say(f"{len(pairs)} (heading, section) pairs")
+    rows = training_rows(pairs, steps, batch_size, negatives, seed)
+    say(f"{len(pairs)} (heading, section) pairs; {len(rows)} reranker rows ({len(rows) // (1 + negatives)} positive)")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="backbone-local-models-") as tmp:
         work = Path(tmp)
@@ -94,12 +95,6 @@ def run(docs: Path, out: Path, base: str = DEFAULT_BASE, steps: int = 150, batch
         embedder.save(model, work / "embed", EMBED_DIMS, "projection", base, resolved.sha256)
         package("embed", work / "embed", "embed", "1", out)
 
-        started = time.monotonic()
-        model.max_seq_length = max_length  # after saving: the served embedder keeps its own length
-        rows = reranker.hard_negative_rows(model, pairs, steps, batch_size, negatives, seed)
-        positives = sum(r["label"] for r in rows)
-        say(f"{len(rows)} reranker rows ({positives} positive), negatives mined from the embedder's top "
-            f"{reranker.MINING_DEPTH} in {time.monotonic() - started:.0f} s")
         started = time.monotonic()
         cross = reranker.build(resolved.location, device, max_length, seed)
         losses = reranker.fit(cross, rows, 1, batch_size, lr, steps, seed, device, say)

@@ -16,9 +16,7 @@ from pathlib import Path
 from serving.model_settings import write_settings
 
 from .base import resolve
-from .docs_pairs import Pair, mined_rows, training_sample
 from .progress import Progress
-from .quality import dense_top
 from .training import (
     check_hyperparameters,
     fmt,
@@ -32,21 +30,6 @@ from .training import (
 )
 
 K = 10
-MINING_DEPTH = 20  # the window the reranker reorders at query time (bench/quality.py --window)
-
-
-def hard_negative_rows(embedder_model, pairs: list[Pair], steps: int, batch_size: int, negatives: int, seed: int = 0,
-                       depth: int = MINING_DEPTH) -> list[dict]:
-    """About steps x batch_size (query, document, label) rows from `pairs`, negatives mined with
-    `embedder_model` (a SentenceTransformer): for each sampled query, passages drawn from its top
-    `depth` by cosine among the passages of `pairs` only (so nothing outside them, such as held-out
-    documents, is trained on), its own passage left out."""
-    sample = training_sample(pairs, steps, batch_size, negatives, seed)
-    passages = list(dict.fromkeys(p.passage for p in pairs))
-    opts = dict(batch_size=32, convert_to_numpy=True, show_progress_bar=False)
-    top = dense_top(embedder_model.encode([p.query for p in sample], **opts), embedder_model.encode(passages, **opts),
-                    depth + 1)  # one deeper: the query's own passage is usually among them
-    return mined_rows(sample, [[passages[j] for j in ranked] for ranked in top], negatives, depth, seed)
 
 
 def candidates(rows: list[dict], extra_negatives: int, seed: int) -> list[tuple[str, list[str], set[str]]]:

@@ -23,7 +23,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).
 
 from backbone_models import embedder, reranker  # noqa: E402
 from backbone_models.base import DEFAULT_BASE, resolve  # noqa: E402
-from backbone_models.docs_pairs import pairs_from_docs, read_docs  # noqa: E402
+from backbone_models.docs_pairs import pairs_from_docs, read_docs, training_rows  # noqa: E402
 from backbone_models.progress import Progress  # noqa: E402
 from backbone_models.quality import K, bm25_top, bootstrap_ci, dense_top, paired_ci, per_query, quality_set, rerank_top  # noqa: E402
 
@@ -93,9 +93,7 @@ def main(argv=None) -> int:
         "cpu", say))
     runs["tuned"] = stage("encode with the tuned embedder", lambda: encode(tuned))
 
-    base.max_seq_length = a.train_max_length  # mined as local-models mines: pretrained MiniLM, training length
-    rows = stage("mine the reranker's negatives", lambda: reranker.hard_negative_rows(
-        base, qs.train_pairs, a.rerank_steps, a.rerank_batch, 3, 0))
+    rows = training_rows(qs.train_pairs, a.rerank_steps, a.rerank_batch, 3, 0)
     cross = reranker.build(resolved.location, "cpu", a.train_max_length, 0)
     rerank_losses = stage("fine-tune the reranker", lambda: reranker.fit(
         cross, rows, 1, a.rerank_batch, a.rerank_lr, a.rerank_steps, 0, "cpu", say))

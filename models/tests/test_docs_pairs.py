@@ -1,5 +1,5 @@
 """Pairs from a docs folder: sections at headings, markup removed, unique queries, a stable split
-by document, and reranker rows with negatives from an embedder's top-k."""
+by document, and reranker rows with hard and random negatives."""
 
 import pytest
 
@@ -7,12 +7,11 @@ from backbone_models.docs_pairs import (
     Pair,
     clean,
     docs_hash,
-    mined_rows,
     pairs_from_docs,
     read_docs,
+    rerank_rows,
     split_by_document,
     split_sections,
-    training_sample,
 )
 
 ARGPARSE = """:mod:`argparse` --- Parser for command-line options
@@ -84,35 +83,16 @@ def test_the_split_is_by_document_and_stable():
         split_by_document(pairs, 100, "seed")
 
 
-def test_mined_rows_have_one_positive_then_negatives_from_the_embedders_top_only():
-    pairs = [Pair(f"q{i}", f"doc{i % 3}", f"passage {i}") for i in range(6)]
-    # each query's ranking puts its own passage second, then the others by distance
-    ranked = [[f"passage {(i + 1) % 6}", f"passage {i}"] + [f"passage {(i + k) % 6}" for k in range(2, 6)]
-              for i in range(6)]
-    rows = mined_rows(pairs, ranked, negatives=2, depth=3, seed=1)
-    assert len(rows) == 3 * len(pairs)
-    for i in range(6):
-        first, negs = rows[3 * i], rows[3 * i + 1: 3 * i + 3]
-        assert first == {"query": f"q{i}", "document": f"passage {i}", "label": 1}
-        top = {f"passage {(i + k) % 6}" for k in (1, 2, 3)}  # its depth-3 candidates without itself
-        assert all(r["label"] == 0 and r["document"] in top for r in negs)
-        assert len({r["document"] for r in negs}) == 2
-    assert mined_rows(pairs, ranked, negatives=2, depth=3, seed=1) == rows
-
-
-def test_mined_rows_refuse_bad_input():
-    pairs = [Pair("q", "doc", "passage")]
-    with pytest.raises(ValueError, match="negatives is 0"):
-        mined_rows(pairs, [["other"]], negatives=0, depth=3)
-    with pytest.raises(ValueError, match="one per pair"):
-        mined_rows(pairs, [], negatives=1, depth=3)
-
-
-def test_training_sample_fills_about_steps_times_batch_rows():
-    pairs = [Pair(f"q{i}", f"doc{i}", f"passage {i}") for i in range(100)]
-    assert len(training_sample(pairs, 10, 8, 3, 0)) == 20
-    assert len(training_sample(pairs, 1000, 8, 3, 0)) == 100
-    assert training_sample(pairs, 10, 8, 3, 0) == training_sample(pairs, 10, 8, 3, 0)
+def test_rerank_rows_have_one_positive_then_negatives_from_the_same_and_other_documents():
+    pairs = [Pair(f"q{d}{s}", f"doc{d}", f"passage {d}.{s}") for d in range(5) for s in range(3)]
+    rows = rerank_rows(pairs, negatives=3, seed=1)
+    assert len(rows) == 4 * len(pairs)
+    first = rows[:4]
+    assert first[0] == {"query": "q00", "document": "passage 0.0", "label": 1}
+    assert first[1]["document"].startswith("passage 0.") and first[1]["document"] != "passage 0.0"
+    assert all(not r["document"].startswith("passage 0.") for r in first[2:])
+    assert all(r["label"] == 0 for r in first[1:])
+    assert rerank_rows(pairs, negatives=3, seed=1) == rows
 
 
 def test_docs_are_read_sorted_and_hashed_by_content(tmp_path):

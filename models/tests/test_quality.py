@@ -4,22 +4,13 @@ dense ranking order as expected, and the bootstrap intervals behave."""
 import numpy as np
 import pytest
 
-from backbone_models.docs_pairs import Pair
+from backbone_models.docs_pairs import Pair, training_rows
 from backbone_models.quality import bm25_top, bootstrap_ci, dense_top, paired_ci, per_query, quality_set, rerank_top
-from backbone_models.reranker import hard_negative_rows
 
 
 def pairs(docs=30, sections=4):
     return [Pair(f"query {d}.{s}", f"doc{d}", f"passage about topic {d} part {s}") for d in range(docs)
             for s in range(sections)]
-
-
-class WordCounts:
-    """An encoder by word counts over a fixed vocabulary: enough to rank these pairs for mining."""
-
-    def encode(self, texts, **_):
-        vocabulary = sorted({w for p in pairs() for t in (p.query, p.passage) for w in t.split()})
-        return np.array([[t.split().count(w) + 1e-3 for w in vocabulary] for t in texts])
 
 
 def test_nothing_from_a_held_out_document_is_trained_on():
@@ -29,9 +20,7 @@ def test_nothing_from_a_held_out_document_is_trained_on():
     held_docs = {p.doc_id for p in all_pairs if p.passage in held_passages}
     assert held_docs and not held_docs & {p.doc_id for p in qs.train_pairs}
     trained_texts = {t for r in qs.embed_rows for t in (r["query"], r["positive"], r.get("negative"))}
-    rows = hard_negative_rows(WordCounts(), qs.train_pairs, 50, 16, 3, 0)
-    assert sum(r["label"] == 0 for r in rows) == 3 * sum(r["label"] == 1 for r in rows)
-    trained_texts |= {t for r in rows for t in (r["query"], r["document"])}
+    trained_texts |= {t for r in training_rows(qs.train_pairs, 50, 16, 3, 0) for t in (r["query"], r["document"])}
     assert not trained_texts & (held_passages | set(qs.queries))
     # the retrieval corpus still holds every passage: held-out documents are searched, not trained on
     assert len(qs.corpus) == len(all_pairs)
