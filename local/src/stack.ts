@@ -148,7 +148,9 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
   };
 
   try {
-    mkdirSync(layout.work, { recursive: true, mode: 0o700 });
+    // 0755: run as root, scripts/engines.sh starts the engines as its own unprivileged user, which must
+    // reach the engines' folders under the work folder; the key files inside are 0600 themselves.
+    mkdirSync(layout.work, { recursive: true, mode: 0o755 });
 
     // Checks first: nothing starts while one fails.
     await step("checks", "ports, Java, Python, documents", async () => {
