@@ -82,8 +82,25 @@ afterAll(async () => {
   if (e?.startedHere) stopEngines();
 });
 
+/** Playwright's waits fail well inside the test's 60 s, so a failure names its step instead of the test timing out. */
+const STEP_MS = 20_000;
+
+/** Rejects naming the step when it takes longer than `ms`: for the awaits Playwright does not bound. */
+async function within<T>(step: string, work: Promise<T>, ms = STEP_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${step}: not done within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function open(url: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
   const context = await browser!.newContext({ viewport });
+  context.setDefaultTimeout(STEP_MS);
   contexts.push(context);
   const page = await context.newPage();
   page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -123,7 +140,7 @@ async function ask(page: Page, question: string) {
   await box.fill(question);
   await box.press("Enter");
   const sent = (await request).postDataJSON();
-  const { events, rest } = parseSse(await (await response).text());
+  const { events, rest } = parseSse(await within(`the answer to "${question}"`, (await response).text()));
   expect(rest).toBe("");
   return { sent, events };
 }
@@ -299,7 +316,9 @@ describe("the page in a real browser", () => {
       );
       expect(await page.locator("article[data-status=error] [data-testid=answer]").textContent()).not.toBe("");
     } finally {
-      await slow.app.shutdown();
+      // The browser's connections go first: the server's close waits for requests still in flight.
+      await Promise.all(contexts.splice(0).map((context) => context.close()));
+      await within("stopping the second orchestrator", slow.app.shutdown());
     }
   });
 
