@@ -13,13 +13,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { FIELDS, indexNames, osHybridQuery, type RelevanceProfile } from "@search-backbone/relevance";
+import { startDashScope } from "@search-backbone/test-engines";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workLayout } from "../src/layout.ts";
 import { type Service, startService } from "../src/processes.ts";
 import { progress } from "../src/progress.ts";
 import { orchestratorEnv } from "../src/render.ts";
 import { probeQuery, type RunningStack, startStack } from "../src/stack.ts";
-import { startDashScopeFake } from "./dashscope-fake.ts";
 
 /**
  * The end-to-end test: the local stack `npm start` runs (same modules), on the first 12 documents
@@ -190,7 +190,8 @@ describe("the local stack end to end", () => {
   it("/v1/chat with DashScope (a local fake of its API) prompts with passages both engines found", async (ctx) => {
     if (!stack) ctx.skip();
     const fakeKey = "sk-e2e-fake-dashscope";
-    const fake = await startDashScopeFake(fakeKey);
+    // A contract-checking fake of its API (the machine cannot reach DashScope); its words are never shown as a model's.
+    const fake = await startDashScope({ apiKey: fakeKey, tokens: 4 });
     const layout = workLayout(work);
     const port = PORTS.orchestrator + 1;
     const env = orchestratorEnv({
@@ -220,9 +221,9 @@ describe("the local stack end to end", () => {
       );
       expect(status, JSON.stringify(body)).toBe(200);
       expect(body.answerMode).toBe("llm");
-      expect(fake.seen).toHaveLength(1);
+      expect(fake.stats.calls).toBe(1);
       expect(body.answer).toMatch(/\[1\]/);
-      const prompt = fake.seen[0]!.messages[0]!.content;
+      const prompt = fake.stats.lastMessages[0]!.content;
       expect(prompt).toContain(`[1] ${body.citations[0].title}`);
     } finally {
       await service?.stop();

@@ -7,6 +7,7 @@ and every score must be a JSON float)."""
 import json
 import os
 import re
+import shutil
 
 import pytest
 
@@ -76,8 +77,24 @@ def test_the_inputs_change_with_the_docs_the_settings_and_the_code(local_out, tm
     (changed / "tarfile.rst.txt").write_text((changed / "tarfile.rst.txt").read_text() + "\nOne more line.\n")
     assert local_models.inputs_for(read_docs(changed), resolved, settings)["docs_sha256"] != same["docs_sha256"]
     assert local_models.inputs_for(read_docs(docs), resolved, {"steps": 4}) != same
-    monkeypatch.setattr(local_models, "code_version", lambda: "another")
-    assert local_models.inputs_for(read_docs(docs), resolved, settings) != same
+    monkeypatch.setattr(local_models, "code_version", lambda root: f"another {root.name}")
+    changed_code = local_models.inputs_for(read_docs(docs), resolved, settings)
+    assert changed_code["code"] != same["code"] and changed_code["serving_code"] != same["serving_code"]
+
+
+def test_a_serving_only_change_repackages_without_training(local_out, tmp_path, monkeypatch, capsys):
+    docs, built = local_out
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    trained = {p.name: p.stat().st_mtime_ns for p in (out / "rerank-model").iterdir()}
+    original = local_models.code_version
+    monkeypatch.setattr(local_models, "code_version",
+                        lambda root: "edited" if root == local_models.SERVING_CODE else original(root))
+    assert main(["local-models", "--docs", str(docs), "--out", str(out), *FAST]) == 0
+    err = capsys.readouterr().err
+    assert "repackaging" in err and "reranker trained" not in err
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "rerank-model").iterdir()} == trained
+    assert json.loads((out / "local-models.inputs.json").read_text())["serving_code"] == "edited"
 
 
 @pytest.mark.parametrize(("args", "message"), [

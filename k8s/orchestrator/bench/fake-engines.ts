@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { listen, readBody } from "../test/fakes/http";
+import { listen, readBody } from "@search-backbone/test-engines";
 
 /**
  * Dependencies of fixed latency for the benchmark. Each answers `latencyMs` after the request body has
@@ -196,7 +196,7 @@ export async function startFakeModels(latencyMs: number, lag: Lag, dims: number)
 /**
  * DashScope's OpenAI-compatible streaming chat completions: the first token `firstTokenMs` after the
  * request, then `tokens - 1` more `tokenMs` apart, then `[DONE]` (the same wire format as
- * test/fakes/dashscope.ts, with pre-rendered chunks). `firstTokenMs` can be changed while running.
+ * @search-backbone/test-engines (dashscope.ts), with pre-rendered chunks). `firstTokenMs` can be changed while running.
  */
 export async function startFakeChat(options: { firstTokenMs: number; tokenMs: number; tokens: number }, lag: Lag) {
   const chunk = (delta: object, finish: string | null) =>

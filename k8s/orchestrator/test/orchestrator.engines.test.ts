@@ -1,13 +1,18 @@
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { indexNames, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
-import { ENGINES_SCRIPT, type Engines, type ModelServer, startModelServer } from "@search-backbone/test-engines";
+import {
+  ENGINES_SCRIPT,
+  type Engines,
+  type ModelServer,
+  startDashScope,
+  startModelServer,
+} from "@search-backbone/test-engines";
 import { aliasTarget, esRequester, osRequester, retireIndices } from "search-backbone-jobs/setup/aliases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirecClient } from "../src/airec";
 import { cloudCredential } from "../src/credentials";
 import { startAirec } from "./fakes/airec";
-import { startDashScope } from "./fakes/dashscope";
 import {
   type AppHandle,
   engines as acquire,

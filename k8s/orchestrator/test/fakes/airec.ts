@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import OpenApiUtil from "@alicloud/openapi-util";
-import { listen, readBody, sendJson } from "./http";
+import { listen, readBody, sendJson } from "@search-backbone/test-engines";
 
 /**
  * AIRec 2020-11-26 (ROA): Recommend and PushDocument on the behavior table. Every request must carry

@@ -1,3 +1,4 @@
+/** Loopback HTTP servers for the contract-checking fakes of external APIs (DashScope, AIRec). */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 

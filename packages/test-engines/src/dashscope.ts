@@ -1,4 +1,4 @@
-import { listen, readBody, sendJson } from "./http";
+import { listen, readBody, sendJson } from "./http-fake";
 
 /**
  * DashScope's OpenAI-compatible chat completions (POST {base}/compatible-mode/v1/chat/completions),
