@@ -1,5 +1,10 @@
 import { readFileSync } from "node:fs";
-import type { ModelEndpoints, OrchestratorEnvName, RelevanceProfile } from "@search-backbone/relevance";
+import {
+  type ModelEndpoints,
+  ORCHESTRATOR_WRITE_PREFIX_DEFAULTS,
+  type OrchestratorEnvName,
+  type RelevanceProfile,
+} from "@search-backbone/relevance";
 import { z } from "zod";
 
 /**
@@ -69,8 +74,8 @@ const envShape = {
   OSS_BUCKET: optionalText,
   OSS_REGION: optionalText,
   OSS_ENDPOINT: optionalText,
-  EVENT_LOG_PREFIX: z.string().default("logs/events/"),
-  EVENT_LOG_RECS_PREFIX: z.string().default("telemetry/recs-events/"),
+  EVENT_LOG_PREFIX: z.string().default(ORCHESTRATOR_WRITE_PREFIX_DEFAULTS.EVENT_LOG_PREFIX),
+  EVENT_LOG_RECS_PREFIX: z.string().default(ORCHESTRATOR_WRITE_PREFIX_DEFAULTS.EVENT_LOG_RECS_PREFIX),
   API_KEYS_FILE: z.string().min(1),
   RATE_LIMIT_PER_MINUTE: positive(600),
   BODY_LIMIT_BYTES: positive(65_536),
