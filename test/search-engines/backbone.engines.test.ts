@@ -214,6 +214,7 @@ describe("ingestion into both engines", () => {
     base: BASE,
     profile: PROFILE,
     prefix: "raw/",
+    defaultAccess: "public" as const,
     chunking: { maxChars: 400, overlapChars: 60 },
   });
 
@@ -393,6 +394,7 @@ describe("a profile change rebuilds behind the alias", () => {
       base: BASE,
       profile: next,
       prefix: "raw/",
+      defaultAccess: "public" as const,
       chunking: { maxChars: 400, overlapChars: 60 },
     });
     expect(report.swapped).toBe(true);
@@ -415,6 +417,7 @@ describe("a profile change rebuilds behind the alias", () => {
       base: BASE,
       profile: next,
       prefix: "raw/",
+      defaultAccess: "public" as const,
       chunking: { maxChars: 400, overlapChars: 60 },
     });
     expect(later.retired).toEqual([oldNames.index, oldNames.index]);

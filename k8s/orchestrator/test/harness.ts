@@ -108,6 +108,7 @@ export async function seedBackbone(
     base,
     profile,
     prefix: "raw/",
+    defaultAccess: "public",
     chunking: { maxChars: 400, overlapChars: 60 },
   });
   return { corpusDir, endpoints };

@@ -24,6 +24,7 @@ export const hit = (n: number, extra: Partial<RetrievedHit> = {}): RetrievedHit 
   title: `Doc ${n}`,
   content: `content of document ${n} `.repeat(30),
   chunkNo: 0,
+  access: ["public"],
   score: 1 - n / 10,
   engines: ["elasticsearch", "opensearch"],
   scores: { fused: 0.9 - n / 10, rerank: 1 - n / 10, elasticsearch: 0.8, opensearch: 0.7 },
