@@ -5,6 +5,10 @@ export interface ApiKey {
   /** Hex SHA-256 of the key; the key itself never reaches Pulumi. */
   readonly sha256: string;
   readonly ratePerMinute?: number | undefined;
+  /** The groups of the key's principal (document permissions); none: public documents only. */
+  readonly groups?: readonly string[] | undefined;
+  /** A trusted back end that may name the end user it acts for (x-on-behalf-of). */
+  readonly onBehalfOf?: boolean | undefined;
 }
 
 export interface ResourceSettings {

@@ -145,10 +145,14 @@ describe("apiKeysFile", () => {
     const file = apiKeysFile([
       { id: "web", sha256: hash, ratePerMinute: 120 },
       { id: "batch", sha256: hash },
+      { id: "portal", sha256: hash, groups: ["finance", "hr"], onBehalfOf: true },
+      { id: "old", sha256: hash, groups: [], onBehalfOf: false },
     ]);
     expect(JSON.parse(file)).toEqual([
       { id: "web", sha256: hash, ratePerMinute: 120 },
       { id: "batch", sha256: hash },
+      { id: "portal", sha256: hash, groups: ["finance", "hr"], onBehalfOf: true },
+      { id: "old", sha256: hash },
     ]);
     expect(file).not.toContain("a-random-key");
   });
