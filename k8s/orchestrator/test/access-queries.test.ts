@@ -58,8 +58,18 @@ describe("the recommender's engine queries", () => {
     async (first) => {
       const bodies: any[] = [];
       const answer = { hits: { hits: [] } };
-      const es = { search: async (params: any) => (bodies.push(params), answer) };
-      const os = { search: async (params: any) => (bodies.push(params.body), { body: answer }) };
+      const es = {
+        search: async (params: any) => {
+          bodies.push(params);
+          return answer;
+        },
+      };
+      const os = {
+        search: async (params: any) => {
+          bodies.push(params.body);
+          return { body: answer };
+        },
+      };
       const pin = (engine: EngineName): PinnedIndex => ({ engine, index: "chunks-1", model: undefined, dims: 2 });
       const indices = {
         withIndex: (engine: EngineName, _deadline: Deadline, run: (p: PinnedIndex) => Promise<unknown>) => {
