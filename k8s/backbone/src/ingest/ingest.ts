@@ -29,7 +29,7 @@ export interface IngestReport {
   readonly ingested: number;
   readonly chunks: number;
   readonly deleted: number;
-  /** Documents whose sidecar was unusable: skipped, and whatever was indexed of them removed. */
+  /** Documents indexed before whose sidecar is now unusable: removed until it is fixed (also in `failed`). */
   readonly revoked: number;
   readonly failed: readonly { readonly key: string; readonly error: string }[];
   readonly seconds: number;
@@ -236,7 +236,7 @@ export async function ingest(
     ingested,
     chunks: chunkCount,
     deleted: gone.length,
-    revoked: revoked.length,
+    revoked: withdrawn.length,
     failed,
     seconds,
     docsPerSecond: ingested / seconds,
