@@ -42,4 +42,14 @@ export interface OrchestratorSettings {
     | { readonly engineInFlight: number; readonly modelInFlight: number; readonly queue: number }
     | undefined;
   readonly ingress: IngressSettings;
+  /** Bearer JWTs from the identity provider (JWT_* of the service); unset: API keys only. */
+  readonly jwt?: JwtSettings | undefined;
+}
+
+export interface JwtSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl: string;
+  readonly userClaim?: string | undefined;
+  readonly groupsClaim?: string | undefined;
 }

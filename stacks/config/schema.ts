@@ -296,6 +296,16 @@ const orchestrator = z.strictObject({
       onBehalfOf: z.boolean().optional(),
     }),
   ),
+  /** Bearer JWTs from the company's identity provider, verified against its JWKS; unset: API keys only. */
+  jwt: z
+    .strictObject({
+      issuer: z.string().min(1),
+      audience: z.string().min(1),
+      jwksUrl: z.url({ protocol: /^https$/, message: "expected the identity provider's JWKS as an https URL" }),
+      userClaim: z.string().min(1).optional(),
+      groupsClaim: z.string().min(1).optional(),
+    })
+    .optional(),
   rateLimitPerMinute: positiveInt(100000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]),
   /** Drain time after SIGTERM; the pods' termination grace period is derived from it. */
