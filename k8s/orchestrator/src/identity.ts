@@ -19,9 +19,11 @@ export const ON_BEHALF_GROUPS = "x-on-behalf-of-groups";
 
 export const keyPrincipal = (key: ApiKeyEntry): Principal => ({ id: key.id, groups: key.groups ?? [] });
 
+const TITLES: Record<number, string> = { 400: "Invalid request", 401: "Unauthorized", 403: "Forbidden" };
+
 const unauthorized = (field: string, message: string, status = 401) =>
   new ProblemError({
-    title: status === 401 ? "Unauthorized" : "Forbidden",
+    title: TITLES[status] ?? "Unauthorized",
     status,
     detail: `${field}: ${message}`,
     errors: [{ field, message }],

@@ -115,6 +115,8 @@ describe("API keys as principals", () => {
         "x-on-behalf-of-groups": "eng,fin*",
       });
       expect(badGroup.res.statusCode).toBe(400);
+      expect(badGroup.res.json().title).toBe("Invalid request");
+      expect(refused.res.json().title).toBe("Forbidden");
       expect(badGroup.res.json().errors[0].field).toBe("header.x-on-behalf-of-groups");
     } finally {
       await t.app.close();
