@@ -14,7 +14,7 @@ import {
   principalTokens,
 } from "@search-backbone/relevance";
 import fc from "fast-check";
-import { changeKey, defaultAccessOf, splitSidecars } from "search-backbone-jobs/ingest/permissions";
+import { changeKey, defaultAccessOf, permissionChanged, splitSidecars } from "search-backbone-jobs/ingest/permissions";
 import { describe, expect, it } from "vitest";
 import { PROFILE } from "./profile-fixtures";
 
@@ -152,6 +152,15 @@ describe("permissions in ingestion", () => {
     expect(changeKey("E", undefined, "deny")).not.toBe(base);
     expect(changeKey("E", undefined, "deny")).not.toBe(changeKey("E", undefined, "public"));
     expect(changeKey("F", "S1", "deny")).not.toBe(base);
+  });
+
+  it("tells a permission change from a text change (a document that no longer parses is then withdrawn)", () => {
+    expect(permissionChanged(undefined, changeKey("E", "S1", "deny"))).toBe(false);
+    expect(permissionChanged(changeKey("E", "S1", "deny"), changeKey("F", "S1", "deny"))).toBe(false);
+    expect(permissionChanged(changeKey("E", "S1", "deny"), changeKey("E", "S2", "deny"))).toBe(true);
+    expect(permissionChanged(changeKey("E", undefined, "public"), changeKey("F", undefined, "deny"))).toBe(true);
+    // State written before permissions existed: treat as changed.
+    expect(permissionChanged("E", changeKey("E", undefined, "deny"))).toBe(true);
   });
 
   it("reads DEFAULT_ACCESS: unset is deny, anything but public|deny is refused by name", () => {

@@ -3,7 +3,7 @@ import { FIELDS, indexNames, type RelevanceProfile } from "@search-backbone/rele
 import { aliasTarget, indexExists, retireIndices, swapAlias } from "../setup/aliases";
 import { type ChunkOptions, chunkId, chunkText, DEFAULT_CHUNKING } from "./chunk";
 import { parseDocument } from "./parse";
-import { changeKey, documentAccess, PermissionError, splitSidecars } from "./permissions";
+import { changeKey, documentAccess, PermissionError, permissionChanged, splitSidecars } from "./permissions";
 import { BoundedQueue } from "./queue";
 import type { DocumentSource, SourceObject } from "./source";
 import { ensureStateIndex, type ObjectState, readState, stateDeletions, stateOperations } from "./state";
@@ -181,7 +181,8 @@ export async function ingest(
       const access = await documentAccess(source, document, options.defaultAccess);
       doc = await prepare(source, object, document.etag, access, chunking);
     } catch (error) {
-      if (error instanceof PermissionError) revoked.push(object.key);
+      const permissionMoved = states.some((state) => permissionChanged(state.get(object.key)?.etag, object.etag));
+      if (error instanceof PermissionError || permissionMoved) revoked.push(object.key);
       failed.push({ key: object.key, error: (error as Error).message });
       log(`ingest: skipped ${object.key}: ${(error as Error).message}`);
       continue;

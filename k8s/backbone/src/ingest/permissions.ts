@@ -41,6 +41,16 @@ export function changeKey(etag: string, sidecarEtag: string | undefined, fallbac
   return `${etag};acl=${sidecarEtag ?? `default-${fallback}`}`;
 }
 
+/**
+ * Whether the permission part of two change keys differs. A document that cannot be re-indexed (its
+ * text no longer parses) while its permission changed is withdrawn, not left under the old one.
+ */
+export function permissionChanged(previous: string | undefined, next: string): boolean {
+  if (previous === undefined) return false;
+  const acl = (key: string) => key.slice(key.lastIndexOf(";acl=") + 1);
+  return !previous.includes(";acl=") || acl(previous) !== acl(next);
+}
+
 /** A sidecar that cannot be used: the document is skipped and what was indexed of it removed. */
 export class PermissionError extends Error {
   override readonly name = "PermissionError";
