@@ -84,6 +84,7 @@ export function createOrchestrator(
         upstreamIdleTimeoutMs: settings.upstreamIdleTimeoutMs,
         dependencyLimits: settings.dependencyLimits,
         ingress: settings.ingress,
+        jwt: settings.jwt,
       },
       vswitchIds: deps.network.vswitchIds,
       after: [search.setupJob, ...deps.models.ready],

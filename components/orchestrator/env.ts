@@ -63,6 +63,15 @@ export function orchestratorEnv(input: EnvInputs): OrchestratorEnv {
     EVENT_LOG_PREFIX: input.eventLogPrefixes.events,
     EVENT_LOG_RECS_PREFIX: input.eventLogPrefixes.recs,
     API_KEYS_FILE: `${MOUNTS.secrets}/${FILES.apiKeys}`,
+    ...(settings.jwt
+      ? {
+          JWT_ISSUER: settings.jwt.issuer,
+          JWT_AUDIENCE: settings.jwt.audience,
+          JWT_JWKS_URL: settings.jwt.jwksUrl,
+          ...(settings.jwt.userClaim ? { JWT_USER_CLAIM: settings.jwt.userClaim } : {}),
+          ...(settings.jwt.groupsClaim ? { JWT_GROUPS_CLAIM: settings.jwt.groupsClaim } : {}),
+        }
+      : {}),
     RATE_LIMIT_PER_MINUTE: String(settings.rateLimitPerMinute),
     SHUTDOWN_GRACE_MS: String(settings.shutdownGraceMs),
     ...(settings.upstreamIdleTimeoutMs === undefined

@@ -5,6 +5,10 @@ export interface ApiKey {
   /** Hex SHA-256 of the key; the key itself never reaches Pulumi. */
   readonly sha256: string;
   readonly ratePerMinute?: number | undefined;
+  /** The groups of the key's principal (document permissions); none: public documents only. */
+  readonly groups?: readonly string[] | undefined;
+  /** A trusted back end that may name the end user it acts for (x-on-behalf-of). */
+  readonly onBehalfOf?: boolean | undefined;
 }
 
 export interface ResourceSettings {
@@ -38,4 +42,14 @@ export interface OrchestratorSettings {
     | { readonly engineInFlight: number; readonly modelInFlight: number; readonly queue: number }
     | undefined;
   readonly ingress: IngressSettings;
+  /** Bearer JWTs from the identity provider (JWT_* of the service); unset: API keys only. */
+  readonly jwt?: JwtSettings | undefined;
+}
+
+export interface JwtSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl: string;
+  readonly userClaim?: string | undefined;
+  readonly groupsClaim?: string | undefined;
 }

@@ -31,7 +31,13 @@ export interface SearchJobsArgs {
     readonly region: string;
     readonly prefix: string;
   };
-  readonly ingest: { readonly schedule: string; readonly batchSize: number; readonly concurrency: number };
+  readonly ingest: {
+    readonly schedule: string;
+    readonly batchSize: number;
+    readonly concurrency: number;
+    /** DEFAULT_ACCESS of the ingestion: what a document without a permission sidecar gets. */
+    readonly defaultAccess: "public" | "deny";
+  };
   readonly nodeSelector?: Record<string, string>;
   /** Objects that must exist before the setup job runs (the OpenSearch StatefulSet, the ES instance). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -124,6 +130,7 @@ export class SearchJobs extends pulumi.ComponentResource {
       { name: "RAW_PREFIX", value: args.oss.prefix },
       { name: "EMBED_BATCH", value: String(args.ingest.batchSize) },
       { name: "EMBED_CONCURRENCY", value: String(args.ingest.concurrency) },
+      { name: "DEFAULT_ACCESS", value: args.ingest.defaultAccess },
     ];
     const podSpec = (command: string): k8s.types.input.core.v1.PodSpec => ({
       serviceAccountName: account.metadata.name,

@@ -8,7 +8,7 @@ import {
 } from "@search-backbone/relevance";
 import { requireKubernetesProvider } from "../errors";
 import { Elasticsearch, type ElasticsearchSettings } from "./elasticsearch";
-import { SearchJobs } from "./jobs";
+import { SearchJobs, type SearchJobsArgs } from "./jobs";
 import { OpenSearch } from "./opensearch";
 import { OPENSEARCH_VERSION, type OpenSearchSettings, type Toleration } from "./opensearch-manifests";
 
@@ -27,7 +27,7 @@ export interface SearchArgs {
   readonly indexAlias: string;
   readonly elasticsearch: ElasticsearchSettings & { readonly password?: pulumi.Input<string> };
   readonly opensearch: OpenSearchSettings;
-  readonly ingest: { readonly schedule: string; readonly batchSize: number; readonly concurrency: number };
+  readonly ingest: SearchJobsArgs["ingest"];
   readonly network: { readonly vpcCidr: pulumi.Input<string>; readonly vswitchId: pulumi.Input<string> };
   /** Registry and namespace the images are mirrored into, e.g. registry-vpc.cn-hangzhou.aliyuncs.com/acme-search. */
   readonly imageRegistry: pulumi.Input<string>;

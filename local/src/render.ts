@@ -100,6 +100,9 @@ export function backboneEnv(o: { alias: string; ports: Ports; layout: WorkLayout
     // raw/<path in the folder> and docIds the paths models/ prepare derives from the folder.
     SOURCE_FOLDER: o.layout.source,
     RAW_PREFIX: "raw/",
+    // One user on one machine: a document without a <key>.acl.json sidecar is public here (the
+    // cluster's default is deny). A sidecar still restricts its document.
+    DEFAULT_ACCESS: "public",
     EMBED_BATCH: "32",
     EMBED_CONCURRENCY: "2",
   };

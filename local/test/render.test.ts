@@ -49,6 +49,7 @@ describe("rendering the local stack", () => {
     expect(env).toMatchObject({
       SOURCE_FOLDER: "/w/.local/source",
       RAW_PREFIX: "raw/",
+      DEFAULT_ACCESS: "public",
       OPENSEARCH_URL: "http://127.0.0.1:9290",
     });
   });

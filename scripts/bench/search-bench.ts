@@ -132,6 +132,7 @@ async function ingestRun(
     base: BASE,
     profile,
     prefix: "raw/",
+    defaultAccess: "public",
     chunking: { maxChars: 400, overlapChars: 60 },
     ...(process.env.BENCH_VERBOSE
       ? { log: (line: string) => console.log(`${(performance.now() / 1000).toFixed(2)} ${line}`) }

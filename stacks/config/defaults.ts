@@ -76,7 +76,8 @@ const base: Defaults = {
     opensearch: { nodes: 1, storageGb: 100, diskPerformanceLevel: "PL0", heap: "2g", memory: "4Gi", cpu: "1" },
     // No gateways: the search jobs call the stack's own model endpoints.
     modelEndpoints: {},
-    ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2 },
+    // Secure by default: a document without a permission sidecar is readable by nobody.
+    ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2, defaultAccess: "deny" },
   },
   recommendations: {
     // AIRec instances are prepaid, so nothing is bought or adopted by default.

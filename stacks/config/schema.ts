@@ -1,3 +1,4 @@
+import { NAME_PATTERN } from "@search-backbone/relevance";
 import { z } from "zod";
 import { AIREC_EDITIONS, INSTANCE_ID, PAYMENT_DURATIONS, SCENE_ID } from "../../components/recommendations/airec-api";
 import { GN7I_INSTANCE_TYPE, GPU_INSTANCE_TYPE } from "./catalog";
@@ -212,6 +213,11 @@ const search = z.strictObject({
     schedule: z.string().regex(/^(\S+\s+){4}\S+$/, "expected a five-field cron schedule like */30 * * * *"),
     batchSize: positiveInt(256),
     concurrency: positiveInt(32),
+    /**
+     * Who may read a document with no `<key>.acl.json` sidecar beside it: everyone (`public`) or
+     * nobody (`deny`, the default). A sidecar always wins.
+     */
+    defaultAccess: z.enum(["public", "deny"]),
   }),
 });
 
@@ -282,8 +288,24 @@ const orchestrator = z.strictObject({
       id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "expected 1-64 letters, digits, _ . or -"),
       sha256: z.string().regex(/^[0-9a-f]{64}$/, "expected the key's SHA-256 as 64 lowercase hex digits"),
       ratePerMinute: positiveInt(100000).optional(),
+      /** The key's groups for document permissions (the sidecars' group names); none: public documents only. */
+      groups: z
+        .array(z.string().regex(NAME_PATTERN, "expected a group name: letters, digits, . _ @ + : = / -"))
+        .optional(),
+      /** A trusted back end that may act on behalf of the end user it names. */
+      onBehalfOf: z.boolean().optional(),
     }),
   ),
+  /** Bearer JWTs from the company's identity provider, verified against its JWKS; unset: API keys only. */
+  jwt: z
+    .strictObject({
+      issuer: z.string().min(1),
+      audience: z.string().min(1),
+      jwksUrl: z.url({ protocol: /^https$/, message: "expected the identity provider's JWKS as an https URL" }),
+      userClaim: z.string().min(1).optional(),
+      groupsClaim: z.string().min(1).optional(),
+    })
+    .optional(),
   rateLimitPerMinute: positiveInt(100000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]),
   /** Drain time after SIGTERM; the pods' termination grace period is derived from it. */

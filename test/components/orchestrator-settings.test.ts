@@ -85,6 +85,23 @@ describe("orchestratorEnv", () => {
     for (const value of Object.values(env)) expect(typeof value).toBe("string");
   });
 
+  it("accepts JWTs only when the stack names an identity provider", () => {
+    const jwt = { issuer: "https://idp.example.com/", audience: "search", jwksUrl: "https://idp.example.com/jwks" };
+    const withJwt = orchestratorEnv({ ...ENV_INPUT, settings: { ...ENV_INPUT.settings, jwt } });
+    expect(withJwt).toMatchObject({
+      JWT_ISSUER: jwt.issuer,
+      JWT_AUDIENCE: jwt.audience,
+      JWT_JWKS_URL: jwt.jwksUrl,
+    });
+    expect(withJwt.JWT_GROUPS_CLAIM).toBeUndefined(); // the service's default, "groups"
+    const claims = { ...jwt, userClaim: "email", groupsClaim: "roles" };
+    expect(orchestratorEnv({ ...ENV_INPUT, settings: { ...ENV_INPUT.settings, jwt: claims } })).toMatchObject({
+      JWT_USER_CLAIM: "email",
+      JWT_GROUPS_CLAIM: "roles",
+    });
+    expect(Object.keys(orchestratorEnv(ENV_INPUT)).filter((k) => k.startsWith("JWT_"))).toEqual([]);
+  });
+
   it("passes the idle timeout and the dependency limits when set, and leaves the service's defaults otherwise", () => {
     expect(orchestratorEnv({ ...ENV_INPUT, settings: TUNED })).toMatchObject({
       UPSTREAM_IDLE_TIMEOUT_MS: "15000",
@@ -145,10 +162,14 @@ describe("apiKeysFile", () => {
     const file = apiKeysFile([
       { id: "web", sha256: hash, ratePerMinute: 120 },
       { id: "batch", sha256: hash },
+      { id: "portal", sha256: hash, groups: ["finance", "hr"], onBehalfOf: true },
+      { id: "old", sha256: hash, groups: [], onBehalfOf: false },
     ]);
     expect(JSON.parse(file)).toEqual([
       { id: "web", sha256: hash, ratePerMinute: 120 },
       { id: "batch", sha256: hash },
+      { id: "portal", sha256: hash, groups: ["finance", "hr"], onBehalfOf: true },
+      { id: "old", sha256: hash },
     ]);
     expect(file).not.toContain("a-random-key");
   });

@@ -1,3 +1,4 @@
+import { ORCHESTRATOR_WRITE_PREFIX_DEFAULTS } from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
 import {
   airecDeployerInput,
@@ -73,6 +74,30 @@ describe("workload policies grant exactly their documented permissions", () => {
     expect(grants(orchestratorPolicy({ ...input, airecInstanceId: "airec-cn-abc123" }))).toEqual(
       [...base, `Allow airec:Recommend ${AIREC}`, `Allow airec:PushDocument ${AIREC}`].sort(),
     );
+  });
+
+  it("allows every prefix the orchestrator writes by default (its event-log defaults)", () => {
+    // An OSS resource ARN with a trailing `*` matches every object key it prefixes.
+    const writable = orchestratorPolicy(input)
+      .Statement.filter((s) => asList(s.Action).includes("oss:PutObject"))
+      .flatMap((s) => asList(s.Resource));
+    const allowed = (key: string) =>
+      writable.some((arn) => arn.endsWith("*") && `${DOCS}/${key}`.startsWith(arn.slice(0, -1)));
+    const defaults = Object.entries(ORCHESTRATOR_WRITE_PREFIX_DEFAULTS);
+    expect(defaults.map(([name]) => name).sort()).toEqual(["EVENT_LOG_PREFIX", "EVENT_LOG_RECS_PREFIX"]);
+    for (const [name, prefix] of defaults) {
+      expect({
+        name,
+        prefix,
+        allowed: allowed(`${prefix}dt=2026-12-07/hour=15/orchestrator-0-000000000001.jsonl.gz`),
+      }).toEqual({
+        name,
+        prefix,
+        allowed: true,
+      });
+    }
+    // And the check can fail: the old default lay outside logs/.
+    expect(allowed("telemetry/recs-events/dt=2026-12-07/x.jsonl.gz")).toBe(false);
   });
 
   it("adds KMS on the one bucket key only when buckets use SSE-KMS", () => {

@@ -33,7 +33,7 @@ function args(change: Partial<SearchArgs> = {}): SearchArgs {
       kibanaSpec: "elasticsearch.sn1ne.large",
     },
     opensearch: { nodes: 1, storageGb: 100, diskPerformanceLevel: "PL0", heap: "2g", memory: "4Gi", cpu: "1" },
-    ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2 },
+    ingest: { schedule: "*/30 * * * *", batchSize: 32, concurrency: 2, defaultAccess: "deny" },
     network: { vpcCidr: "10.20.0.0/16", vswitchId: "vsw-a" },
     imageRegistry: "registry-vpc.cn-hangzhou.aliyuncs.com/acme",
     oss: {

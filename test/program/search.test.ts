@@ -78,6 +78,9 @@ describe.each([
     expect(job.inputs.spec.template.spec.containers[0].args).toEqual(["setup"]);
     const cron = recorder.one("kubernetes:batch/v1:CronJob");
     expect(cron.inputs.spec).toMatchObject({ schedule: "*/30 * * * *", concurrencyPolicy: "Forbid" });
+    // Documents without a permission sidecar are readable by nobody unless the stack says otherwise.
+    const ingestEnv = cron.inputs.spec.jobTemplate.spec.template.spec.containers[0].env;
+    expect(ingestEnv).toContainEqual({ name: "DEFAULT_ACCESS", value: "deny" });
     const settings = recorder.one("kubernetes:core/v1:ConfigMap", "jobs-settings").inputs.data;
     expect(JSON.parse(settings["profile.json"]).embedding.dims).toBe(stack === "prod" ? 1024 : 768);
   });

@@ -214,6 +214,7 @@ describe("ingestion into both engines", () => {
     base: BASE,
     profile: PROFILE,
     prefix: "raw/",
+    defaultAccess: "public" as const,
     chunking: { maxChars: 400, overlapChars: 60 },
   });
 
@@ -250,6 +251,9 @@ describe("ingestion into both engines", () => {
       // Both engines index float32; OpenSearch also returns the stored vector at float32 precision.
       expect(os.get(id).embedding.map(Math.fround), id).toEqual(doc.embedding.map(Math.fround));
       expect(os.get(id).content).toBe(doc.content);
+      // The permission, identical on both engines and on every chunk (no sidecars: DEFAULT_ACCESS).
+      expect(os.get(id).access, id).toEqual(doc.access);
+      expect(doc.access, id).toEqual(["public"]);
     }
     const types = new Set([...es.values()].map((d) => d.content_type));
     expect(types).toEqual(new Set(["text/markdown", "text/plain", "text/html", "application/pdf"]));
@@ -393,6 +397,7 @@ describe("a profile change rebuilds behind the alias", () => {
       base: BASE,
       profile: next,
       prefix: "raw/",
+      defaultAccess: "public" as const,
       chunking: { maxChars: 400, overlapChars: 60 },
     });
     expect(report.swapped).toBe(true);
@@ -415,6 +420,7 @@ describe("a profile change rebuilds behind the alias", () => {
       base: BASE,
       profile: next,
       prefix: "raw/",
+      defaultAccess: "public" as const,
       chunking: { maxChars: 400, overlapChars: 60 },
     });
     expect(later.retired).toEqual([oldNames.index, oldNames.index]);

@@ -3,6 +3,7 @@ import { elasticsearchClient, openSearchClient } from "@search-backbone/engines"
 import type { ModelEndpoints, RelevanceProfile } from "@search-backbone/relevance";
 import { ModelClient } from "@search-backbone/relevance";
 import { ingest } from "./ingest/ingest";
+import { defaultAccessOf } from "./ingest/permissions";
 import { type DocumentSource, FolderSource, OssSource } from "./ingest/source";
 import { esStore, osStore } from "./ingest/stores";
 import { runSetup } from "./setup/index";
@@ -70,6 +71,7 @@ async function main(command: string | undefined): Promise<void> {
       base,
       profile,
       prefix: optional("RAW_PREFIX") ?? "raw/",
+      defaultAccess: defaultAccessOf(optional("DEFAULT_ACCESS")),
       log,
     });
     log(`ingest: done ${JSON.stringify(report)}`);

@@ -92,6 +92,8 @@ export async function startFakeEngine(
     title: `doc ${n}`,
     source_key: `raw/doc-${Math.floor(n / 3)}.md`,
     chunk_no: n % 3,
+    // Public, as ingestion writes a document without a sidecar under DEFAULT_ACCESS=public.
+    access: ["public"],
   });
   const hits = (salt: number, lean: boolean) =>
     Array.from({ length: depth }, (_, i) => {

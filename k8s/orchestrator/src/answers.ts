@@ -1,3 +1,4 @@
+import type { Principal } from "@search-backbone/relevance";
 import type { Deadline } from "./deadline";
 import type { TelemetryEvent } from "./events";
 import { ProblemError } from "./problem";
@@ -61,6 +62,7 @@ export const citationsOf = (hits: readonly RetrievedHit[], docUriPrefix: string)
  */
 export function recordExposures(
   telemetry: Pick<Telemetry, "record">,
+  principal: Principal,
   userId: string | undefined,
   queryId: string,
   query: string | undefined,
@@ -74,6 +76,7 @@ export function recordExposures(
       type: "expose",
       ts,
       userId,
+      principalId: principal.id,
       queryId,
       query,
       docId: d.docId,

@@ -7,6 +7,7 @@ import { cloudCredential } from "./credentials";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
 import { modelTransport, sdkFetch } from "./http";
+import { JwtVerifier } from "./identity";
 import { IndexResolver } from "./indices";
 import { admission, createLimiters } from "./limits";
 import { createMetrics } from "./metrics";
@@ -170,6 +171,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       alias: config.INDEX_ALIAS,
       docUriPrefix: config.DOC_URI_PREFIX,
       apiKeys: config.apiKeys,
+      jwt: config.JWT_JWKS_URL
+        ? new JwtVerifier({
+            issuer: config.JWT_ISSUER as string,
+            audience: config.JWT_AUDIENCE as string,
+            jwksUrl: config.JWT_JWKS_URL,
+            userClaim: config.JWT_USER_CLAIM,
+            groupsClaim: config.JWT_GROUPS_CLAIM,
+          })
+        : undefined,
       ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
       bodyLimit: config.BODY_LIMIT_BYTES,
       budgetMs: config.REQUEST_BUDGET_MS,

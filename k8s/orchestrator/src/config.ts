@@ -1,5 +1,11 @@
 import { readFileSync } from "node:fs";
-import type { ModelEndpoints, OrchestratorEnvName, RelevanceProfile } from "@search-backbone/relevance";
+import {
+  type ModelEndpoints,
+  NAME_PATTERN,
+  ORCHESTRATOR_WRITE_PREFIX_DEFAULTS,
+  type OrchestratorEnvName,
+  type RelevanceProfile,
+} from "@search-backbone/relevance";
 import { z } from "zod";
 
 /**
@@ -69,9 +75,15 @@ const envShape = {
   OSS_BUCKET: optionalText,
   OSS_REGION: optionalText,
   OSS_ENDPOINT: optionalText,
-  EVENT_LOG_PREFIX: z.string().default("logs/events/"),
-  EVENT_LOG_RECS_PREFIX: z.string().default("telemetry/recs-events/"),
+  EVENT_LOG_PREFIX: z.string().default(ORCHESTRATOR_WRITE_PREFIX_DEFAULTS.EVENT_LOG_PREFIX),
+  EVENT_LOG_RECS_PREFIX: z.string().default(ORCHESTRATOR_WRITE_PREFIX_DEFAULTS.EVENT_LOG_RECS_PREFIX),
   API_KEYS_FILE: z.string().min(1),
+  // Bearer JWTs from the company's identity provider (src/identity.ts): all three or none.
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+  JWT_JWKS_URL: url.optional(),
+  JWT_USER_CLAIM: z.string().min(1).default("sub"),
+  JWT_GROUPS_CLAIM: z.string().min(1).default("groups"),
   RATE_LIMIT_PER_MINUTE: positive(600),
   BODY_LIMIT_BYTES: positive(65_536),
   REQUEST_BUDGET_MS: ms(4000),
@@ -127,6 +139,10 @@ const envSchema = z.object(envShape).superRefine((env, ctx) => {
       message:
         "AIRec and the OSS event log need credentials: RRSA (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE) or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
     });
+  const jwt = ["JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL"] as const;
+  if (jwt.some((key) => env[key]))
+    for (const key of jwt)
+      if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: `JWTs need ${jwt.join(", ")} together` });
   if (!env.EVENT_LOG_FOLDER && !(env.OSS_BUCKET && env.OSS_REGION)) {
     ctx.addIssue({
       code: "custom",
@@ -149,6 +165,10 @@ export interface ApiKeyEntry {
   /** Hex SHA-256 of the key. Keys are random 32-byte tokens, so a fast hash is enough. */
   readonly sha256: string;
   readonly ratePerMinute?: number | undefined;
+  /** The groups its principal belongs to; none (files written before groups existed): public documents only. */
+  readonly groups?: readonly string[] | undefined;
+  /** A trusted back end: may name an end user (x-on-behalf-of) whose permissions then apply. */
+  readonly onBehalfOf?: boolean | undefined;
 }
 
 const apiKeysSchema = z
@@ -157,6 +177,8 @@ const apiKeysSchema = z
       id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
       ratePerMinute: z.number().int().min(1).optional(),
+      groups: z.array(z.string().regex(NAME_PATTERN, "a group name: letters, digits, . _ @ + : = / -")).optional(),
+      onBehalfOf: z.boolean().optional(),
     }),
   )
   .min(1);

@@ -7,8 +7,8 @@ import type { TelemetryEvent } from "./events";
 /**
  * The OSS event log that models/ reads as training data (models/README.md, "Event-log schema"):
  * gzipped JSONL objects under `logs/events/dt=YYYY-MM-DD/hour=HH/`, one event per line with
- * `type, ts, userId, queryId, query, docId, position, channel, value` (plus `traceId`, which
- * prepare ignores). Exposures of the recommendations feed have no query and would fail prepare's check
+ * `type, ts, userId, queryId, query, docId, position, channel, value` (plus `traceId` and the
+ * caller's `principalId`, which prepare ignores; a principal's groups are never logged). Exposures of the recommendations feed have no query and would fail prepare's check
  * that every `expose` has one, so `recs` events go under a sibling prefix instead (EVENT_LOG_RECS_PREFIX).
  */
 
@@ -73,6 +73,7 @@ export function logLine(event: TelemetryEvent): Record<string, unknown> {
     type: event.type,
     ts: event.ts,
     userId: event.userId,
+    ...(event.principalId !== undefined ? { principalId: event.principalId } : {}),
     queryId: event.queryId,
     ...(event.query !== undefined ? { query: event.query } : {}),
     ...(event.docId !== undefined ? { docId: event.docId } : {}),

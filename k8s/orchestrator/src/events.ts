@@ -9,6 +9,8 @@ export interface TelemetryEvent {
   readonly type: EventType;
   readonly ts: string;
   readonly userId: string;
+  /** The authenticated caller (API key id or JWT subject) that reported it; never its groups. */
+  readonly principalId?: string | undefined;
   readonly queryId: string;
   readonly query?: string | undefined;
   readonly docId?: string | undefined;

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
-import { FIELDS, type RelevanceProfile } from "@search-backbone/relevance";
+import { accessFilter, FIELDS, type Principal, type RelevanceProfile } from "@search-backbone/relevance";
 import type { AirecClient } from "./airec";
 import type { Deadline } from "./deadline";
 import type { EngineName } from "./domain";
 import type { TelemetryEvent } from "./events";
 import { type IndexResolver, type PinnedIndex, vectorFits } from "./indices";
 import { type Metrics, timed } from "./metrics";
-import { type Chunk, docIdOf, ENGINES, message, type Warning } from "./retrieval";
+import { accessTokensOf, type Chunk, docIdOf, ENGINES, message, type Warning } from "./retrieval";
 
 /**
  * Recommendations: AIRec first (signed Recommend call), its item ids hydrated from the backbone; when
@@ -15,6 +15,9 @@ import { type Chunk, docIdOf, ENGINES, message, type Warning } from "./retrieval
  * own vectors (the mean of the engaged documents' chunk vectors, plus the conversation's query vector
  * in chat), then popular documents (clicks seen by this replica), then the catalogue. Every item says
  * which source and strategy produced it and carries a trace id: AIRec's, or `bb-<uuid>` of this call.
+ * Every backbone query carries the caller's access filter (the kNN one inside the kNN search), and
+ * AIRec's item ids count only once hydrated through such a query: AIRec knows nothing of permissions,
+ * so an id the caller may not read finds no document and is dropped.
  */
 
 export interface RecItem {
@@ -84,6 +87,8 @@ export interface RecommenderOptions {
 
 export interface RecRequest {
   readonly userId: string;
+  /** Who is asking; only documents it may read are recommended. */
+  readonly principal: Principal;
   readonly count: number;
   readonly sceneId?: string | undefined;
   /** Chat: the conversation's retrieval vector and the documents it cited. */
@@ -143,6 +148,7 @@ export class Recommender {
         const traces = new Map(found.map((f) => [f.itemId, f.traceId]));
         const docs = await this.hydrate(
           found.map((f) => f.itemId),
+          request.principal,
           deadline,
         );
         add(docs, "airec", "airec", (d) => traces.get(d) ?? requestId);
@@ -160,19 +166,30 @@ export class Recommender {
       if (items.length < request.count) {
         const engaged = this.o.engagement.engaged(request.userId);
         for (const d of engaged) exclude.add(d);
-        const like = await this.moreLike(engaged, request.contextVector, request.count + exclude.size, deadline);
+        const like = await this.moreLike(
+          engaged,
+          request.contextVector,
+          request.count + exclude.size,
+          request.principal,
+          deadline,
+        );
         add(like, "backbone", "more-like-engaged", () => requestId);
       }
       if (items.length < request.count) {
         add(
-          await this.hydrate(this.o.engagement.popular(request.count * 3), deadline),
+          await this.hydrate(this.o.engagement.popular(request.count * 3), request.principal, deadline),
           "backbone",
           "popular",
           () => requestId,
         );
       }
       if (items.length < request.count) {
-        add(await this.catalogue(request.count + exclude.size, deadline), "backbone", "catalogue", () => requestId);
+        add(
+          await this.catalogue(request.count + exclude.size, request.principal, deadline),
+          "backbone",
+          "catalogue",
+          () => requestId,
+        );
       }
     } catch (error) {
       warnings.push({ dependency: "backbone", message: `backbone recommendations failed: ${message(error)}` });
@@ -228,17 +245,18 @@ export class Recommender {
       title: String(s[FIELDS.title] ?? ""),
       content: "",
       chunkNo: Number(s[FIELDS.chunkNo] ?? 0),
+      access: accessTokensOf(s),
     };
   }
 
   /** Documents by id (first chunk of each), in the order given; unknown ids are left out. */
-  async hydrate(docIds: readonly string[], deadline: Deadline): Promise<Chunk[]> {
+  async hydrate(docIds: readonly string[], principal: Principal, deadline: Deadline): Promise<Chunk[]> {
     if (docIds.length === 0) return [];
     const hits = await this.search(
       {
         size: docIds.length,
         _source: [FIELDS.sourceKey, FIELDS.title, FIELDS.chunkNo],
-        query: { terms: { [FIELDS.sourceKey]: docIds.map((d) => `${this.o.rawPrefix}${d}`) } },
+        query: filtered({ terms: { [FIELDS.sourceKey]: docIds.map((d) => `${this.o.rawPrefix}${d}`) } }, principal),
         collapse: { field: FIELDS.sourceKey },
         sort: [{ [FIELDS.chunkNo]: "asc" }],
       },
@@ -256,6 +274,7 @@ export class Recommender {
     engaged: readonly string[],
     context: readonly number[] | undefined,
     n: number,
+    principal: Principal,
     deadline: Deadline,
   ): Promise<Chunk[]> {
     return this.onEngine(deadline, async (engine, pin, requestTimeout) => {
@@ -268,7 +287,10 @@ export class Recommender {
           {
             size: Math.min(200, engaged.length * 10),
             _source: [FIELDS.vector],
-            query: { terms: { [FIELDS.sourceKey]: engaged.map((d) => `${this.o.rawPrefix}${d}`) } },
+            query: filtered(
+              { terms: { [FIELDS.sourceKey]: engaged.map((d) => `${this.o.rawPrefix}${d}`) } },
+              principal,
+            ),
           },
           requestTimeout,
         );
@@ -282,31 +304,38 @@ export class Recommender {
       );
       const k = Math.min(this.o.profile.candidateDepth, n * 4);
       const fields = [FIELDS.sourceKey, FIELDS.title, FIELDS.chunkNo];
+      // The filter inside the kNN search (ES knn.filter, OpenSearch Lucene efficient filtering).
+      const filter = { bool: { filter: [accessFilter(principal)] } };
       const body =
         engine === "elasticsearch"
           ? {
               size: k,
               _source: fields,
-              knn: { field: FIELDS.vector, query_vector: mean, k, num_candidates: Math.max(100, k * 2) },
+              knn: { field: FIELDS.vector, query_vector: mean, k, num_candidates: Math.max(100, k * 2), filter },
             }
-          : { size: k, _source: fields, query: { knn: { [FIELDS.vector]: { vector: mean, k } } } };
+          : { size: k, _source: fields, query: { knn: { [FIELDS.vector]: { vector: mean, k, filter } } } };
       const hits = await this.searchOn(engine, pin, body, deadline.timeout(this.o.timeouts.engine));
       return uniqueDocs(hits.map((h) => this.chunk(h)));
     });
   }
 
-  private async catalogue(n: number, deadline: Deadline): Promise<Chunk[]> {
+  private async catalogue(n: number, principal: Principal, deadline: Deadline): Promise<Chunk[]> {
     const hits = await this.search(
       {
         size: n,
         _source: [FIELDS.sourceKey, FIELDS.title, FIELDS.chunkNo],
-        query: { term: { [FIELDS.chunkNo]: 0 } },
+        query: filtered({ term: { [FIELDS.chunkNo]: 0 } }, principal),
         sort: [{ [FIELDS.sourceKey]: "asc" }],
       },
       deadline,
     );
     return hits.map((h) => this.chunk(h));
   }
+}
+
+/** A query restricted to what the principal may read. */
+export function filtered(query: Record<string, unknown>, principal: Principal): Record<string, unknown> {
+  return { bool: { must: [query], filter: [accessFilter(principal)] } };
 }
 
 function uniqueDocs(chunks: Chunk[]): Chunk[] {

@@ -1,5 +1,7 @@
 import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
 import {
+  accessFilter,
+  admits,
   esBm25Request,
   esKnnRequest,
   FIELDS,
@@ -10,6 +12,7 @@ import {
   type ModelEndpoints,
   type ModelTransport,
   osHybridQuery,
+  type Principal,
   type RelevanceProfile,
   type ScoredHit,
 } from "@search-backbone/relevance";
@@ -46,6 +49,8 @@ export interface Chunk {
   readonly title: string;
   readonly content: string;
   readonly chunkNo: number;
+  /** Its access tokens (see the relevance package's access.ts); never sent to callers. */
+  readonly access: readonly string[];
 }
 
 export interface RetrievedHit extends Chunk {
@@ -95,7 +100,7 @@ export class EnginesUnavailableError extends Error {
 }
 
 const NO_SPAN = { enabled: false };
-export const SOURCE_FIELDS = [FIELDS.text, FIELDS.title, FIELDS.sourceKey, FIELDS.chunkNo];
+export const SOURCE_FIELDS = [FIELDS.text, FIELDS.title, FIELDS.sourceKey, FIELDS.chunkNo, FIELDS.access];
 /** What the candidate lists need of a multi-search answer: ids, scores and per-search errors. */
 export const MSEARCH_FILTER =
   "responses.hits.hits._id,responses.hits.hits._score,responses.error,responses.status,error";
@@ -161,7 +166,7 @@ export class Retriever {
   async retrieve(
     text: string,
     deadline: Deadline,
-    options: { filters?: Filters; topK?: number } = {},
+    options: { principal: Principal; filters?: Filters; topK?: number },
   ): Promise<Retrieval> {
     const warnings: Warning[] = [];
     const { profile, endpoints } = this.o;
@@ -177,7 +182,10 @@ export class Retriever {
     }
     const settled = await Promise.allSettled(
       ENGINES.map((engine) =>
-        this.searchEngine(engine, text, vector, options.filters ?? {}, deadline, { profile, fusion }),
+        this.searchEngine(engine, text, vector, filterClauses(options.filters ?? {}, options.principal), deadline, {
+          profile,
+          fusion,
+        }),
       ),
     );
     const perEngine = new Map<EngineName, { fused: FusedHit[]; pin: PinnedIndex }>();
@@ -193,7 +201,7 @@ export class Retriever {
     if (perEngine.size === 0) throw new EnginesUnavailableError(warnings);
 
     const candidates = mergeEngines(perEngine).slice(0, profile.rerankWindow);
-    const merged = await this.withText(candidates, perEngine, deadline, warnings);
+    const merged = await this.withText(candidates, perEngine, deadline, warnings, options.principal);
     let ranked = merged;
     let rerank: Retrieval["rerank"] = "skipped";
     if (merged.length > 0) {
@@ -238,7 +246,7 @@ export class Retriever {
     engine: EngineName,
     text: string,
     vector: number[] | undefined,
-    filters: Filters,
+    filter: FilterClause[],
     deadline: Deadline,
     config: { profile: RelevanceProfile; fusion: ReturnType<typeof fusionSettings> },
   ): Promise<{ fused: FusedHit[]; pin: PinnedIndex; warning?: Warning }> {
@@ -246,12 +254,11 @@ export class Retriever {
     return this.o.indices.withIndex(engine, deadline, async (pin) => {
       const model = profile.embedding.model;
       const usable = vector && vectorFits(pin, model, vector) ? vector : undefined;
-      const filter = filterClauses(filters);
       const bodies =
         engine === "elasticsearch" ? esBodies(profile, text, usable, filter) : osBodies(profile, text, usable, filter);
       // One `_msearch` per engine (BM25 and kNN in one exchange), not two searches: half the HTTP
       // exchanges, the same two result lists.
-      const searches = bodies.filter((body) => body !== undefined);
+      const searches = bodies.filter((body) => body !== undefined) as Record<string, any>[];
       const lines = searches.flatMap((body) => [{}, body]);
       const responses = await this.limited(engine, deadline, 3, () => {
         const options = { requestTimeout: deadline.timeout(this.o.timeouts.engine), maxRetries: 0 };
@@ -301,6 +308,7 @@ export class Retriever {
     perEngine: Map<EngineName, { pin: PinnedIndex }>,
     deadline: Deadline,
     warnings: Warning[],
+    principal: Principal,
   ): Promise<RetrievedHit[]> {
     const groups = new Map<EngineName, string[]>();
     for (const c of candidates) {
@@ -313,7 +321,8 @@ export class Retriever {
     const settled = await Promise.allSettled(
       [...groups].map(([engine, ids]) =>
         this.fetchChunks(engine, (perEngine.get(engine) as { pin: PinnedIndex }).pin, ids, deadline).then((found) => {
-          for (const chunk of found) chunks.set(chunk.id, chunk);
+          // The engines filtered already; a chunk whose permission changed since is dropped here too.
+          for (const chunk of found) if (admits(chunk.access, principal)) chunks.set(chunk.id, chunk);
         }),
       ),
     );
@@ -373,6 +382,7 @@ export class Retriever {
       title: String(source[FIELDS.title] ?? ""),
       content: String(source[FIELDS.text] ?? ""),
       chunkNo: Number(source[FIELDS.chunkNo] ?? 0),
+      access: accessTokensOf(source),
     };
   }
 }
@@ -397,6 +407,12 @@ export function subResponses(body: { responses?: any[] }, expected: number): any
   return responses;
 }
 
+/** A chunk's access tokens from its `_source` (a keyword field holds one value or an array). */
+export function accessTokensOf(source: Record<string, unknown>): string[] {
+  const value = source[FIELDS.access];
+  return Array.isArray(value) ? value.map(String) : typeof value === "string" ? [value] : [];
+}
+
 /** The document id models/ and AIRec use: the object key relative to raw/. */
 export function docIdOf(sourceKey: string, rawPrefix: string): string {
   return sourceKey.startsWith(rawPrefix) ? sourceKey.slice(rawPrefix.length) : sourceKey;
@@ -404,26 +420,24 @@ export function docIdOf(sourceKey: string, rawPrefix: string): string {
 
 type FilterClause = Record<string, unknown>;
 
-export function filterClauses(filters: Filters): FilterClause[] {
-  const clauses: FilterClause[] = [];
+/** The caller's access filter first, then the request's own filters; every engine query carries them all. */
+export function filterClauses(filters: Filters, principal: Principal): FilterClause[] {
+  const clauses: FilterClause[] = [accessFilter(principal)];
   if (filters.contentType?.length) clauses.push({ terms: { [FIELDS.contentType]: [...filters.contentType] } });
   if (filters.sourcePrefix) clauses.push({ prefix: { [FIELDS.sourceKey]: filters.sourcePrefix } });
   return clauses;
 }
 
-/** The profile's rendered ES requests, ids and scores only, with the filters added. */
+/** The profile's rendered ES requests, ids and scores only, each carrying the filters (kNN in `knn.filter`). */
 export function esBodies(
   profile: RelevanceProfile,
   text: string,
   vector: number[] | undefined,
   filter: FilterClause[],
 ) {
-  const bm25 = { ...esBm25Request(profile, text), _source: false } as any;
-  if (filter.length) bm25.query = { bool: { must: [bm25.query], filter } };
+  const bm25 = esBm25Request(profile, text, filter);
   if (!vector) return [bm25, undefined];
-  const knn = { ...esKnnRequest(profile, vector), _source: false } as any;
-  if (filter.length) knn.knn = { ...knn.knn, filter: { bool: { filter } } };
-  return [bm25, knn];
+  return [bm25, esKnnRequest(profile, vector, filter)];
 }
 
 /** The two sub-queries of the profile's rendered OpenSearch hybrid query, sent as plain searches. */
@@ -433,14 +447,11 @@ export function osBodies(
   vector: number[] | undefined,
   filter: FilterClause[],
 ) {
-  const hybrid = osHybridQuery(profile, text, vector ?? [], "fusion") as any;
-  const [match, knn] = hybrid.query.hybrid.queries as [any, any];
+  const hybrid = osHybridQuery(profile, text, vector ?? [], "fusion", filter) as any;
+  const [match, knn] = hybrid.query.hybrid.queries as [unknown, unknown];
   const body = (query: unknown) => ({ size: profile.candidateDepth, _source: false, query });
-  const bm25 = body(filter.length ? { bool: { must: [match], filter } } : match);
-  if (!vector) return [bm25, undefined];
-  const field = Object.keys(knn.knn)[0] as string;
-  const knnQuery = filter.length ? { knn: { [field]: { ...knn.knn[field], filter: { bool: { filter } } } } } : knn;
-  return [bm25, body(knnQuery)];
+  if (!vector) return [body(match), undefined];
+  return [body(match), body(knn)];
 }
 
 /** Merges the engines' fused lists by chunk id: a chunk keeps its best fused score and every engine that returned it. */

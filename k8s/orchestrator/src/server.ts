@@ -61,7 +61,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(metricsPlugin, { metrics });
   // Before auth, so a refusal at capacity costs no key hashing or body parsing.
   if (admission) app.addHook("onRequest", admission);
-  await app.register(auth, { keys: settings.apiKeys });
+  await app.register(auth, { keys: settings.apiKeys, jwt: settings.jwt });
   await app.register(rateLimit, { ratePerMinute: settings.ratePerMinute });
 
   for (const route of [search, chat, recommendations, events, healthz, readyz, metricsRoute]) await app.register(route);

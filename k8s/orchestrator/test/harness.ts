@@ -5,7 +5,13 @@ import * as path from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
-import { DEFAULT_PROFILE, ModelClient, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
+import {
+  DEFAULT_PROFILE,
+  type DefaultAccess,
+  ModelClient,
+  type ModelEndpoints,
+  type RelevanceProfile,
+} from "@search-backbone/relevance";
 import {
   acquireEngines,
   corpusDocuments,
@@ -15,7 +21,7 @@ import {
   writeCorpus,
 } from "@search-backbone/test-engines";
 // Reused from the search jobs: their setup and ingestion.
-import { ingest } from "search-backbone-jobs/ingest/ingest";
+import { type IngestReport, ingest } from "search-backbone-jobs/ingest/ingest";
 import { FolderSource } from "search-backbone-jobs/ingest/source";
 import { esStore, osStore } from "search-backbone-jobs/ingest/stores";
 import { runSetup } from "search-backbone-jobs/setup/index";
@@ -85,8 +91,8 @@ export async function seedBackbone(
   e: Engines,
   models: ModelServer,
   documents = 40,
-  options: { base?: string; profile?: RelevanceProfile; corpusDir?: string } = {},
-): Promise<{ corpusDir: string; endpoints: ModelEndpoints }> {
+  options: { base?: string; profile?: RelevanceProfile; corpusDir?: string; defaultAccess?: DefaultAccess } = {},
+): Promise<{ corpusDir: string; endpoints: ModelEndpoints; ingestAgain: () => Promise<IngestReport> }> {
   const base = options.base ?? ALIAS;
   const profile = options.profile ?? PROFILE;
   const dims = profile.embedding.dims;
@@ -104,13 +110,17 @@ export async function seedBackbone(
   await runSetup(e, client, { base, profile, endpoints });
   const corpusDir = options.corpusDir ?? mkdtempSync(path.join(tmpdir(), "orch-corpus-"));
   if (!options.corpusDir) writeCorpus(corpusDir, corpusDocuments(documents));
-  await ingest(new FolderSource(corpusDir), [esStore(e.es), osStore(e.os)], client, {
-    base,
-    profile,
-    prefix: "raw/",
-    chunking: { maxChars: 400, overlapChars: 60 },
-  });
-  return { corpusDir, endpoints };
+  // The suite's corpus has no sidecars: public, as npm start ingests (the cluster's default is deny).
+  const ingestAgain = () =>
+    ingest(new FolderSource(corpusDir), [esStore(e.es), osStore(e.os)], client, {
+      base,
+      profile,
+      prefix: "raw/",
+      defaultAccess: options.defaultAccess ?? "public",
+      chunking: { maxChars: 400, overlapChars: 60 },
+    });
+  await ingestAgain();
+  return { corpusDir, endpoints, ingestAgain };
 }
 
 /** Every log line of every app in the run, for the secret check. */

@@ -1,5 +1,7 @@
 import { Writable } from "node:stream";
+import type { RetrieveOptions } from "../src/answers";
 import type { ChatMessage, Generator } from "../src/generation";
+import type { JwtVerifier } from "../src/identity";
 import { createMetrics } from "../src/metrics";
 import { hashKey } from "../src/plugins/auth";
 import type { RecItem, RecRequest, RecResult } from "../src/recommendations";
@@ -14,7 +16,12 @@ import { Telemetry } from "../src/telemetry";
  * (orchestrator.engines.test.ts) covers the same routes against the real dependencies.
  */
 
-export const KEYS = { main: "inject-key-main", limited: "inject-key-limited" };
+export const KEYS = {
+  main: "inject-key-main",
+  limited: "inject-key-limited",
+  finance: "inject-key-finance",
+  backend: "inject-key-backend",
+};
 export const AUTH = { authorization: `Bearer ${KEYS.main}` };
 
 export const hit = (n: number, extra: Partial<RetrievedHit> = {}): RetrievedHit => ({
@@ -24,6 +31,7 @@ export const hit = (n: number, extra: Partial<RetrievedHit> = {}): RetrievedHit 
   title: `Doc ${n}`,
   content: `content of document ${n} `.repeat(30),
   chunkNo: 0,
+  access: ["public"],
   score: 1 - n / 10,
   engines: ["elasticsearch", "opensearch"],
   scores: { fused: 0.9 - n / 10, rerank: 1 - n / 10, elasticsearch: 0.8, opensearch: 0.7 },
@@ -32,7 +40,7 @@ export const hit = (n: number, extra: Partial<RetrievedHit> = {}): RetrievedHit 
 
 /** What the stand-ins do; a test changes a field to script a failure. */
 export interface Script {
-  retrieve: (text: string) => Promise<Retrieval>;
+  retrieve: (text: string, options?: RetrieveOptions) => Promise<Retrieval>;
   recommend: (request: RecRequest) => Promise<RecResult>;
   tokens: (messages: ChatMessage[]) => AsyncIterable<string>;
   aliasExists: { es: () => Promise<boolean>; os: () => Promise<boolean> };
@@ -70,14 +78,14 @@ export const defaultScript = (): Script => ({
 });
 
 /** `extractive`: no chat model, as without DASHSCOPE_API_KEY. */
-export async function injectApp(options: { bodyLimit?: number; extractive?: boolean } = {}) {
+export async function injectApp(options: { bodyLimit?: number; extractive?: boolean; jwt?: JwtVerifier } = {}) {
   const script = defaultScript();
   const logLines: string[] = [];
   const metrics = createMetrics();
   const telemetry = new Telemetry([]);
   const generator: Generator = { stream: (messages) => script.tokens(messages) };
   const deps: ServerDeps = {
-    retriever: { retrieve: (text) => script.retrieve(text) },
+    retriever: { retrieve: (text, _deadline, retrieveOptions) => script.retrieve(text, retrieveOptions) },
     recommender: { recommend: (request) => script.recommend(request) },
     generator: options.extractive ? undefined : generator,
     telemetry,
@@ -92,7 +100,10 @@ export async function injectApp(options: { bodyLimit?: number; extractive?: bool
       apiKeys: [
         { id: "main", sha256: hashKey(KEYS.main) },
         { id: "limited", sha256: hashKey(KEYS.limited), ratePerMinute: 2 },
+        { id: "finance-app", sha256: hashKey(KEYS.finance), groups: ["finance"] },
+        { id: "portal", sha256: hashKey(KEYS.backend), onBehalfOf: true },
       ],
+      jwt: options.jwt,
       ratePerMinute: 1000,
       bodyLimit: options.bodyLimit ?? 4096,
       budgetMs: 4000,

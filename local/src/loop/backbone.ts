@@ -85,6 +85,8 @@ function env(b: BackboneRun, files: { profile: string; endpoints: string }): Rec
     OPENSEARCH_URL: b.stack.engines.opensearch,
     SOURCE_FOLDER: b.source,
     RAW_PREFIX: "raw/",
+    // As npm start's ingestion (local/src/render.ts): without a sidecar a document is public locally.
+    DEFAULT_ACCESS: "public",
   };
 }
 

@@ -33,17 +33,33 @@ export function esIndexBody(profile: RelevanceProfile, replicas = 0): EsIndexBod
   };
 }
 
-/** BM25 sub-query at the candidate depth. */
-export function esBm25Request(profile: RelevanceProfile, text: string): Record<string, unknown> {
+/** Filter clauses (the access filter first) that BM25 and kNN both carry; none: unfiltered. */
+export type FilterClauses = readonly Record<string, unknown>[];
+
+/** BM25 sub-query at the candidate depth; filters go in a bool filter (no effect on scores). */
+export function esBm25Request(
+  profile: RelevanceProfile,
+  text: string,
+  filter: FilterClauses = [],
+): Record<string, unknown> {
+  const match = { match: { [FIELDS.text]: { query: text } } };
   return {
     size: profile.candidateDepth,
     _source: false,
-    query: { match: { [FIELDS.text]: { query: text } } },
+    query: filter.length > 0 ? { bool: { must: [match], filter: [...filter] } } : match,
   };
 }
 
-/** kNN sub-query at the candidate depth; `num_candidates` widens the HNSW search (ES caps it at 10000). */
-export function esKnnRequest(profile: RelevanceProfile, vector: readonly number[]): Record<string, unknown> {
+/**
+ * kNN sub-query at the candidate depth; `num_candidates` widens the HNSW search (ES caps it at 10000).
+ * Filters go in `knn.filter`, applied during the graph search, so the k neighbours are all admitted
+ * ones: a post-filter would let restricted chunks take candidate slots and leave fewer than k.
+ */
+export function esKnnRequest(
+  profile: RelevanceProfile,
+  vector: readonly number[],
+  filter: FilterClauses = [],
+): Record<string, unknown> {
   return {
     size: profile.candidateDepth,
     _source: false,
@@ -52,6 +68,7 @@ export function esKnnRequest(profile: RelevanceProfile, vector: readonly number[
       query_vector: [...vector],
       k: profile.candidateDepth,
       num_candidates: Math.min(10_000, Math.max(profile.candidateDepth * 2, 100)),
+      ...(filter.length > 0 ? { filter: { bool: { filter: [...filter] } } } : {}),
     },
   };
 }

@@ -1,3 +1,4 @@
+export * from "./access";
 export * from "./analyzers";
 export * from "./defaults";
 export * from "./elasticsearch";

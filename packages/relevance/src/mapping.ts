@@ -32,6 +32,7 @@ export function chunkMappings(
       [FIELDS.sourceEtag]: { type: "keyword" },
       [FIELDS.chunkNo]: { type: "integer" },
       [FIELDS.contentType]: { type: "keyword" },
+      [FIELDS.access]: { type: "keyword" },
     },
   };
 }

@@ -2,7 +2,7 @@ import { stableHash } from "./hash";
 import { HNSW, type RelevanceProfile } from "./types";
 
 /** Bump when the rendered mappings change shape, so existing indices are rebuilt. */
-export const MAPPING_VERSION = 1;
+export const MAPPING_VERSION = 2;
 
 /**
  * What forces a new index: anything baked into indexed data or mappings. Weights, depth, window and

@@ -191,24 +191,33 @@ export function osSearchPipeline(profile: RelevanceProfile, rerankModelId: strin
 
 /**
  * The hybrid query. Each sub-query contributes `pagination_depth` = candidate depth; `size` is what
- * the pipeline keeps: the rerank window with rerank, or the depth for fusion alone.
+ * the pipeline keeps: the rerank window with rerank, or the depth for fusion alone. Filters go into
+ * both sub-queries: a bool filter around the match, and the knn query's own `filter`, which the
+ * Lucene engine applies during the HNSW search (efficient filtering, OpenSearch k-NN docs "Filtering
+ * data"), so restricted chunks never take one of the k slots.
  */
 export function osHybridQuery(
   profile: RelevanceProfile,
   text: string,
   vector: readonly number[],
   mode: "rerank" | "fusion",
+  filter: readonly Record<string, unknown>[] = [],
 ): Record<string, unknown> {
+  const match = { match: { [FIELDS.text]: { query: text } } };
+  const knn = {
+    [FIELDS.vector]: {
+      vector: [...vector],
+      k: profile.candidateDepth,
+      ...(filter.length > 0 ? { filter: { bool: { filter: [...filter] } } } : {}),
+    },
+  };
   const query = {
     size: mode === "rerank" ? profile.rerankWindow : profile.candidateDepth,
     _source: { excludes: [FIELDS.vector] },
     query: {
       hybrid: {
         pagination_depth: profile.candidateDepth,
-        queries: [
-          { match: { [FIELDS.text]: { query: text } } },
-          { knn: { [FIELDS.vector]: { vector: [...vector], k: profile.candidateDepth } } },
-        ],
+        queries: [filter.length > 0 ? { bool: { must: [match], filter: [...filter] } } : match, { knn }],
       },
     },
   };

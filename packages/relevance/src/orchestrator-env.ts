@@ -45,6 +45,11 @@ export const ORCHESTRATOR_ENV = [
   "EVENT_LOG_PREFIX",
   "EVENT_LOG_RECS_PREFIX",
   "API_KEYS_FILE",
+  "JWT_ISSUER",
+  "JWT_AUDIENCE",
+  "JWT_JWKS_URL",
+  "JWT_USER_CLAIM",
+  "JWT_GROUPS_CLAIM",
   "RATE_LIMIT_PER_MINUTE",
   "BODY_LIMIT_BYTES",
   "REQUEST_BUDGET_MS",
@@ -77,3 +82,13 @@ export const ORCHESTRATOR_REQUIRED_ENV = [
   "OPENSEARCH_URL",
   "API_KEYS_FILE",
 ] as const satisfies readonly OrchestratorEnvName[];
+
+/**
+ * Defaults of the prefixes the service writes to in the docs bucket (k8s/orchestrator/src/config.ts
+ * uses them). Both lie under `logs/`, the only prefix the orchestrator's RAM policy lets it write
+ * (components/identity/policies.ts); a test checks each against that policy.
+ */
+export const ORCHESTRATOR_WRITE_PREFIX_DEFAULTS = {
+  EVENT_LOG_PREFIX: "logs/events/",
+  EVENT_LOG_RECS_PREFIX: "logs/recs-events/",
+} as const satisfies Partial<Record<OrchestratorEnvName, string>>;

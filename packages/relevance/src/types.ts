@@ -34,4 +34,6 @@ export const FIELDS = {
   sourceEtag: "source_etag",
   chunkNo: "chunk_no",
   contentType: "content_type",
+  /** Who may read the chunk: `public`, `group:<g>`, `user:<id>` tokens (access.ts). */
+  access: "access",
 } as const;

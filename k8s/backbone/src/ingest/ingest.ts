@@ -1,8 +1,9 @@
-import type { ModelClient } from "@search-backbone/relevance";
+import type { DefaultAccess, ModelClient } from "@search-backbone/relevance";
 import { FIELDS, indexNames, type RelevanceProfile } from "@search-backbone/relevance";
 import { aliasTarget, indexExists, retireIndices, swapAlias } from "../setup/aliases";
 import { type ChunkOptions, chunkId, chunkText, DEFAULT_CHUNKING } from "./chunk";
 import { parseDocument } from "./parse";
+import { changeKey, documentAccess, PermissionError, permissionChanged, splitSidecars } from "./permissions";
 import { BoundedQueue } from "./queue";
 import type { DocumentSource, SourceObject } from "./source";
 import { ensureStateIndex, type ObjectState, readState, stateDeletions, stateOperations } from "./state";
@@ -12,6 +13,8 @@ export interface IngestOptions {
   readonly base: string;
   readonly profile: RelevanceProfile;
   readonly prefix: string;
+  /** What a document without a `<key>.acl.json` sidecar gets (permissions.ts). */
+  readonly defaultAccess: DefaultAccess;
   readonly chunking?: ChunkOptions;
   /** Chunks written to the engines per bulk group. */
   readonly groupChunks?: number;
@@ -26,6 +29,8 @@ export interface IngestReport {
   readonly ingested: number;
   readonly chunks: number;
   readonly deleted: number;
+  /** Documents indexed before whose sidecar is now unusable: removed until it is fixed (also in `failed`). */
+  readonly revoked: number;
   readonly failed: readonly { readonly key: string; readonly error: string }[];
   readonly seconds: number;
   readonly docsPerSecond: number;
@@ -68,7 +73,14 @@ export async function ingest(
   const retired = (await Promise.all(stores.map((s) => retireIndices(s.request, names.alias, names.index)))).flat();
   await Promise.all(stores.map((s) => ensureStateIndex(s, names.state)));
   const states = await Promise.all(stores.map((s) => readState(s, names.state)));
-  const objects = await source.list(options.prefix);
+  const listing = splitSidecars(await source.list(options.prefix));
+  for (const orphan of listing.orphans) log(`ingest: sidecar ${orphan} has no document beside it; ignored`);
+  // From here on an object's ETag is its change key: content and permission together.
+  const objects: SourceObject[] = listing.documents.map((d) => ({
+    key: d.key,
+    etag: changeKey(d.etag, d.sidecarEtag, options.defaultAccess),
+  }));
+  const sidecars = new Map(listing.documents.map((d) => [d.key, d]));
   const current = new Set(objects.map((o) => o.key));
 
   const unchanged = objects.filter((o) => states.every((state) => state.get(o.key)?.etag === o.etag));
@@ -89,6 +101,7 @@ export async function ingest(
   }
 
   const failed: { key: string; error: string }[] = [];
+  const revoked: string[] = [];
   let ingested = 0;
   let chunkCount = 0;
 
@@ -164,8 +177,12 @@ export async function ingest(
     if (failure) break;
     let doc: PreparedDoc;
     try {
-      doc = await prepare(source, object, chunking);
+      const document = sidecars.get(object.key) as { key: string; etag: string; sidecarEtag?: string };
+      const access = await documentAccess(source, document, options.defaultAccess);
+      doc = await prepare(source, object, document.etag, access, chunking);
     } catch (error) {
+      const permissionMoved = states.some((state) => permissionChanged(state.get(object.key)?.etag, object.etag));
+      if (error instanceof PermissionError || permissionMoved) revoked.push(object.key);
       failed.push({ key: object.key, error: (error as Error).message });
       log(`ingest: skipped ${object.key}: ${(error as Error).message}`);
       continue;
@@ -188,6 +205,21 @@ export async function ingest(
   await writing;
   if (failure) throw failure;
 
+  // A document whose permission cannot be read must not stay readable under its old one.
+  const withdrawn = revoked.filter((key) => states.some((state) => state.has(key)));
+  if (withdrawn.length > 0) {
+    await Promise.all(
+      stores.map((store, i) => {
+        const ids = withdrawn.flatMap((key) => states[i]!.get(key)?.chunkIds ?? []);
+        return store.bulk("removal of documents with an unusable sidecar", [
+          ...ids.map((id) => ({ delete: { _index: names.index, _id: id } })),
+          ...stateDeletions(names.state, withdrawn),
+        ]);
+      }),
+    );
+    log(`ingest: removed ${withdrawn.length} document(s) whose sidecar is unusable until it is fixed`);
+  }
+
   await Promise.all(stores.map((s) => s.request(`refresh of ${names.index}`, "POST", `/${names.index}/_refresh`)));
   let swapped = false;
   for (const store of stores) {
@@ -205,6 +237,7 @@ export async function ingest(
     ingested,
     chunks: chunkCount,
     deleted: gone.length,
+    revoked: withdrawn.length,
     failed,
     seconds,
     docsPerSecond: ingested / seconds,
@@ -214,7 +247,13 @@ export async function ingest(
   };
 }
 
-async function prepare(source: DocumentSource, object: SourceObject, chunking: ChunkOptions): Promise<PreparedDoc> {
+async function prepare(
+  source: DocumentSource,
+  object: SourceObject,
+  contentEtag: string,
+  access: readonly string[],
+  chunking: ChunkOptions,
+): Promise<PreparedDoc> {
   const parsed = await parseDocument(object.key, await source.get(object.key));
   const texts = chunkText(parsed.text, chunking);
   if (texts.length === 0) throw new Error(`${object.key}: no text`);
@@ -227,9 +266,11 @@ async function prepare(source: DocumentSource, object: SourceObject, chunking: C
         [FIELDS.text]: text,
         [FIELDS.title]: parsed.title,
         [FIELDS.sourceKey]: object.key,
-        [FIELDS.sourceEtag]: object.etag,
+        [FIELDS.sourceEtag]: contentEtag,
         [FIELDS.chunkNo]: n,
         [FIELDS.contentType]: parsed.contentType,
+        // Identical on both engines and on every chunk of the document.
+        [FIELDS.access]: [...access],
       },
     })),
   };

@@ -17,7 +17,9 @@ const limits: FastifyPluginAsync<RateLimitOptions> = async (app, options) => {
     hook: "preValidation",
     timeWindow: 60_000,
     allowList: (request) => !request.url.startsWith("/v1/"),
-    keyGenerator: (request) => request.apiKey?.id ?? request.ip,
+    // JWT callers have no key: each user counts on its own.
+    keyGenerator: (request) =>
+      request.apiKey ? request.apiKey.id : request.principal ? `jwt:${request.principal.id}` : request.ip,
     max: (request) => request.apiKey?.ratePerMinute ?? options.ratePerMinute,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,

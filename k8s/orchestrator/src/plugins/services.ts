@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import type { ApiKeyEntry } from "../config";
 import type { Generator } from "../generation";
+import type { JwtVerifier } from "../identity";
 import type { Recommender } from "../recommendations";
 import type { Retriever } from "../retrieval";
 import type { Telemetry } from "../telemetry";
@@ -27,6 +28,8 @@ export interface Settings {
   readonly alias: string;
   readonly docUriPrefix: string;
   readonly apiKeys: readonly ApiKeyEntry[];
+  /** Bearer JWTs from the identity provider; none: API keys only. */
+  readonly jwt?: JwtVerifier | undefined;
   readonly ratePerMinute: number;
   readonly bodyLimit: number;
   readonly budgetMs: number;

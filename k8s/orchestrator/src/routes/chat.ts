@@ -43,15 +43,16 @@ const chat: FastifyPluginAsync = async (fastify) => {
     const retrieval = await retrieveOr503(
       services.retriever,
       retrievalQuery,
-      body.topK ? { topK: body.topK } : {},
+      { principal: request.principal, ...(body.topK ? { topK: body.topK } : {}) },
       deadline,
     );
     const citations = citationsOf(retrieval.hits, settings.docUriPrefix);
-    recordExposures(services.telemetry, body.userId, queryId, retrievalQuery, "chat", citations);
+    recordExposures(services.telemetry, request.principal, body.userId, queryId, retrievalQuery, "chat", citations);
     const recsPromise: Promise<RecResult> = services.recommender
       .recommend(
         {
           userId: body.userId ?? "anonymous",
+          principal: request.principal,
           count: settings.chatRecommendations,
           contextVector: retrieval.vector,
           relatedDocIds: [...new Set(citations.map((c) => c.docId))],
@@ -59,7 +60,15 @@ const chat: FastifyPluginAsync = async (fastify) => {
         new Deadline(settings.budgetMs),
       )
       .then((recs) => {
-        recordExposures(services.telemetry, body.userId, queryId, retrievalQuery, "recs", recs.items);
+        recordExposures(
+          services.telemetry,
+          request.principal,
+          body.userId,
+          queryId,
+          retrievalQuery,
+          "recs",
+          recs.items,
+        );
         return recs;
       });
     const { generator } = services;

@@ -19,7 +19,7 @@ const events: FastifyPluginAsync = async (fastify) => {
       const now = new Date().toISOString();
       const refused: { field: string; message: string }[] = [];
       body.events.forEach((e, i) => {
-        const result = telemetry.record({ ...e, ts: e.ts ?? now });
+        const result = telemetry.record({ ...e, ts: e.ts ?? now, principalId: request.principal.id });
         if (!result.accepted) refused.push({ field: `body.events.${i}.docId`, message: result.reason });
       });
       if (refused.length === body.events.length)

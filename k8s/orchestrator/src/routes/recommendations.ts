@@ -15,10 +15,18 @@ const recommendations: FastifyPluginAsync = async (fastify) => {
     async (request) => {
       const query = request.query;
       const result = await services.recommender.recommend(
-        { userId: query.userId, count: query.count, sceneId: query.scene },
+        { userId: query.userId, principal: request.principal, count: query.count, sceneId: query.scene },
         new Deadline(settings.budgetMs),
       );
-      recordExposures(services.telemetry, query.userId, result.requestId, undefined, "recs", result.items);
+      recordExposures(
+        services.telemetry,
+        request.principal,
+        query.userId,
+        result.requestId,
+        undefined,
+        "recs",
+        result.items,
+      );
       return { requestId: result.requestId, items: result.items, degraded: result.degraded, warnings: result.warnings };
     },
   );

@@ -16,10 +16,14 @@ const search: FastifyPluginAsync = async (fastify) => {
     const result = await retrieveOr503(
       services.retriever,
       body.query,
-      { ...(body.filters ? { filters: body.filters } : {}), ...(body.topK ? { topK: body.topK } : {}) },
+      {
+        principal: request.principal,
+        ...(body.filters ? { filters: body.filters } : {}),
+        ...(body.topK ? { topK: body.topK } : {}),
+      },
       new Deadline(settings.budgetMs),
     );
-    recordExposures(services.telemetry, body.userId, queryId, body.query, "search", result.hits);
+    recordExposures(services.telemetry, request.principal, body.userId, queryId, body.query, "search", result.hits);
     return {
       queryId,
       results: result.hits.map((h) => searchResult(h, settings.docUriPrefix)),

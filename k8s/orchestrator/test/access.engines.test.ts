@@ -1,0 +1,254 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import type { ModelEndpoints } from "@search-backbone/relevance";
+import { type Engines, type ModelServer, startModelServer } from "@search-backbone/test-engines";
+import type { IngestReport } from "search-backbone-jobs/ingest/ingest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashKey } from "../src/plugins/auth";
+import { startAirec } from "./fakes/airec";
+import {
+  type AppHandle,
+  engines as acquire,
+  engineUrls,
+  eventLog,
+  SECRETS,
+  seedBackbone,
+  sseEvents,
+  startApp,
+  stopEngines,
+} from "./harness";
+
+/**
+ * The leak test: document-level permissions on real OpenSearch 3.6 and Elasticsearch 8.17 nodes.
+ * A corpus of public, group-restricted, user-restricted, sidecar-less (deny by default) and
+ * malformed-sidecar documents is ingested by the backbone's own ingestion; callers with no groups,
+ * one group and two groups, and one named as a user, ask through /v1/search, /v1/chat (JSON and SSE)
+ * and /v1/recommendations (the backbone's fallbacks and AIRec's ids, which name restricted documents).
+ * Every document carries a marker word of its own, and every response's full text is searched for
+ * the marker and the id of every document the caller may not read. Then permissions change and one
+ * ingestion run later the callers see the new ones.
+ */
+
+const ALIAS = "orch-acl";
+const TOPIC = "quarterly budget planning review with forecast figures and spending targets for the team";
+
+interface Doc {
+  readonly id: string;
+  readonly marker: string;
+  /** The sidecar's text; undefined: no sidecar (the default, deny here). */
+  sidecar?: string | undefined;
+}
+
+const DOCS: Doc[] = [
+  { id: "public/p1.md", marker: "zqpubone", sidecar: '{"public": true}' },
+  { id: "public/p2.md", marker: "zqpubtwo", sidecar: '{"public": true}' },
+  { id: "finance/f1.md", marker: "zqfinone", sidecar: '{"groups": ["finance"]}' },
+  { id: "finance/f2.md", marker: "zqfintwo", sidecar: '{"groups": ["finance"]}' },
+  { id: "hr/h1.md", marker: "zqhrone", sidecar: '{"groups": ["hr"]}' },
+  { id: "people/alice.md", marker: "zqaliceone", sidecar: '{"users": ["alice"]}' },
+  { id: "misc/nosidecar.md", marker: "zqnoside" },
+  { id: "misc/broken.md", marker: "zqbroken", sidecar: '{"groups": ["fin*"]}' },
+];
+
+/** API keys: the callers. `alice` has no groups but is named as a user by one document. */
+const CALLERS = {
+  nobody: { key: "acl-key-nobody-0f1e2d3c4b5a69788796a5b4c3d2e1f0", groups: [] as string[] },
+  finance: { key: "acl-key-finance-1a2b3c4d5e6f708192a3b4c5d6e7f809", groups: ["finance"] },
+  both: { key: "acl-key-both-2b3c4d5e6f708192a3b4c5d6e7f8091a", groups: ["finance", "hr"] },
+  alice: { key: "acl-key-alice-3c4d5e6f708192a3b4c5d6e7f8091a2b", groups: [] as string[] },
+};
+type Caller = keyof typeof CALLERS;
+
+let e: Engines | undefined;
+let models: ModelServer;
+let endpoints: ModelEndpoints;
+let corpusDir: string;
+let ingestAgain: () => Promise<IngestReport>;
+let airec: Awaited<ReturnType<typeof startAirec>>;
+let app: AppHandle;
+let keysDir: string;
+
+function writeDocs(root: string) {
+  for (const doc of DOCS) {
+    const file = path.join(root, "raw", ...doc.id.split("/"));
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `# ${doc.id}\n\n${TOPIC}. The code word is ${doc.marker}. ${TOPIC}.\n`);
+    if (doc.sidecar !== undefined) writeFileSync(`${file}.acl.json`, doc.sidecar);
+    else rmSync(`${file}.acl.json`, { force: true });
+  }
+}
+
+/** Which documents a caller may read, from the sidecars as they are now (the test's own reading). */
+function allowed(caller: Caller): Set<string> {
+  const who = CALLERS[caller];
+  return new Set(
+    DOCS.filter((d) => {
+      if (d.sidecar === undefined) return false;
+      let p: { public?: boolean; groups?: string[]; users?: string[] };
+      try {
+        p = JSON.parse(d.sidecar);
+      } catch {
+        return false;
+      }
+      if ((p.groups ?? []).some((g) => g.includes("*"))) return false;
+      return (
+        p.public === true || (p.groups ?? []).some((g) => who.groups.includes(g)) || (p.users ?? []).includes(caller)
+      );
+    }).map((d) => d.id),
+  );
+}
+
+/** Every marker and doc id of a document the caller may not read that the text contains. */
+function leaks(caller: Caller, text: string): string[] {
+  const ok = allowed(caller);
+  return DOCS.filter((d) => !ok.has(d.id)).flatMap((d) => [d.marker, d.id].filter((needle) => text.includes(needle)));
+}
+
+const ask = (caller: Caller, method: string, route: string, body?: unknown) =>
+  app.call(method, route, body, { authorization: `Bearer ${CALLERS[caller].key}` });
+
+beforeAll(async () => {
+  e = await acquire();
+  if (!e) return;
+  models = await startModelServer({ maxBatch: 64 });
+  corpusDir = mkdtempSync(path.join(tmpdir(), "orch-acl-corpus-"));
+  writeDocs(corpusDir);
+  ({ endpoints, ingestAgain } = await seedBackbone(e, models, 0, { base: ALIAS, corpusDir, defaultAccess: "deny" }));
+  // AIRec "recommends" restricted documents too: it knows nothing of permissions.
+  airec = await startAirec({
+    accessKeyId: SECRETS.akId,
+    accessKeySecret: SECRETS.akSecret,
+    instanceId: "airec-cn-test",
+    recommend: () => DOCS.map((d, i) => ({ itemId: d.id, itemType: "article", traceId: `t-${i}` })),
+  });
+  keysDir = mkdtempSync(path.join(tmpdir(), "orch-acl-keys-"));
+  const keysFile = path.join(keysDir, "api-keys.json");
+  writeFileSync(
+    keysFile,
+    JSON.stringify(
+      Object.entries(CALLERS).map(([id, c]) => ({
+        id,
+        sha256: hashKey(c.key),
+        ...(c.groups.length > 0 ? { groups: c.groups } : {}),
+      })),
+    ),
+  );
+  app = await startApp({
+    ...engineUrls(),
+    endpoints,
+    airecEndpoint: airec.endpoint,
+    env: { INDEX_ALIAS: ALIAS, API_KEYS_FILE: keysFile },
+  });
+});
+
+afterAll(async () => {
+  await app?.app.shutdown();
+  await Promise.all([models?.close(), airec?.close()]);
+  for (const dir of [corpusDir, keysDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  if (e?.startedHere) stopEngines();
+});
+
+const QUERIES = ["quarterly budget planning", ...DOCS.map((d) => d.marker)];
+
+/** Every channel, every query: the full response text of each, with the doc ids it shows. */
+async function everything(caller: Caller): Promise<{ text: string; docIds: Set<string> }> {
+  let text = "";
+  const docIds = new Set<string>();
+  for (const query of QUERIES) {
+    const search = await ask(caller, "POST", "/v1/search", { query, userId: `u-${caller}`, topK: 20 });
+    expect(search.status).toBe(200);
+    const s = (await search.json()) as any;
+    text += JSON.stringify(s);
+    for (const r of s.results) docIds.add(r.docId);
+  }
+  for (const query of ["quarterly budget planning", "zqfinone zqhrone zqaliceone zqnoside zqbroken"]) {
+    const messages = [{ role: "user", content: query }];
+    const json = await ask(caller, "POST", "/v1/chat", { messages, userId: `u-${caller}` });
+    expect(json.status).toBe(200);
+    const c = (await json.json()) as any;
+    // The answer echoes the caller's own query (retrievalQuery), which names markers on purpose.
+    const own = (t: string) => t.split(query).join("");
+    text += own(JSON.stringify(c));
+    for (const cite of c.citations) docIds.add(cite.docId);
+    const sse = await ask(caller, "POST", "/v1/chat", { messages, userId: `u-${caller}`, stream: true });
+    expect(sse.status).toBe(200);
+    const stream = await sse.text();
+    text += own(stream);
+    const citations = sseEvents(stream).find((ev) => ev.event === "citations");
+    for (const cite of citations?.data.citations ?? []) docIds.add(cite.docId);
+  }
+  const recs = await ask(caller, "GET", `/v1/recommendations?userId=u-${caller}&count=20`);
+  expect(recs.status).toBe(200);
+  const r = (await recs.json()) as any;
+  text += JSON.stringify(r);
+  for (const item of r.items) docIds.add(item.docId);
+  return { text, docIds };
+}
+
+describe("document-level access on the real engines", () => {
+  it("ingests the permissions, skipping the malformed sidecar by name", async (ctx) => {
+    if (!e) ctx.skip();
+    const again = await ingestAgain();
+    expect(again).toMatchObject({ unchanged: DOCS.length - 1, ingested: 0 });
+    expect(again.failed.map((f) => f.key)).toEqual(["raw/misc/broken.md"]);
+    expect(again.failed[0]?.error).toContain('groups[0]: given "fin*"');
+  });
+
+  it.for(Object.keys(CALLERS) as Caller[])(
+    "%s: no restricted chunk in search, chat (JSON and SSE) or recommendations, and all it may read is found",
+    async (caller, ctx) => {
+      if (!e) ctx.skip();
+      // Engagement first, so the backbone's more-like-engaged query runs (with the filter inside kNN).
+      const first = (await (
+        await ask(caller, "POST", "/v1/search", { query: "zqpubone", userId: `u-${caller}` })
+      ).json()) as any;
+      const shown = first.results.find((x: any) => x.docId === "public/p1.md");
+      expect(shown, JSON.stringify(first)).toBeDefined();
+      const click = await ask(caller, "POST", "/v1/events", {
+        events: [{ type: "click", userId: `u-${caller}`, queryId: first.queryId, docId: "public/p1.md" }],
+      });
+      expect(click.status).toBe(202);
+
+      const { text, docIds } = await everything(caller);
+      expect(leaks(caller, text)).toEqual([]);
+      expect([...docIds].filter((d) => !allowed(caller).has(d))).toEqual([]);
+      // Allowed callers see what they may: every readable document is found by its marker.
+      for (const id of allowed(caller)) expect(docIds, `${caller} should find ${id}`).toContain(id);
+    },
+  );
+
+  it("logs the caller's principal id with its events, never its groups", async (ctx) => {
+    if (!e) ctx.skip();
+    const until = Date.now() + 5000;
+    let lines: any[] = [];
+    while (Date.now() < until) {
+      lines = eventLog(app.eventDir);
+      if (lines.some((l) => l.principalId === "both")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(new Set(lines.map((l) => l.principalId))).toEqual(new Set(Object.keys(CALLERS)));
+    expect(JSON.stringify(lines)).not.toMatch(/"groups"|"hr"|group:/);
+  });
+
+  it("takes a permission change into account after one ingestion run, text unchanged", async (ctx) => {
+    if (!e) ctx.skip();
+    const doc = (id: string) => DOCS.find((d) => d.id === id) as Doc;
+    doc("finance/f1.md").sidecar = '{"public": true}';
+    doc("people/alice.md").sidecar = '{"groups": ["hr"]}';
+    doc("misc/nosidecar.md").sidecar = '{"users": ["alice"]}';
+    doc("public/p2.md").sidecar = '{"public": "yes"}'; // now malformed: withdrawn, never left public
+    writeDocs(corpusDir);
+    const report = await ingestAgain();
+    expect(report).toMatchObject({ ingested: 3, revoked: 1 });
+    expect(report.failed.map((f) => f.key).sort()).toEqual(["raw/misc/broken.md", "raw/public/p2.md"]);
+    for (const caller of Object.keys(CALLERS) as Caller[]) {
+      const { text, docIds } = await everything(caller);
+      expect(leaks(caller, text), caller).toEqual([]);
+      for (const id of allowed(caller)) expect(docIds, `${caller} should find ${id}`).toContain(id);
+    }
+    expect(allowed("nobody")).toEqual(new Set(["public/p1.md", "finance/f1.md"]));
+    expect(allowed("alice").has("people/alice.md")).toBe(false);
+    expect(allowed("alice").has("misc/nosidecar.md")).toBe(true);
+  });
+});
