@@ -65,11 +65,11 @@ describe("reloading the model files", () => {
       intervalMs: 20,
     });
     try {
-      write("p.json", v2.profile);
-      await expect.poll(() => warnings.length, { timeout: 5000 }).toBeGreaterThan(0);
+      // Polling compares each stat with the watcher's first one, taken asynchronously: a write that lands
+      // before it is never seen as a change. So each write repeats until the watcher has reacted to it.
+      await expect.poll(() => write("p.json", v2.profile) && warnings.length, { timeout: 10_000 }).toBeGreaterThan(0);
       expect(applied).toEqual([]);
-      write("e.json", v2.endpoints);
-      await expect.poll(() => applied.length, { timeout: 5000 }).toBe(1);
+      await expect.poll(() => write("e.json", v2.endpoints) && applied.length, { timeout: 10_000 }).toBe(1);
       expect(applied[0]?.endpoints.embedding.model).toBe("embed-v2");
       expect(applied[0]?.profile.embedding.model).toBe("embed-v2");
     } finally {
