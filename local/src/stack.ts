@@ -23,6 +23,7 @@ import {
 import { type Ports, type WorkLayout, workLayout } from "./layout.ts";
 import { run, type Service, startService, stopAllGroups } from "./processes.ts";
 import type { Log } from "./progress.ts";
+import { promotionBasis, readPromotion, servedModels } from "./promotion.ts";
 import {
   backboneEnv,
   enginesEnv,
@@ -237,11 +238,22 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       const manifest = path.join(layout.modelStore, "local-models.json");
       if (!existsSync(manifest)) throw new StartError(`models: ${manifest} was not written`);
       const described = parseLocalModels(readFileSync(manifest, "utf8"), manifest);
-      for (const m of [described.embed, described.rerank]) {
+      // Versions `npm run loop` promoted are served again, not version 1 (promotion.ts).
+      let record: ReturnType<typeof readPromotion>;
+      try {
+        record = readPromotion(layout.modelStore);
+      } catch (error) {
+        throw new StartError(`models: ${(error as Error).message}`);
+      }
+      const served = servedModels(described, record, promotionBasis(layout.modelStore), (mar) =>
+        existsSync(path.join(layout.modelStore, mar)),
+      );
+      for (const note of served.notes) log("models", note);
+      for (const m of [served.models.embed, served.models.rerank]) {
         const problem = archiveProblem(path.join(layout.modelStore, m.mar));
         if (problem) throw new StartError(`models: ${problem}`);
       }
-      return described;
+      return served.models;
     });
     // Both settle before either error is thrown, so a failure never leaves the other running unseen.
     const [enginesResult, modelsResult] = await Promise.allSettled([engines, built]);
