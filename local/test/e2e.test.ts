@@ -113,6 +113,9 @@ beforeAll(async () => {
     log,
     userEnv: {},
     setup: false,
+    // The docs-trained reranker is not recommended (npm start leaves it off); the test reranks with it to
+    // put the real rerank handler behind the orchestrator as well as behind OpenSearch's connector.
+    rerank: true,
   });
   profile = JSON.parse(readFileSync(stack.description.backbone.profileFile, "utf8"));
 });
@@ -122,6 +125,14 @@ afterAll(async () => {
 });
 
 describe("the local stack end to end", () => {
+  it("reranks because the test asked to, and says the reranker is not recommended", (ctx) => {
+    if (!stack) ctx.skip();
+    expect(stack!.rerank.enabled).toBe(true);
+    expect(stack!.rerank.reason).toMatch(
+      /^on \(--rerank\) with rerank v1, although local-models.json does not recommend it/,
+    );
+  });
+
   it("ingested every document through the real embed handler into both engines, identically", async (ctx) => {
     if (!stack) ctx.skip();
     expect(stack!.ingest.ingested).toBe(12);
@@ -208,6 +219,7 @@ describe("the local stack end to end", () => {
       ports: { ...PORTS, orchestrator: port },
       layout,
       user: { DASHSCOPE_API_KEY: fakeKey, DASHSCOPE_BASE_URL: fake.baseURL, CHAT_MODEL: "qwen-plus" },
+      rerank: true,
     });
     let service: Service | undefined;
     try {

@@ -7,6 +7,7 @@ import {
   localProfile,
   orchestratorEnv,
   parseLocalModels,
+  rerankChoice,
   stackDescription,
 } from "../src/render.ts";
 
@@ -54,7 +55,13 @@ describe("rendering the local stack", () => {
   });
 
   it("passes DashScope through only when the user set its key", () => {
-    const without = orchestratorEnv({ alias: "docs", ports, layout, user: { DASHSCOPE_BASE_URL: "http://x" } });
+    const without = orchestratorEnv({
+      alias: "docs",
+      ports,
+      layout,
+      user: { DASHSCOPE_BASE_URL: "http://x" },
+      rerank: false,
+    });
     expect(Object.keys(without).filter((k) => k.startsWith("DASHSCOPE"))).toEqual([]);
     expect(without).toMatchObject({ AIREC_ENABLED: "false", EVENT_LOG_FOLDER: "/w/.local", HOST: "127.0.0.1" });
     const withKey = orchestratorEnv({
@@ -62,8 +69,37 @@ describe("rendering the local stack", () => {
       ports,
       layout,
       user: { DASHSCOPE_API_KEY: "k", DASHSCOPE_BASE_URL: "http://x", CHAT_MODEL: "qwen" },
+      rerank: true,
     });
     expect(withKey).toMatchObject({ DASHSCOPE_API_KEY: "k", DASHSCOPE_BASE_URL: "http://x", CHAT_MODEL: "qwen" });
+    expect([without.RERANK_ENABLED, withKey.RERANK_ENABLED]).toEqual(["false", "true"]);
+  });
+
+  it("reranks as local-models.json recommends unless --rerank or --no-rerank says otherwise, and says why", () => {
+    const advised = (recommended?: boolean) =>
+      parseLocalModels(
+        JSON.stringify({
+          ...MODELS,
+          rerank: { ...MODELS.rerank, ...(recommended === undefined ? {} : { recommended }), evidence: "README#q" },
+        }),
+        "m.json",
+      );
+    const off = rerankChoice(undefined, advised(false));
+    expect(off.enabled).toBe(false);
+    expect(off.reason).toMatch(/^off: local-models.json does not recommend rerank v1, .*held-out MRR@10 \(README#q\)/);
+    expect(off.reason).toMatch(/npm start -- --rerank turns it on$/);
+    expect(rerankChoice(true, advised(false))).toEqual({
+      enabled: true,
+      reason:
+        "on (--rerank) with rerank v1, although local-models.json does not recommend it: it lowers held-out MRR@10 (README#q)",
+    });
+    for (const recommended of [true, undefined]) {
+      expect(rerankChoice(undefined, advised(recommended)).enabled).toBe(true);
+      expect(rerankChoice(false, advised(recommended)).enabled).toBe(false);
+    }
+    expect(() =>
+      parseLocalModels(JSON.stringify({ ...MODELS, rerank: { ...MODELS.rerank, recommended: "no" } }), "m.json"),
+    ).toThrow('m.json: rerank.recommended: expected true or false, got "no"');
   });
 
   it("describes the stack as the shared contract says", () => {
