@@ -367,14 +367,14 @@ describe("the loop's swap on the local stack", () => {
     const v1 = await ts.defaultVersion(d.models.embed.name);
     const base = await unpackServing(
       m,
-      path.join(d.torchserve.modelStore, v1.modelUrl),
+      path.isAbsolute(v1.modelUrl) ? v1.modelUrl : path.join(d.torchserve.modelStore, v1.modelUrl),
       path.join(loopWork, `serving-${d.models.embed.name}-v${v1.modelVersion}`),
     );
     await train(m, "embed", {
       data,
       out: path.join(loopWork, "embed"),
       base,
-      steps: 2,
+      steps: 8,
       batchSize: 4,
       dims: d.models.embed.dims,
     });
