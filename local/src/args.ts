@@ -1,5 +1,7 @@
 /** `npm start -- [--docs <folder>] [--port <n>] [--rerank|--no-rerank]`: the command line of the local stack, checked before anything starts. */
 
+import { eachFlag } from "./flags.ts";
+
 export interface StartArgs {
   /** A folder of the user's own documents; absent means the sample corpus. */
   readonly docs: string | undefined;
@@ -38,10 +40,7 @@ export function parseArgs(argv: readonly string[]): StartArgs {
   let listen = DEFAULT_PORT;
   let help = false;
   let rerank: boolean | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
-    const value = () => (inline !== undefined ? inline : argv[++i]);
+  eachFlag(argv, (flag, arg, value, inline) => {
     switch (flag) {
       case "--docs": {
         const folder = value();
@@ -69,6 +68,6 @@ export function parseArgs(argv: readonly string[]): StartArgs {
           `${JSON.stringify(arg)}: unknown argument; expected --docs <folder>, --port <n>, --rerank or --no-rerank`,
         );
     }
-  }
+  });
   return { docs, port: listen, rerank, help };
 }
