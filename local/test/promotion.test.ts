@@ -13,12 +13,9 @@ import {
   servedModels,
   writePromotion,
 } from "../src/promotion.ts";
-import type { LocalModels } from "../src/render.ts";
+import { LOCAL_MODELS } from "./fixtures.ts";
 
-const BUILT: LocalModels = {
-  embed: { name: "embed", version: "1", dims: 384, mar: "embed.mar" },
-  rerank: { name: "rerank", version: "1", mar: "rerank.mar" },
-};
+const BUILT = LOCAL_MODELS;
 const BASIS = "a".repeat(64);
 const always = () => true;
 

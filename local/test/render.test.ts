@@ -10,14 +10,9 @@ import {
   rerankChoice,
   stackDescription,
 } from "../src/render.ts";
+import { INFERENCE, LOCAL_MODELS } from "./fixtures.ts";
 
-const MODELS = parseLocalModels(
-  JSON.stringify({
-    embed: { name: "embed", version: "1", dims: 384, mar: "embed.mar", base: "x" },
-    rerank: { name: "rerank", version: "1", mar: "rerank.mar" },
-  }),
-  "local-models.json",
-);
+const MODELS = LOCAL_MODELS;
 const ports = { ...DEFAULT_PORTS, orchestrator: 8480 };
 const layout = workLayout("/w/.local");
 
@@ -33,7 +28,7 @@ describe("rendering the local stack", () => {
 
   it("renders a profile and endpoints setup accepts, on TorchServe's versioned paths", () => {
     const profile = localProfile(MODELS);
-    const endpoints = localEndpoints("http://127.0.0.1:8490", MODELS);
+    const endpoints = localEndpoints(INFERENCE, MODELS);
     expect(profileProblems(profile, endpoints)).toEqual([]);
     expect(profile.embedding).toEqual({ model: "embed-v1", dims: 384 });
     expect(endpoints.embedding.url).toBe("http://127.0.0.1:8490/predictions/embed/1");
@@ -106,7 +101,7 @@ describe("rendering the local stack", () => {
     const d = stackDescription({
       ports,
       layout,
-      torchserve: { inference: "http://127.0.0.1:8490", management: "http://127.0.0.1:8491" },
+      torchserve: { inference: INFERENCE, management: "http://127.0.0.1:8491" },
       models: MODELS,
       alias: "docs",
       docs: "/d",
@@ -115,7 +110,7 @@ describe("rendering the local stack", () => {
       orchestrator: { url: "http://127.0.0.1:8480", apiKeyFile: "/w/.local/api-key" },
       engines: { opensearch: "http://127.0.0.1:9290", elasticsearch: "http://127.0.0.1:9291" },
       torchserve: {
-        inference: "http://127.0.0.1:8490",
+        inference: INFERENCE,
         management: "http://127.0.0.1:8491",
         modelStore: "/w/.local/model-store",
       },
