@@ -117,12 +117,18 @@ function inProcessBound(stack: RunningStack, texts: string[]): number {
 
 async function searchLatency(stack: RunningStack, queries: string[], concurrency: number, total: number) {
   let failures = 0;
+  let degraded = 0;
+  const rerank: Record<string, number> = {};
   const times = await timedPool(total, concurrency, async (i) => {
     const r = await post(stack, "/v1/search", { query: queries[i % queries.length] });
+    const body = (await r.json()) as { degraded?: boolean; rerank?: string };
     if (r.status !== 200) failures++;
-    await r.arrayBuffer();
+    else {
+      if (body.degraded) degraded++;
+      rerank[body.rerank ?? "?"] = (rerank[body.rerank ?? "?"] ?? 0) + 1;
+    }
   });
-  return { p50: percentile(times, 50), p99: percentile(times, 99), failures, total };
+  return { p50: percentile(times, 50), p99: percentile(times, 99), failures, degraded, rerank, total };
 }
 
 async function timeToFirstToken(
@@ -190,7 +196,7 @@ async function servingFigures(stack: RunningStack, queries: string[], window: st
     const r = await searchLatency(stack, queries, concurrency, total);
     searchP50.push(r.p50);
     say(
-      `[${mode}] /v1/search concurrency ${concurrency}: p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms (${r.total} requests, ${r.failures} not 200; floor ${(floor.embed + (stack.rerank.enabled ? floor.rerank : 0)).toFixed(0)} ms at concurrency 1)`,
+      `[${mode}] /v1/search concurrency ${concurrency}: p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms (${r.total} requests, ${r.failures} not 200, ${r.degraded} degraded, rerank ${JSON.stringify(r.rerank)}; floor ${(floor.embed + (stack.rerank.enabled ? floor.rerank : 0)).toFixed(0)} ms at concurrency 1)`,
     );
   }
   const ttfts: number[] = [];
