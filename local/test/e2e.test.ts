@@ -244,6 +244,7 @@ describe("the local stack end to end", () => {
       expect(body.answerMode).toBe("llm");
       expect(fake.seen).toHaveLength(1);
       expect(body.answer).toMatch(/\[1\]/);
+      expect(body.citations.some(bothEngines)).toBe(true);
       const prompt = fake.seen[0]!.messages[0]!.content;
       expect(prompt).toContain(`[1] ${body.citations[0].title}`);
     } finally {
