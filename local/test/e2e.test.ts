@@ -33,7 +33,8 @@ import { startDashScopeFake } from "./dashscope-fake.ts";
  * The end-to-end test: the local stack `npm start` runs (same modules), on the first 12 documents
  * of the sample corpus and ports of its own, and one assertion per seam, each on data the real
  * other side produced: TorchServe's handlers, both engines, OpenSearch's ml-commons connector and
- * search pipeline, the orchestrator, its event log, and models/ prepare reading that log.
+ * search pipeline, the orchestrator, its event log, models/ prepare reading that log, and the loop's
+ * own serve-and-swap steps putting a retrained embedder behind the alias while queries keep answering.
  */
 
 const root = path.resolve(import.meta.dirname, "..", "..");
