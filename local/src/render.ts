@@ -61,7 +61,7 @@ export function rerankChoice(flag: boolean | undefined, models: LocalModels): { 
   if (r.recommended === false)
     return {
       enabled: false,
-      reason: `off: local-models.json does not recommend ${r.name} v${r.version}, the docs-trained reranker lowers held-out MRR@10${evidence}; results keep the engines' fused order; npm start -- --rerank turns it on`,
+      reason: `off: local-models.json does not recommend the docs-trained reranker (served as ${r.name} v${r.version}): it lowers held-out MRR@10${evidence}; results keep the engines' fused order; npm start -- --rerank turns it on`,
     };
   return { enabled: true, reason: `on with ${r.name} v${r.version}; npm start -- --no-rerank turns it off` };
 }
