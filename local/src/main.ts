@@ -51,6 +51,7 @@ async function main(): Promise<number> {
       log,
       userEnv: process.env,
       setup: true,
+      rerank: args.rerank,
     });
   } catch (error) {
     if (interrupted) {
@@ -73,6 +74,8 @@ async function main(): Promise<number> {
   // The page reads a key from the URL fragment, which browsers never send to the server, and drops it from
   // the address bar (Jupyter's token URL, for the same reason): one click signs the page in.
   log("start", `signed-in page: ${stack.pageUrl}#key=${stack.apiKey}`);
+  // How it ranks, on the line just before `ready <url>` (which stays exactly that: the contract scripts wait for).
+  log("start", `reranking ${stack.rerank.reason}`);
   console.log(`ready ${stack.pageUrl}`);
   await new Promise<void>((resolve) => {
     const check = setInterval(() => {

@@ -4,7 +4,15 @@ import type { Ports, WorkLayout } from "./layout.ts";
 /** What local-models.json says the model store holds (models/ local-models contract). */
 export interface LocalModels {
   readonly embed: { readonly name: string; readonly version: string; readonly dims: number; readonly mar: string };
-  readonly rerank: { readonly name: string; readonly version: string; readonly mar: string };
+  readonly rerank: {
+    readonly name: string;
+    readonly version: string;
+    readonly mar: string;
+    /** Whether models/ recommends reranking with it (false: it measurably hurts); absent: no advice. */
+    readonly recommended?: boolean;
+    /** Where the figures behind `recommended` are (a section of models/README.md). */
+    readonly evidence?: string;
+  };
 }
 
 export function parseLocalModels(text: string, where: string): LocalModels {
@@ -24,11 +32,38 @@ export function parseLocalModels(text: string, where: string): LocalModels {
     str(value?.[role]?.version, `${role}.version`);
     str(value?.[role]?.mar, `${role}.mar`);
   }
+  const recommended = value?.rerank?.recommended;
+  if (recommended !== undefined && typeof recommended !== "boolean")
+    problems.push(`rerank.recommended: expected true or false, got ${JSON.stringify(recommended)}`);
   const dims = value?.embed?.dims;
   if (!Number.isInteger(dims) || dims < 1)
     problems.push(`embed.dims: expected a positive integer, got ${JSON.stringify(dims)}`);
   if (problems.length > 0) throw new Error(`${where}: ${problems.join("; ")}`);
   return value as LocalModels;
+}
+
+/**
+ * Whether the stack reranks: as `--rerank`/`--no-rerank` says, else as local-models.json recommends.
+ * The reason is printed before `ready` and names the flag that changes it.
+ */
+export function rerankChoice(flag: boolean | undefined, models: LocalModels): { enabled: boolean; reason: string } {
+  const r = models.rerank;
+  const evidence = r.evidence ? ` (${r.evidence})` : "";
+  if (flag === false) return { enabled: false, reason: "off (--no-rerank): results keep the engines' fused order" };
+  if (flag === true)
+    return {
+      enabled: true,
+      reason:
+        r.recommended === false
+          ? `on (--rerank) with ${r.name} v${r.version}, although local-models.json does not recommend it: it lowers held-out MRR@10${evidence}`
+          : `on (--rerank) with ${r.name} v${r.version}`,
+    };
+  if (r.recommended === false)
+    return {
+      enabled: false,
+      reason: `off: local-models.json does not recommend the docs-trained reranker (served as ${r.name} v${r.version}): it lowers held-out MRR@10${evidence}; results keep the engines' fused order; npm start -- --rerank turns it on`,
+    };
+  return { enabled: true, reason: `on with ${r.name} v${r.version}; npm start -- --no-rerank turns it off` };
 }
 
 /** The model name an index generation records: name and version, so a new version is a new generation. */
@@ -118,6 +153,8 @@ export function orchestratorEnv(o: {
   ports: Ports;
   layout: WorkLayout;
   user: Readonly<Record<string, string | undefined>>;
+  /** RERANK_ENABLED: false leaves the fused order (the reranker is still served and set up). */
+  rerank: boolean;
 }): Record<string, string> {
   const urls = engineUrls(o.ports);
   const env: Record<string, string> = {
@@ -136,6 +173,7 @@ export function orchestratorEnv(o: {
     REQUEST_BUDGET_MS: "15000",
     EMBED_TIMEOUT_MS: "5000",
     ENGINE_TIMEOUT_MS: "5000",
+    RERANK_ENABLED: String(o.rerank),
     RERANK_TIMEOUT_MS: "8000",
   };
   if (o.user.DASHSCOPE_API_KEY) {

@@ -23,6 +23,7 @@ import {
 import { type Ports, type WorkLayout, workLayout } from "./layout.ts";
 import { run, type Service, startService, stopAllGroups } from "./processes.ts";
 import type { Log } from "./progress.ts";
+import { promotionBasis, readPromotion, servedModels } from "./promotion.ts";
 import {
   backboneEnv,
   enginesEnv,
@@ -31,6 +32,7 @@ import {
   localProfile,
   orchestratorEnv,
   parseLocalModels,
+  rerankChoice,
   type StackDescription,
   stackDescription,
 } from "./render.ts";
@@ -50,6 +52,8 @@ export interface StackOptions {
   readonly userEnv: Readonly<Record<string, string | undefined>>;
   /** Run scripts/setup.sh when it is missing or stale (npm start), or only check (tests). */
   readonly setup: boolean;
+  /** Rerank (true), never (false), or as local-models.json recommends (undefined): `--rerank`. */
+  readonly rerank?: boolean | undefined;
 }
 
 export interface IngestSummary {
@@ -68,6 +72,8 @@ export interface RunningStack {
   readonly pageUrl: string;
   readonly apiKey: string;
   readonly ingest: IngestSummary;
+  /** Whether the orchestrator reranks, and why (printed before `ready`). */
+  readonly rerank: { readonly enabled: boolean; readonly reason: string };
   /** Seconds per step. */
   readonly timings: Record<string, number>;
   stop(): Promise<void>;
@@ -237,11 +243,22 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       const manifest = path.join(layout.modelStore, "local-models.json");
       if (!existsSync(manifest)) throw new StartError(`models: ${manifest} was not written`);
       const described = parseLocalModels(readFileSync(manifest, "utf8"), manifest);
-      for (const m of [described.embed, described.rerank]) {
+      // Versions `npm run loop` promoted are served again, not version 1 (promotion.ts).
+      let record: ReturnType<typeof readPromotion>;
+      try {
+        record = readPromotion(layout.modelStore);
+      } catch (error) {
+        throw new StartError(`models: ${(error as Error).message}`);
+      }
+      const served = servedModels(described, record, promotionBasis(layout.modelStore), (mar) =>
+        existsSync(path.join(layout.modelStore, mar)),
+      );
+      for (const note of served.notes) log("models", note);
+      for (const m of [served.models.embed, served.models.rerank]) {
         const problem = archiveProblem(path.join(layout.modelStore, m.mar));
         if (problem) throw new StartError(`models: ${problem}`);
       }
-      return described;
+      return served.models;
     });
     // Both settle before either error is thrown, so a failure never leaves the other running unseen.
     const [enginesResult, modelsResult] = await Promise.allSettled([engines, built]);
@@ -320,9 +337,11 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
     });
 
     const apiKey = ensureApiKey(layout);
+    const rerank = rerankChoice(o.rerank, described);
+    log("orchestrator", `reranking ${rerank.reason}`);
     const page = `http://127.0.0.1:${o.ports.orchestrator}/`;
     await step("orchestrator", `the orchestrator on ${page}`, async () => {
-      const env = orchestratorEnv({ alias: o.alias, ports: o.ports, layout, user: o.userEnv });
+      const env = orchestratorEnv({ alias: o.alias, ports: o.ports, layout, user: o.userEnv, rerank: rerank.enabled });
       const { service } = await startService(
         "orchestrator",
         process.execPath,
@@ -338,7 +357,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         },
       );
       services.push(service);
-      await waitReady(page, apiKey, probeQuery(docs), log);
+      await waitReady(page, apiKey, probeQuery(docs), rerank.enabled ? "applied" : "off", log);
     });
 
     const description = stackDescription({
@@ -350,7 +369,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
       docs,
     });
     writeFileSync(layout.stackFile, `${JSON.stringify(description, null, 2)}\n`);
-    return { description, pageUrl: page, apiKey, ingest, timings, stop };
+    return { description, pageUrl: page, apiKey, ingest, rerank, timings, stop };
   } catch (error) {
     log("stop", `start failed; stopping what was started`);
     await stop();
@@ -398,7 +417,14 @@ function ensureApiKey(layout: WorkLayout): string {
 }
 
 /** /readyz answers 200 and a search returns hits found by both engines. */
-async function waitReady(page: string, apiKey: string, query: string, log: Log, timeoutMs = 120_000) {
+async function waitReady(
+  page: string,
+  apiKey: string,
+  query: string,
+  rerank: "applied" | "off",
+  log: Log,
+  timeoutMs = 120_000,
+) {
   const end = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < end) {
@@ -414,7 +440,7 @@ async function waitReady(page: string, apiKey: string, query: string, log: Log, 
         });
         const body = (await r.json()) as any;
         const engines = new Set<string>((body.results ?? []).flatMap((x: any) => x.engines ?? []));
-        if (r.status === 200 && engines.has("opensearch") && engines.has("elasticsearch")) {
+        if (r.status === 200 && engines.has("opensearch") && engines.has("elasticsearch") && body.rerank === rerank) {
           log(
             "orchestrator",
             `search ${JSON.stringify(query)}: ${body.results.length} hits from both engines (rerank ${body.rerank})`,

@@ -4,11 +4,16 @@ import { ArgsError, DEFAULT_PORT, parseArgs } from "../src/args.ts";
 
 describe("npm start arguments", () => {
   it("defaults to the sample corpus on the default port", () => {
-    expect(parseArgs([])).toEqual({ docs: undefined, port: DEFAULT_PORT, help: false });
+    expect(parseArgs([])).toEqual({ docs: undefined, port: DEFAULT_PORT, rerank: undefined, help: false });
   });
 
   it("takes --docs and --port, spaced or with =", () => {
-    expect(parseArgs(["--docs", "my docs", "--port", "9000"])).toEqual({ docs: "my docs", port: 9000, help: false });
+    expect(parseArgs(["--docs", "my docs", "--port", "9000"])).toEqual({
+      docs: "my docs",
+      port: 9000,
+      rerank: undefined,
+      help: false,
+    });
     expect(parseArgs(["--docs=a=b", "--port=1"])).toMatchObject({ docs: "a=b", port: 1 });
   });
 
@@ -17,7 +22,17 @@ describe("npm start arguments", () => {
     expect(() => parseArgs(["--docs", "--port", "1"])).toThrow("--docs: expected a folder");
     expect(() => parseArgs(["--port", "http"])).toThrow('--port: expected a port number from 1 to 65535, got "http"');
     expect(() => parseArgs(["--port", "70000"])).toThrow('got "70000"');
-    expect(() => parseArgs(["docs"])).toThrow('"docs": unknown argument; expected --docs <folder> or --port <n>');
+    expect(() => parseArgs(["docs"])).toThrow(
+      '"docs": unknown argument; expected --docs <folder>, --port <n>, --rerank or --no-rerank',
+    );
+    expect(() => parseArgs(["--rerank=yes"])).toThrow('--rerank: takes no value, got "yes"');
+    expect(() => parseArgs(["--rerank", "--no-rerank"])).toThrow("--no-rerank: contradicts --rerank");
+  });
+
+  it("turns reranking on or off, or leaves it to local-models.json", () => {
+    expect(parseArgs(["--rerank"]).rerank).toBe(true);
+    expect(parseArgs(["--no-rerank", "--no-rerank"]).rerank).toBe(false);
+    expect(parseArgs(["--port", "1"]).rerank).toBeUndefined();
   });
 
   it("accepts every valid port and refuses every other integer", () => {

@@ -16,16 +16,25 @@ import { FIELDS, indexNames, osHybridQuery, type RelevanceProfile } from "@searc
 import { startDashScope } from "@search-backbone/test-engines";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workLayout } from "../src/layout.ts";
+import { Api } from "../src/loop/api.ts";
+import { eventsFolder } from "../src/loop/files.ts";
+import { type ModelsCli, prepare, train, unpackServing } from "../src/loop/models.ts";
+import { startQueryLoop, summariseQueries, summaryLines } from "../src/loop/query-loop.ts";
+import { readStack } from "../src/loop/stack.ts";
+import { type SwapResult, serveAndSwap } from "../src/loop/swap.ts";
+import { TorchServeClient } from "../src/loop/torchserve.ts";
 import { type Service, startService } from "../src/processes.ts";
 import { progress } from "../src/progress.ts";
-import { orchestratorEnv } from "../src/render.ts";
+import { promotionBasis, readPromotion, servedModels } from "../src/promotion.ts";
+import { orchestratorEnv, parseLocalModels } from "../src/render.ts";
 import { probeQuery, type RunningStack, startStack } from "../src/stack.ts";
 
 /**
  * The end-to-end test: the local stack `npm start` runs (same modules), on the first 12 documents
  * of the sample corpus and ports of its own, and one assertion per seam, each on data the real
  * other side produced: TorchServe's handlers, both engines, OpenSearch's ml-commons connector and
- * search pipeline, the orchestrator, its event log, and models/ prepare reading that log.
+ * search pipeline, the orchestrator, its event log, models/ prepare reading that log, and the loop's
+ * own serve-and-swap steps putting a retrained embedder behind the alias while queries keep answering.
  */
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -82,6 +91,8 @@ beforeAll(async () => {
   // Fresh indices every run, so ingestion really runs; the model archives are reused.
   rmSync(path.join(work, "engines"), { recursive: true, force: true });
   rmSync(path.join(work, "logs"), { recursive: true, force: true });
+  // Version 1 every run: an earlier run's swap promoted version 2 (promotion.ts).
+  rmSync(path.join(work, "model-store", "promoted.json"), { force: true });
   // The user's own folder (`npm start -- --docs`): 12 sample documents and one that cannot be parsed.
   const sample = execFileSync("bash", [path.join(root, "scripts", "sample-corpus.sh"), "--limit", "12"], {
     encoding: "utf8",
@@ -103,6 +114,9 @@ beforeAll(async () => {
     log,
     userEnv: {},
     setup: false,
+    // The docs-trained reranker is not recommended (npm start leaves it off); the test reranks with it to
+    // put the real rerank handler behind the orchestrator as well as behind OpenSearch's connector.
+    rerank: true,
   });
   profile = JSON.parse(readFileSync(stack.description.backbone.profileFile, "utf8"));
 });
@@ -112,6 +126,14 @@ afterAll(async () => {
 });
 
 describe("the local stack end to end", () => {
+  it("reranks because the test asked to, and says the reranker is not recommended", (ctx) => {
+    if (!stack) ctx.skip();
+    expect(stack!.rerank.enabled).toBe(true);
+    expect(stack!.rerank.reason).toMatch(
+      /^on \(--rerank\) with rerank v1, although local-models.json does not recommend it/,
+    );
+  });
+
   it("ingested every document through the real embed handler into both engines, identically", async (ctx) => {
     if (!stack) ctx.skip();
     expect(stack!.ingest.ingested).toBe(12);
@@ -199,6 +221,7 @@ describe("the local stack end to end", () => {
       ports: { ...PORTS, orchestrator: port },
       layout,
       user: { DASHSCOPE_API_KEY: fakeKey, DASHSCOPE_BASE_URL: fake.baseURL, CHAT_MODEL: "qwen-plus" },
+      rerank: true,
     });
     let service: Service | undefined;
     try {
@@ -223,6 +246,7 @@ describe("the local stack end to end", () => {
       expect(body.answerMode).toBe("llm");
       expect(fake.stats.calls).toBe(1);
       expect(body.answer).toMatch(/\[1\]/);
+      expect(body.citations.some(bothEngines)).toBe(true);
       const prompt = fake.stats.lastMessages[0]!.content;
       expect(prompt).toContain(`[1] ${body.citations[0].title}`);
     } finally {
@@ -310,6 +334,195 @@ describe("the local stack end to end", () => {
     expect(stats.docs_missing_text).toBe(0);
     const distinct = new Set(clicks.map((c) => `${c.queryId}\u0000${c.docId}`));
     expect(stats.positives).toBe(distinct.size);
+    // Nothing lost: the (query, document) pairs in prepare's files are exactly the logged clicks'.
+    const pairs = ["train", "eval"].flatMap((side) =>
+      readFileSync(path.join(out, "embedder", `${side}.jsonl`), "utf8")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { query: string; positiveId: string }),
+    );
+    const asked = new Map<string, string>(events.filter((e) => e.type === "expose").map((e) => [e.queryId, e.query]));
+    const clicked = events.filter((e) => e.type === "click").map((e) => `${asked.get(e.queryId)}\u0000${e.docId}`);
+    expect(pairs.map((p) => `${p.query}\u0000${p.positiveId}`).sort()).toEqual([...new Set(clicked)].sort());
+    expect(pairs).toHaveLength(stats.positives);
     rmSync(out, { recursive: true, force: true });
   });
 });
+
+describe("the loop's swap on the local stack", () => {
+  it("a retrained embedder is served, re-embedded into a new generation and swapped in behind the alias; no query during the swap fails", async (ctx) => {
+    if (!stack) ctx.skip();
+    const d = readStack(workLayout(work).stackFile);
+    const { opensearch, elasticsearch } = d.engines;
+    const loopWork = path.join(work, "loop", "e2e");
+    rmSync(loopWork, { recursive: true, force: true });
+    mkdirSync(loopWork, { recursive: true });
+    const m: ModelsCli = { root, echo: (l) => log("models", l) };
+    const ts = new TorchServeClient(d.torchserve.management, d.torchserve.inference);
+    const client = new Api(d.orchestrator.url, stack!.apiKey);
+    const before = { os: await aliasedIndex(opensearch), es: await aliasedIndex(elasticsearch) };
+    expect(before.os).toBe(before.es);
+
+    // A retrained embedder, as the loop makes one: prepare on this run's event log, a few steps from the served v1.
+    const data = path.join(loopWork, "data");
+    await prepare(m, { events: eventsFolder(d.eventLog), raw: d.backbone.docs, out: data, evalPercent: 50 });
+    const v1 = await ts.defaultVersion(d.models.embed.name);
+    const base = await unpackServing(
+      m,
+      path.isAbsolute(v1.modelUrl) ? v1.modelUrl : path.join(d.torchserve.modelStore, v1.modelUrl),
+      path.join(loopWork, `serving-${d.models.embed.name}-v${v1.modelVersion}`),
+    );
+    await train(m, "embed", {
+      data,
+      out: path.join(loopWork, "embed"),
+      base,
+      steps: 8,
+      batchSize: 4,
+      dims: d.models.embed.dims,
+    });
+
+    // Queries through the public API and straight at the alias on both engines, for the whole swap.
+    const probe = probeQuery(d.backbone.docs);
+    const queries = [probe, "data compression and archiving", "abstract base classes", "AIFF audio files"];
+    const apiLoop = startQueryLoop(client, queries, 250);
+    const engineLoop = startAliasLoop([opensearch, elasticsearch], queries);
+    let result: SwapResult;
+    try {
+      result = await serveAndSwap(
+        {
+          root,
+          stackFile: workLayout(work).stackFile,
+          stack: d,
+          api: client,
+          ts,
+          m,
+          work: loopWork,
+          raw: d.backbone.docs,
+          probe,
+          step: async (name, run, note) => {
+            const t0 = performance.now();
+            const value = await run();
+            log(name, `done in ${((performance.now() - t0) / 1000).toFixed(1)} s ${note ? note(value) : ""}`);
+            return value;
+          },
+          say: (name, message) => log(name, message),
+          echo: (name) => (line) => log(name, line),
+        },
+        { embed: path.join(loopWork, "embed", "model") },
+      );
+    } finally {
+      await apiLoop.stop();
+      await engineLoop.stop();
+    }
+    const summary = summariseQueries(apiLoop.records);
+    log("swap", summaryLines(summary).join("; "));
+    log("swap", `alias queries: ${engineLoop.count} on both engines, failures ${JSON.stringify(engineLoop.failures)}`);
+    expect(summary.errors, JSON.stringify(summary.errorMessages)).toBe(0);
+    expect(summary.zeroHits).toBe(0);
+    expect(summary.queries).toBeGreaterThan(10);
+    expect(engineLoop.failures).toEqual([]);
+    expect(engineLoop.count).toBeGreaterThan(10);
+
+    // TorchServe serves v2; the alias names v2's generation on both engines; v1's is retired.
+    expect(result.promoted.embed).toEqual({ name: d.models.embed.name, version: "2" });
+    expect(result.ingest).toMatchObject({ ingested: 12, swapped: true });
+    const names = indexNames(ALIAS, result.profile);
+    expect(names.index).not.toBe(before.os);
+    expect(await aliasedIndex(opensearch)).toBe(names.index);
+    expect(await aliasedIndex(elasticsearch)).toBe(names.index);
+    for (const url of [opensearch, elasticsearch]) {
+      expect((await fetch(`${url}/${before.os}`, { method: "HEAD" })).status, `${url}/${before.os}`).toBe(404);
+    }
+    expect((await ts.defaultVersion(d.models.embed.name)).modelVersion).toBe("2");
+
+    // The new generation's vectors are v2's output, not v1's.
+    const hits = (
+      await engine(elasticsearch, `/${ALIAS}/_search`, {
+        size: 4,
+        sort: [{ [FIELDS.sourceKey]: "asc" }, { [FIELDS.chunkNo]: "asc" }],
+        query: { match_all: {} },
+      })
+    ).hits.hits as any[];
+    const texts = hits.map((h) => h._source[FIELDS.text]);
+    const embed = async (version: string) =>
+      (
+        await engine(d.torchserve.inference, `/predictions/${d.models.embed.name}/${version}`, { input: texts })
+      ).data.map((x: any) => x.embedding as number[]);
+    const [byV2, byV1] = [await embed("2"), await embed("1")];
+    const farthest = (a: number[][]) =>
+      Math.max(
+        ...hits.map((h, i) =>
+          Math.max(...h._source[FIELDS.vector].map((v: number, j: number) => Math.abs(v - a[i]![j]!))),
+        ),
+      );
+    expect(farthest(byV2)).toBeLessThan(1e-4);
+    expect(farthest(byV1)).toBeGreaterThan(1e-3);
+
+    // The orchestrator queries with v2 on the new generation: kNN on both engines, no warning.
+    expect((await client.modelsInUse()).embedding).toBe(`${d.models.embed.name}-v2`);
+    const after = await api("/v1/search", { query: probe });
+    expect(after.body, JSON.stringify(after.body.warnings)).toMatchObject({ degraded: false, warnings: [] });
+    expect(after.body.results.filter(bothEngines).length).toBeGreaterThan(0);
+
+    // What the next npm start reads: the stack description and the promotion record name v2.
+    expect(readStack(workLayout(work).stackFile).models.embed.version).toBe("2");
+    const store = d.torchserve.modelStore;
+    const built = parseLocalModels(readFileSync(path.join(store, "local-models.json"), "utf8"), "local-models.json");
+    const next = servedModels(built, readPromotion(store), promotionBasis(store), (mar) =>
+      existsSync(path.join(store, mar)),
+    );
+    expect(next.models.embed).toMatchObject({ version: "2", mar: "embed-v2.mar" });
+    expect(next.models.rerank).toEqual(built.rerank);
+  }, 420_000);
+});
+
+/** The concrete index the alias names on one engine. */
+async function aliasedIndex(url: string): Promise<string> {
+  const r = await fetch(`${url}/_alias/${ALIAS}`);
+  expect(r.status, `${url}/_alias/${ALIAS}`).toBe(200);
+  const names = Object.keys((await r.json()) as object);
+  expect(names, `${url}/_alias/${ALIAS}`).toHaveLength(1);
+  return names[0] as string;
+}
+
+/** BM25 queries against the alias on each engine every 200 ms: any answer but 200 with hits is a failure. */
+function startAliasLoop(urls: readonly string[], queries: readonly string[]) {
+  const failures: string[] = [];
+  let count = 0;
+  let stopped = false;
+  const run = (async () => {
+    for (let i = 0; !stopped; i++) {
+      const query = queries[i % queries.length] as string;
+      await Promise.all(
+        urls.map(async (url) => {
+          try {
+            const r = await fetch(`${url}/${ALIAS}/_search`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ size: 3, query: { match: { [FIELDS.text]: query } } }),
+              signal: AbortSignal.timeout(10_000),
+            });
+            const body = (await r.json()) as any;
+            if (r.status !== 200 || !(body.hits?.hits?.length > 0))
+              failures.push(`${url} ${r.status} ${JSON.stringify(body).slice(0, 200)}`);
+          } catch (error) {
+            failures.push(`${url} ${(error as Error).message}`);
+          }
+          count++;
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    failures,
+    get count() {
+      return count;
+    },
+    stop: async () => {
+      stopped = true;
+      await run;
+    },
+  };
+}

@@ -1,24 +1,12 @@
-import { DEFAULT_PROFILE, indexGeneration, type ModelEndpoints } from "@search-backbone/relevance";
+import { indexGeneration } from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
 import { archiveName, nextVersion, predictionsUrl, promotedConfig } from "../src/loop/versions.ts";
+import { localEndpoints, localProfile } from "../src/render.ts";
+import { INFERENCE, LOCAL_MODELS } from "./fixtures.ts";
 
-const endpoints: ModelEndpoints = {
-  embedding: {
-    url: "http://127.0.0.1:8090/predictions/embed",
-    model: "embed",
-    protocol: "contract",
-    dims: 384,
-    authSecret: null,
-  },
-  rerank: {
-    url: "http://127.0.0.1:8090/predictions/rerank",
-    model: "rerank",
-    protocol: "contract",
-    dims: null,
-    authSecret: null,
-  },
-};
-const profile = { ...DEFAULT_PROFILE, embedding: { model: "embed", dims: 384 }, rerank: { model: "rerank" } };
+// The loop starts from what npm start rendered for version 1.
+const endpoints = localEndpoints(INFERENCE, LOCAL_MODELS);
+const profile = localProfile(LOCAL_MODELS);
 
 describe("versions", () => {
   it("numbers the next version after the highest numbered one", () => {
@@ -28,27 +16,27 @@ describe("versions", () => {
   });
 
   it("gives each version its own URL and archive", () => {
-    expect(predictionsUrl("http://127.0.0.1:8090/", "embed", "2")).toBe("http://127.0.0.1:8090/predictions/embed/2");
+    expect(predictionsUrl(`${INFERENCE}/`, "embed", "2")).toBe("http://127.0.0.1:8490/predictions/embed/2");
     expect(archiveName("embed", "2")).toBe("embed-v2.mar");
   });
 
   it("a new embedder names its version in the profile, so the index generation changes", () => {
-    const next = promotedConfig(profile, endpoints, "http://127.0.0.1:8090", {
+    const next = promotedConfig(profile, endpoints, INFERENCE, {
       embed: { name: "embed", version: "2" },
     });
     expect(next.profile.embedding).toEqual({ model: "embed-v2", dims: 384 });
-    expect(next.endpoints.embedding.url).toBe("http://127.0.0.1:8090/predictions/embed/2");
+    expect(next.endpoints.embedding.url).toBe(`${INFERENCE}/predictions/embed/2`);
     expect(next.endpoints.embedding.model).toBe("embed-v2");
     expect(next.endpoints.rerank).toEqual(endpoints.rerank);
     expect(indexGeneration(next.profile)).not.toBe(indexGeneration(profile));
   });
 
   it("a new reranker alone keeps the index generation", () => {
-    const next = promotedConfig(profile, endpoints, "http://127.0.0.1:8090", {
+    const next = promotedConfig(profile, endpoints, INFERENCE, {
       rerank: { name: "rerank", version: "3" },
     });
     expect(next.profile.rerank.model).toBe("rerank-v3");
-    expect(next.endpoints.rerank.url).toBe("http://127.0.0.1:8090/predictions/rerank/3");
+    expect(next.endpoints.rerank.url).toBe(`${INFERENCE}/predictions/rerank/3`);
     expect(indexGeneration(next.profile)).toBe(indexGeneration(profile));
   });
 });

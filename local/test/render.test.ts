@@ -7,16 +7,12 @@ import {
   localProfile,
   orchestratorEnv,
   parseLocalModels,
+  rerankChoice,
   stackDescription,
 } from "../src/render.ts";
+import { INFERENCE, LOCAL_MODELS } from "./fixtures.ts";
 
-const MODELS = parseLocalModels(
-  JSON.stringify({
-    embed: { name: "embed", version: "1", dims: 384, mar: "embed.mar", base: "x" },
-    rerank: { name: "rerank", version: "1", mar: "rerank.mar" },
-  }),
-  "local-models.json",
-);
+const MODELS = LOCAL_MODELS;
 const ports = { ...DEFAULT_PORTS, orchestrator: 8480 };
 const layout = workLayout("/w/.local");
 
@@ -32,7 +28,7 @@ describe("rendering the local stack", () => {
 
   it("renders a profile and endpoints setup accepts, on TorchServe's versioned paths", () => {
     const profile = localProfile(MODELS);
-    const endpoints = localEndpoints("http://127.0.0.1:8490", MODELS);
+    const endpoints = localEndpoints(INFERENCE, MODELS);
     expect(profileProblems(profile, endpoints)).toEqual([]);
     expect(profile.embedding).toEqual({ model: "embed-v1", dims: 384 });
     expect(endpoints.embedding.url).toBe("http://127.0.0.1:8490/predictions/embed/1");
@@ -55,7 +51,13 @@ describe("rendering the local stack", () => {
   });
 
   it("passes DashScope through only when the user set its key", () => {
-    const without = orchestratorEnv({ alias: "docs", ports, layout, user: { DASHSCOPE_BASE_URL: "http://x" } });
+    const without = orchestratorEnv({
+      alias: "docs",
+      ports,
+      layout,
+      user: { DASHSCOPE_BASE_URL: "http://x" },
+      rerank: false,
+    });
     expect(Object.keys(without).filter((k) => k.startsWith("DASHSCOPE"))).toEqual([]);
     expect(without).toMatchObject({ AIREC_ENABLED: "false", EVENT_LOG_FOLDER: "/w/.local", HOST: "127.0.0.1" });
     const withKey = orchestratorEnv({
@@ -63,15 +65,46 @@ describe("rendering the local stack", () => {
       ports,
       layout,
       user: { DASHSCOPE_API_KEY: "k", DASHSCOPE_BASE_URL: "http://x", CHAT_MODEL: "qwen" },
+      rerank: true,
     });
     expect(withKey).toMatchObject({ DASHSCOPE_API_KEY: "k", DASHSCOPE_BASE_URL: "http://x", CHAT_MODEL: "qwen" });
+    expect([without.RERANK_ENABLED, withKey.RERANK_ENABLED]).toEqual(["false", "true"]);
+  });
+
+  it("reranks as local-models.json recommends unless --rerank or --no-rerank says otherwise, and says why", () => {
+    const advised = (recommended?: boolean) =>
+      parseLocalModels(
+        JSON.stringify({
+          ...MODELS,
+          rerank: { ...MODELS.rerank, ...(recommended === undefined ? {} : { recommended }), evidence: "README#q" },
+        }),
+        "m.json",
+      );
+    const off = rerankChoice(undefined, advised(false));
+    expect(off.enabled).toBe(false);
+    expect(off.reason).toMatch(
+      /^off: local-models.json does not recommend the docs-trained reranker \(served as rerank v1\): it lowers held-out MRR@10 \(README#q\)/,
+    );
+    expect(off.reason).toMatch(/npm start -- --rerank turns it on$/);
+    expect(rerankChoice(true, advised(false))).toEqual({
+      enabled: true,
+      reason:
+        "on (--rerank) with rerank v1, although local-models.json does not recommend it: it lowers held-out MRR@10 (README#q)",
+    });
+    for (const recommended of [true, undefined]) {
+      expect(rerankChoice(undefined, advised(recommended)).enabled).toBe(true);
+      expect(rerankChoice(false, advised(recommended)).enabled).toBe(false);
+    }
+    expect(() =>
+      parseLocalModels(JSON.stringify({ ...MODELS, rerank: { ...MODELS.rerank, recommended: "no" } }), "m.json"),
+    ).toThrow('m.json: rerank.recommended: expected true or false, got "no"');
   });
 
   it("describes the stack as the shared contract says", () => {
     const d = stackDescription({
       ports,
       layout,
-      torchserve: { inference: "http://127.0.0.1:8490", management: "http://127.0.0.1:8491" },
+      torchserve: { inference: INFERENCE, management: "http://127.0.0.1:8491" },
       models: MODELS,
       alias: "docs",
       docs: "/d",
@@ -80,7 +113,7 @@ describe("rendering the local stack", () => {
       orchestrator: { url: "http://127.0.0.1:8480", apiKeyFile: "/w/.local/api-key" },
       engines: { opensearch: "http://127.0.0.1:9290", elasticsearch: "http://127.0.0.1:9291" },
       torchserve: {
-        inference: "http://127.0.0.1:8490",
+        inference: INFERENCE,
         management: "http://127.0.0.1:8491",
         modelStore: "/w/.local/model-store",
       },

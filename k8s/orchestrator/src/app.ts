@@ -125,6 +125,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     modelTransport: models.transport,
     rawPrefix: config.RAW_PREFIX,
     timeouts: { embed: config.EMBED_TIMEOUT_MS, engine: config.ENGINE_TIMEOUT_MS, rerank: config.RERANK_TIMEOUT_MS },
+    rerank: config.RERANK_ENABLED,
     metrics,
     limiters,
   });

@@ -89,6 +89,9 @@ const envShape = {
   REQUEST_BUDGET_MS: ms(4000),
   EMBED_TIMEOUT_MS: ms(1000),
   ENGINE_TIMEOUT_MS: ms(1500),
+  // Off: results keep the fused order and say `rerank: "off"` (not degraded), e.g. where the only
+  // reranker at hand is known to make the ranking worse (the local stack's docs-trained one).
+  RERANK_ENABLED: flag(true),
   RERANK_TIMEOUT_MS: ms(1000),
   LLM_TIMEOUT_MS: ms(60_000),
   AIREC_TIMEOUT_MS: ms(800),

@@ -69,7 +69,8 @@ export interface Retrieval {
   readonly vector: readonly number[] | undefined;
   readonly degraded: boolean;
   readonly warnings: readonly Warning[];
-  readonly rerank: "applied" | "skipped";
+  /** applied; skipped: the reranker failed (a warning says why); off: RERANK_ENABLED=false. */
+  readonly rerank: "applied" | "skipped" | "off";
 }
 
 export interface Filters {
@@ -88,6 +89,8 @@ export interface RetrieverOptions {
   readonly modelTransport?: ModelTransport | undefined;
   readonly rawPrefix: string;
   readonly timeouts: { readonly embed: number; readonly engine: number; readonly rerank: number };
+  /** Whether to rerank at all (RERANK_ENABLED); default true. */
+  readonly rerank?: boolean | undefined;
   readonly metrics: Metrics;
   /** Bounds the calls in flight per dependency; none: unbounded. */
   readonly limiters?: Readonly<Record<Dependency, Limiter>> | undefined;
@@ -203,8 +206,8 @@ export class Retriever {
     const candidates = mergeEngines(perEngine).slice(0, profile.rerankWindow);
     const merged = await this.withText(candidates, perEngine, deadline, warnings, options.principal);
     let ranked = merged;
-    let rerank: Retrieval["rerank"] = "skipped";
-    if (merged.length > 0) {
+    let rerank: Retrieval["rerank"] = this.o.rerank === false ? "off" : "skipped";
+    if (merged.length > 0 && rerank !== "off") {
       try {
         const scores = await this.limited("rerank", deadline, 1, () =>
           timed(this.o.metrics, "rerank", () =>

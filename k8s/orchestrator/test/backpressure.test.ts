@@ -16,6 +16,8 @@ type Fake = { url: string; close: () => Promise<void> };
 const fakes: Fake[] = [];
 let app: Awaited<ReturnType<typeof createApp>>;
 let esRequests = 0;
+let rerankRequests = 0;
+let config: ReturnType<typeof loadConfig>;
 
 beforeAll(async () => {
   const lag = new Lag();
@@ -23,8 +25,9 @@ beforeAll(async () => {
   const es = await startFakeEngine("elasticsearch", 60, lag, DIMS, { fetchMs: 5 });
   const os = await startFakeEngine("opensearch", 5, lag, DIMS, { fetchMs: 5 });
   es.server.on("request", () => esRequests++);
+  models.server.on("request", (req) => req.url === "/v1/rerank" && rerankRequests++);
   fakes.push(models, es, os);
-  const config = loadConfig({
+  config = loadConfig({
     ...serviceEnvAgainstFakes(
       {
         embeddingUrl: models.embeddingUrl,
@@ -56,6 +59,31 @@ const search = () =>
   });
 
 describe("search against fixed-latency fakes", () => {
+  it("with RERANK_ENABLED=false keeps the fused order, calls no reranker and says so, not degraded", async () => {
+    const off = await createApp({ ...config, RERANK_ENABLED: false });
+    try {
+      const before = rerankRequests;
+      const response = await off.server.inject({
+        method: "POST",
+        url: "/v1/search",
+        headers: { authorization: `Bearer ${KEY}` },
+        payload: { query: "lorem ipsum" },
+      });
+      expect(response.statusCode).toBe(200);
+      const body = response.json();
+      expect(body).toMatchObject({ degraded: false, rerank: "off", warnings: [] });
+      expect(body.results.length).toBeGreaterThan(0);
+      for (const r of body.results) expect(r.scores.rerank).toBeUndefined();
+      expect(rerankRequests - before).toBe(0);
+      const fused = body.results.map((r: { scores: { fused: number } }) => r.scores.fused);
+      expect([...fused].sort((a, b) => b - a)).toEqual(fused);
+      await search(); // the default reranks
+      expect(rerankRequests - before).toBe(1);
+    } finally {
+      await off.shutdown();
+    }
+  });
+
   it("answers with each result's text, fetched once for the rerank window", async () => {
     const before = esRequests;
     const response = await search();

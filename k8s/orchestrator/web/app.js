@@ -172,7 +172,9 @@ function Search({ api, userId, onOpen, onAuth }) {
           <p class="status">${state.results.length} results, ${
             state.rerank === "applied"
               ? "fused from both engines and reranked"
-              : "fused from both engines (rerank skipped)"
+              : state.rerank === "off"
+                ? "fused from both engines (reranking is off)"
+                : "fused from both engines (rerank skipped)"
           }</p>
           <ol class="results">
             ${state.results.map(

@@ -1,5 +1,7 @@
 /** `npm run loop -- [options]`: the loop's command line, checked before anything runs. */
 
+import { eachFlag } from "../flags.ts";
+
 export interface LoopArgs {
   readonly stack: string | undefined;
   /** Queries the traffic script replays (0: no traffic; train on the event log as it is). */
@@ -47,10 +49,7 @@ function integer(flag: string, value: string | undefined, min: number, max: numb
 
 export function parseLoopArgs(argv: readonly string[]): LoopArgs {
   const out: { -readonly [K in keyof LoopArgs]: LoopArgs[K] } = { stack: undefined, ...LOOP_DEFAULTS, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
-    const value = () => (inline !== undefined ? inline : argv[++i]);
+  eachFlag(argv, (flag, arg, value) => {
     switch (flag) {
       case "--stack": {
         const file = value();
@@ -84,6 +83,6 @@ export function parseLoopArgs(argv: readonly string[]): LoopArgs {
       default:
         throw new LoopArgsError(`${JSON.stringify(arg)}: unknown argument; see --help`);
     }
-  }
+  });
   return out;
 }

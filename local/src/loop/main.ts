@@ -1,19 +1,17 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import type { ModelEndpoints, RelevanceProfile } from "@search-backbone/relevance";
 import { Api } from "./api.ts";
 import { LOOP_USAGE, type LoopArgs, LoopArgsError, parseLoopArgs } from "./args.ts";
-import { type BackboneRun, backboneCli, ingest, setup, sourceFolder } from "./backbone.ts";
 import { type Decision, decidePromotion, decisionTable } from "./decision.ts";
-import { countEvents, eventsFolder, readJson, writeJsonAtomic } from "./files.ts";
+import { countEvents, eventsFolder } from "./files.ts";
 import { headingQueries } from "./headings.ts";
-import { evaluate, type Kind, type ModelsCli, packageVersion, prepare, train, unpackServing } from "./models.ts";
+import { evaluate, type Kind, type ModelsCli, prepare, train, unpackServing } from "./models.ts";
 import { type QueryLoop, startQueryLoop, summariseQueries, summaryLines } from "./query-loop.ts";
 import { stopChildren } from "./spawn.ts";
 import { readStack, type Stack, StackError } from "./stack.ts";
+import { serveAndSwap, waitFor } from "./swap.ts";
 import { TorchServeClient } from "./torchserve.ts";
 import { planTraffic, replayTraffic } from "./traffic.ts";
-import { archiveName, nextVersion, type Promoted, promotedConfig } from "./versions.ts";
 
 /**
  * `npm run loop`: the loop closed on the running local stack. Traffic through the public API, then
@@ -59,14 +57,6 @@ function readDocs(folder: string): Map<string, string> {
 
 /** The raw folder: the documents' ids are paths relative to it (a `raw` subfolder when the docs folder has one). */
 const rawFolder = (docs: string) => (existsSync(path.join(docs, "raw")) ? path.join(docs, "raw") : docs);
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > until) throw new Error(`${what}: not reached within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 async function main(args: LoopArgs): Promise<number> {
   const stackFile = path.resolve(args.stack ?? path.join(ROOT, ".local", "stack.json"));
@@ -253,131 +243,24 @@ async function closeTheLoop(args: LoopArgs, c: Context): Promise<number> {
     return 0;
   }
 
-  // 6. Package, register as version n+1, prove it serves.
-  const promoted: { embed?: Promoted; rerank?: Promoted } = {};
-  for (const kind of promote) {
-    const name = names[kind];
-    promoted[kind] = await step(
-      `6 serve ${kind}`,
-      async () => {
-        const version = nextVersion((await ts.versions(name)).map((v) => v.modelVersion));
-        const archive = archiveName(name, version);
-        await packageVersion(m, {
-          kind,
-          model: trained[kind],
-          name,
-          version,
-          staging: path.join(work, `package-${kind}`),
-          modelStore: stack.torchserve.modelStore,
-          archive,
-        });
-        const registered = await ts.register(name, archive);
-        say(`6 serve ${kind}`, registered.status);
-        if (kind === "embed") {
-          const dims = await ts.embedDims(name, version);
-          if (dims !== stack.models.embed.dims)
-            throw new Error(`${name} v${version} serves ${dims} dimensions, not ${stack.models.embed.dims}`);
-        } else {
-          const scores = await ts.rerankScores(name, version);
-          if (!scores.every((s) => s >= 0 && s <= 1))
-            throw new Error(`${name} v${version} served scores ${scores} outside [0, 1]`);
-        }
-        return { name, version };
-      },
-      (p) =>
-        `${p.name} v${p.version} registered from ${archiveName(p.name, p.version)} and answers the contract at /predictions/${p.name}/${p.version}`,
-    );
-  }
-
-  // 7. New profile/endpoints → setup → ingestion fills the new generation and swaps the alias →
-  // the orchestrator reloads → TorchServe's default moves → the old generation is retired.
-  const profile = readJson<RelevanceProfile>(stack.backbone.profileFile);
-  const endpoints = readJson<ModelEndpoints>(stack.backbone.endpointsFile);
-  const next = promotedConfig(profile, endpoints, stack.torchserve.inference, promoted);
-  const files = { profile: path.join(work, "profile.json"), endpoints: path.join(work, "endpoints.json") };
-  writeJsonAtomic(files.profile, next.profile);
-  writeJsonAtomic(files.endpoints, next.endpoints);
-  const b: BackboneRun = {
-    cli: await backboneCli(ROOT, echo("7 backbone")),
-    stack,
-    source: sourceFolder(c.raw, path.join(stack.work, "loop")),
-    echo: echo("7 backbone"),
-  };
-  await step(
-    "7 setup",
-    () => setup(b, files),
-    () => `profile embedding.model ${next.profile.embedding.model}, rerank ${next.profile.rerank.model}`,
-  );
-  if (promoted.embed) {
-    const report = await step(
-      "7 ingest",
-      () => ingest(b, files),
-      (r) =>
-        `${r.ingested}/${r.listed} documents, ${r.chunks} chunks re-embedded (${r.chunksPerSecond.toFixed(1)} chunks/s), ${r.failed.length} failed; alias swapped: ${r.swapped}`,
-    );
-    if (!report.swapped) say("7 ingest", "the alias already named this generation (an earlier run built it)");
-  }
-  await step(
-    "7 orchestrator",
-    async () => {
-      // The orchestrator watches its PROFILE_FILE and ENDPOINTS_FILE and reloads a consistent pair.
-      writeJsonAtomic(stack.backbone.endpointsFile, next.endpoints);
-      writeJsonAtomic(stack.backbone.profileFile, next.profile);
-      const want = {
-        embedding: next.endpoints.embedding.model,
-        rerank: next.endpoints.rerank.model,
-      };
-      await waitFor(
-        `the orchestrator reloading its model files (its /metrics orchestrator_model_info naming ${want.embedding} and ${want.rerank})`,
-        async () => {
-          const using = await api.modelsInUse();
-          return using.embedding === want.embedding && using.rerank === want.rerank;
-        },
-        60_000,
-      );
-      if (!promoted.embed) return `it queries with ${want.embedding} and reranks with ${want.rerank}`;
-      // Its pin of the alias's index lasts a few seconds (INDEX_PIN_TTL_MS); until it moves to the new
-      // generation, kNN is skipped with a warning. The first answer without one uses the new vectors.
-      await waitFor(
-        "an answer using kNN on the new generation",
-        async () => {
-          const answer = await api.search(c.queries[0]?.query ?? "python");
-          return !answer.warnings.some((w) => /expects embedding/.test(w.message));
-        },
-        60_000,
-      );
-      return `it queries with ${want.embedding} (kNN on the new generation) and reranks with ${want.rerank}`;
+  // 6 + 7. Serve the promoted versions and swap the stack over to them.
+  await serveAndSwap(
+    {
+      root: ROOT,
+      stackFile: c.stackFile,
+      stack,
+      api,
+      ts,
+      m,
+      work,
+      raw: c.raw,
+      probe: c.queries[0]?.query ?? "python",
+      step,
+      say,
+      echo,
     },
-    (r) => r,
+    Object.fromEntries(promote.map((k) => [k, trained[k]])),
   );
-  await step(
-    "7 default version",
-    async () => {
-      for (const p of [promoted.embed, promoted.rerank]) if (p) await ts.setDefault(p.name, p.version);
-      return (
-        await Promise.all(
-          [promoted.embed, promoted.rerank].filter((p) => p !== undefined).map((p) => ts.defaultVersion(p.name)),
-        )
-      ).map((v) => `${v.modelName} -> v${v.modelVersion}`);
-    },
-    (r) => `TorchServe defaults ${r.join(", ")}`,
-  );
-  if (promoted.embed) {
-    await step(
-      "7 retire",
-      () => ingest(b, files),
-      (r) =>
-        `the next ingestion run (as the CronJob's) retired ${r.retired.length ? `${[...new Set(r.retired)].join(", ")} on both engines` : "nothing"}; ${r.ingested} documents changed`,
-    );
-  }
-  // The stack now serves the promoted versions; its description says so for the next loop and the e2e test.
-  writeJsonAtomic(c.stackFile, {
-    ...readJson<Record<string, unknown>>(c.stackFile),
-    models: {
-      embed: { ...stack.models.embed, ...(promoted.embed ? { version: promoted.embed.version } : {}) },
-      rerank: { ...stack.models.rerank, ...(promoted.rerank ? { version: promoted.rerank.version } : {}) },
-    },
-  });
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { runChild } from "./spawn.ts";
 
@@ -108,11 +108,14 @@ export async function packageVersion(
 /**
  * The serving version's model folder, unpacked from its archive (a .mar is a zip whose root is the
  * saved model plus the handler files): the base the new version is fine-tuned from and the model the
- * evaluation compares it with. Unpacked once per archive.
+ * evaluation compares it with. Unpacked once per archive file: its path, size and modification time,
+ * since local-models rebuilds version 1 under the same name when the documents change.
  */
 export async function unpackServing(m: ModelsCli, archive: string, into: string): Promise<string> {
   const done = path.join(into, ".unpacked-from");
-  if (existsSync(done) && readFileSync(done, "utf8") === archive) return into;
+  const { size, mtimeMs } = statSync(archive);
+  const identity = `${archive}\n${size}\n${mtimeMs}`;
+  if (existsSync(done) && readFileSync(done, "utf8") === identity) return into;
   rmSync(into, { recursive: true, force: true });
   mkdirSync(into, { recursive: true });
   const python = path.join(m.root, ".venv", "bin", "python");
@@ -120,6 +123,6 @@ export async function unpackServing(m: ModelsCli, archive: string, into: string)
   if (!existsSync(path.join(into, "MAR-INF", "MANIFEST.json"))) {
     throw new Error(`${archive} has no MAR-INF/MANIFEST.json: not a TorchServe model archive`);
   }
-  writeFileSync(done, archive);
+  writeFileSync(done, identity);
   return into;
 }

@@ -41,21 +41,17 @@ export function promotedConfig(
 ): { profile: RelevanceProfile; endpoints: ModelEndpoints } {
   let p = profile;
   let e = endpoints;
-  if (promoted.embed) {
-    const model = servedModelName(promoted.embed.name, promoted.embed.version);
-    p = { ...p, embedding: { ...p.embedding, model } };
-    e = {
-      ...e,
-      embedding: { ...e.embedding, model, url: predictionsUrl(inference, promoted.embed.name, promoted.embed.version) },
-    };
-  }
-  if (promoted.rerank) {
-    const model = servedModelName(promoted.rerank.name, promoted.rerank.version);
-    p = { ...p, rerank: { ...p.rerank, model } };
-    e = {
-      ...e,
-      rerank: { ...e.rerank, model, url: predictionsUrl(inference, promoted.rerank.name, promoted.rerank.version) },
-    };
+  // The profile and the endpoints name each role's model under the same key.
+  for (const [kind, role] of [
+    ["embed", "embedding"],
+    ["rerank", "rerank"],
+  ] as const) {
+    const version = promoted[kind];
+    if (!version) continue;
+    const model = servedModelName(version.name, version.version);
+    const url = predictionsUrl(inference, version.name, version.version);
+    p = { ...p, [role]: { ...p[role], model } };
+    e = { ...e, [role]: { ...e[role], model, url } };
   }
   return { profile: p, endpoints: e };
 }

@@ -31,7 +31,7 @@ export const searchResponse = z.strictObject({
     }),
   ),
   degraded: z.boolean(),
-  rerank: z.enum(["applied", "skipped"]),
+  rerank: z.enum(["applied", "skipped", "off"]),
   warnings,
 });
 
@@ -71,7 +71,7 @@ export const chatHead = z.strictObject({
   answerMode: z.enum(["llm", "extractive"]),
   citations: list(citation),
   degraded: z.boolean(),
-  rerank: z.enum(["applied", "skipped"]),
+  rerank: z.enum(["applied", "skipped", "off"]),
   warnings,
 });
 
