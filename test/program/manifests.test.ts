@@ -129,4 +129,18 @@ describe("the dev stack's manifests", () => {
     for (const name of secretRefs) expect(names("Secret"), name).toContain(name);
     for (const name of refs(/"configMap":\{[^}]*"name":"([^"]+)"/g)) expect(names("ConfigMap"), name).toContain(name);
   });
+
+  it("label every namespace to enforce PodSecurity restricted (checked for real by test:kubernetes)", async () => {
+    const { recorder, error } = await runProgram("dev", readRepoFile("Pulumi.dev.yaml"));
+    if (error) throw error;
+    const namespaces = manifestsOf(recorder.resources).filter((m) => m.kind === "Namespace");
+    expect(namespaces.map((m) => m.metadata.name)).toEqual(["search"]);
+    for (const namespace of namespaces) {
+      expect(namespace.metadata.labels).toMatchObject({
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      });
+    }
+  });
 });
