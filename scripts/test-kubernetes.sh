@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every committed stack's Kubernetes manifests through a real kube-apiserver (test/kubernetes). The
 # API server, kubectl and etcd are built from the Go module proxy once (scripts/kube.sh) and cached.
-# Without Go and without a cached build it is skipped locally, but under CI that is a failure.
+# Without Go or openssl it is skipped locally, but under CI that is a failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
