@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { sha256Hex } from "../../components/orchestrator";
+import { RESTRICTED_NAMESPACE_LABELS } from "../../components/pod-security";
 import { type Manifest, manifestsOf, podsFromTemplates } from "../helpers/manifests";
 import { runProgram } from "../helpers/program";
 import { ephemeralStackText, readRepoFile } from "../helpers/stack-files";
@@ -91,5 +92,62 @@ describe.each(STACKS)("stack %s on a real API server", (_, stack, text) => {
     const pods = podsFromTemplates(manifests);
     expect(pods.length).toBeGreaterThan(0);
     expect(pods.flatMap((m) => problem(m, server.apply(m, { dryRun: true })))).toEqual([]);
+  });
+});
+
+/** The checks above can fail: one bad object per class of defect, each reported by the API server. */
+describe("known-bad objects are reported", () => {
+  const namespace = "controls";
+  const container = { name: "app", image: "registry.example/app:1", resources: { requests: { cpu: "100m" } } };
+  const deployment = (podSpec: Record<string, unknown>): Manifest => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "bad", namespace },
+    spec: {
+      selector: { matchLabels: { app: "bad" } },
+      template: { metadata: { labels: { app: "bad" } }, spec: podSpec },
+    },
+  });
+  const dryRun = (m: Manifest) => problem(m, server.apply(m, { dryRun: true }));
+
+  beforeAll(() => {
+    const setup: Manifest[] = [
+      {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: namespace, labels: { ...RESTRICTED_NAMESPACE_LABELS } },
+      },
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace } },
+    ];
+    expect(setup.flatMap((m) => problem(m, server.apply(m, { dryRun: false })))).toEqual([]);
+  });
+
+  it("a root, privileged container: a PodSecurity warning on the Deployment, a refusal of its Pod", () => {
+    const root = deployment({ containers: [{ ...container, securityContext: { privileged: true, runAsUser: 0 } }] });
+    expect(dryRun(root)).toEqual([
+      expect.stringMatching(/^Deployment controls\/bad: Warning: would violate PodSecurity "restricted/),
+    ]);
+    expect(podsFromTemplates([root]).flatMap(dryRun)).toEqual([
+      expect.stringMatching(/forbidden: violates PodSecurity "restricted/),
+    ]);
+  });
+
+  it("an invalid quantity", () => {
+    const bad = deployment({ containers: [{ ...container, resources: { requests: { cpu: "1.5.0" } } }] });
+    expect(dryRun(bad)).toEqual([expect.stringMatching(/quantities must match the regular expression/)]);
+  });
+
+  it("an HPA whose minimum exceeds its maximum", () => {
+    const hpa: Manifest = {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "bad", namespace },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "bad" },
+        minReplicas: 4,
+        maxReplicas: 2,
+      },
+    };
+    expect(dryRun(hpa)).toEqual([expect.stringMatching(/minReplicas.*maxReplicas|maxReplicas.*minReplicas/)]);
   });
 });
