@@ -11,7 +11,7 @@ export default defineConfig({
       "policy/**/*.test.ts",
       "local/test/**/*.test.ts",
     ],
-    exclude: ["test/engine/**", "test/search-engines/**", "local/test/e2e*", "node_modules/**"],
+    exclude: ["test/engine/**", "test/search-engines/**", "test/kubernetes/**", "local/test/e2e*", "node_modules/**"],
     // Pulumi's runtime keeps global state per process; separate forks keep test files apart.
     pool: "forks",
     testTimeout: 20_000,

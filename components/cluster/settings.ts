@@ -89,8 +89,31 @@ export function systemPoolArgs(p: PoolPlacement, settings: ClusterSettings): Nod
 }
 
 /**
+ * Kernel settings of every search node. OpenSearch memory-maps its index files and its bootstrap
+ * checks refuse to start below 262144 maps (the kernel default is 65530). vm.max_map_count is not a
+ * namespaced sysctl: a pod could only set it from a privileged container, which the search
+ * namespace's PodSecurity `restricted` refuses, so the node sets it at boot.
+ */
+export const SEARCH_NODE_SYSCTLS = { "vm.max_map_count": 262144 } as const;
+
+/** The search pool's user data (ACK runs it on each new node; base64, as the API takes it). */
+export function searchNodeUserData(sysctls: Readonly<Record<string, number>> = SEARCH_NODE_SYSCTLS): string {
+  const lines = Object.entries(sysctls).map(([key, value]) => `${key} = ${value}`);
+  const script = [
+    "#!/bin/bash",
+    "set -eu",
+    "cat > /etc/sysctl.d/90-search-backbone.conf <<'EOF'",
+    ...lines,
+    "EOF",
+    "sysctl -p /etc/sysctl.d/90-search-backbone.conf",
+    "",
+  ].join("\n");
+  return Buffer.from(script).toString("base64");
+}
+
+/**
  * OpenSearch's pool: encrypted ESSD data disks (the policy pack's search-disks-encrypted rule; the
- * provider takes the flag as a string) and a taint only search pods tolerate.
+ * provider takes the flag as a string), a taint only search pods tolerate, and its kernel settings.
  */
 export function searchPoolArgs(p: PoolPlacement, settings: ClusterSettings): NodePoolArgs {
   const pool = settings.searchPool;
@@ -100,5 +123,6 @@ export function searchPoolArgs(p: PoolPlacement, settings: ClusterSettings): Nod
       { category: "cloud_essd", size: pool.diskSizeGb, performanceLevel: pool.diskPerformanceLevel, encrypted: "true" },
     ],
     taints: [{ ...SEARCH_TAINT }],
+    userData: searchNodeUserData(),
   };
 }

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RelevanceProfile } from "@search-backbone/relevance";
 import { attributed, requireKubernetesProvider } from "../errors";
 import type { ModelEndpoints } from "../model-endpoints";
+import { RESTRICTED_NAMESPACE_LABELS } from "../pod-security";
 import { apiKeysFile } from "./api-keys";
 import { FILES, HTTP_PORT, MOUNTS, orchestratorEnv, orchestratorSecretEnv } from "./env";
 import { pullReference } from "./image";
@@ -130,7 +131,12 @@ export class Orchestrator extends pulumi.ComponentResource {
     const selector = selectorLabels(name);
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: args.namespace, labels: { ...labels, [RRSA_INJECTION_LABEL]: "on" } } },
+      {
+        metadata: {
+          name: args.namespace,
+          labels: { ...labels, [RRSA_INJECTION_LABEL]: "on", ...RESTRICTED_NAMESPACE_LABELS },
+        },
+      },
       inCluster,
     );
     const ns = namespace.metadata.name;

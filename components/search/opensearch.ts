@@ -15,6 +15,9 @@ import {
   TRANSPORT_PORT,
 } from "./opensearch-manifests";
 
+/** What PodSecurity `restricted` asks of each container (the pod sets the user and seccomp). */
+const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+
 export interface OpenSearchArgs {
   readonly namespace: pulumi.Input<string>;
   readonly settings: OpenSearchSettings;
@@ -202,18 +205,20 @@ export class OpenSearch extends pulumi.ComponentResource {
                   ],
                 },
               },
-              securityContext: { fsGroup: 1000, runAsUser: 1000, runAsGroup: 1000 },
+              // PodSecurity `restricted` (the namespace enforces it). vm.max_map_count, which Lucene's
+              // memory-mapped files need, is set by the search nodes at boot (components/cluster).
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 1000,
+                runAsGroup: 1000,
+                fsGroup: 1000,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
               initContainers: [
-                {
-                  // Lucene memory-maps index files; the kernel default of 65530 maps is too low.
-                  name: "sysctl",
-                  image,
-                  command: ["sh", "-c", "sysctl -w vm.max_map_count=262144"],
-                  securityContext: { privileged: true, runAsUser: 0 },
-                },
                 {
                   name: "security-config",
                   image,
+                  securityContext: RESTRICTED_CONTAINER,
                   command: ["sh", "-c", SECURITY_INIT_SCRIPT],
                   env: [
                     {
@@ -228,6 +233,7 @@ export class OpenSearch extends pulumi.ComponentResource {
                 {
                   name: "opensearch",
                   image,
+                  securityContext: RESTRICTED_CONTAINER,
                   env: [
                     { name: "node.name", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                     { name: "OPENSEARCH_JAVA_OPTS", value: `-Xms${settings.heap} -Xmx${settings.heap}` },

@@ -7,6 +7,7 @@ import {
   type RelevanceProfile,
 } from "@search-backbone/relevance";
 import { requireKubernetesProvider } from "../errors";
+import { RESTRICTED_NAMESPACE_LABELS } from "../pod-security";
 import { Elasticsearch, type ElasticsearchSettings } from "./elasticsearch";
 import { SearchJobs, type SearchJobsArgs } from "./jobs";
 import { OpenSearch } from "./opensearch";
@@ -85,7 +86,12 @@ export class Search extends pulumi.ComponentResource {
     const inCluster = { parent: this };
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: "search", labels: { "app.kubernetes.io/part-of": "search-backbone" } } },
+      {
+        metadata: {
+          name: "search",
+          labels: { "app.kubernetes.io/part-of": "search-backbone", ...RESTRICTED_NAMESPACE_LABELS },
+        },
+      },
       inCluster,
     );
     const { password, ...esSettings } = args.elasticsearch;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Cluster, type ClusterArgs } from "../../components/cluster";
+import { Cluster, type ClusterArgs, searchNodeUserData } from "../../components/cluster";
 import type { BackboneConfig } from "../../stacks/config";
 import { devConfig, prodConfig } from "../helpers/config";
 import { type MockRecorder, resolved, settle, setupMocks, TEST_ACCOUNT_ID } from "../helpers/mocks";
@@ -103,6 +103,17 @@ describe("Cluster (dev)", () => {
     ]);
     expect(search.inputs.taints).toEqual([{ key: "workload", value: "search", effect: "NoSchedule" }]);
     expect(search.inputs.labels).toContainEqual({ key: "workload", value: "search" });
+    expect(system.inputs.userData).toBeUndefined();
+    expect(search.inputs.userData).toBe(searchNodeUserData());
+  });
+
+  it("sets the search nodes' vm.max_map_count at boot, as OpenSearch needs", () => {
+    const script = Buffer.from(searchNodeUserData(), "base64").toString("utf8");
+    expect(script.startsWith("#!/bin/bash\nset -eu\n")).toBe(true);
+    expect(script).toContain("\nvm.max_map_count = 262144\n");
+    expect(script).toMatch(/\nsysctl -p \/etc\/sysctl\.d\/90-search-backbone\.conf\n$/);
+    const two = Buffer.from(searchNodeUserData({ "a.b": 1, "c.d": 2 }), "base64").toString("utf8");
+    expect(two).toContain("\na.b = 1\nc.d = 2\nEOF\n");
   });
 
   it("builds a Kubernetes provider from the credential data source and keeps the kubeconfig secret", async () => {

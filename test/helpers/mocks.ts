@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { autoName, isKubernetesObject } from "./manifests";
 
 /**
  * Pulumi mock runtime for unit tests. It records every registered resource with its type, name,
@@ -157,7 +158,7 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockRecorde
         provider: args.provider || undefined,
         aliases: (req?.getAliasesList() ?? []).map(recordedAlias),
       });
-      const extra = outputs[args.type]?.(args) ?? {};
+      const extra = { ...kubernetesName(args), ...outputs[args.type]?.(args) };
       return { id: args.custom === false ? "" : `${args.name}-id-${++counter}`, state: { ...args.inputs, ...extra } };
     },
     call(args) {
@@ -200,6 +201,13 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockRecorde
       invokes.length = 0;
     },
   };
+}
+
+/** The provider names a Kubernetes object whose metadata names none; other resources read that name. */
+function kubernetesName(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+  if (args.custom === false || !isKubernetesObject(args.type)) return {};
+  const metadata = args.inputs.metadata ?? {};
+  return { metadata: { ...metadata, name: metadata.name ?? autoName(args.name) } };
 }
 
 function recordedAlias(alias: any): RecordedAlias {
