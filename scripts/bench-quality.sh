@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 if [ "$smoke" = 1 ]; then
-  prepare=(--packages 400 --max-queries 12 --embed-max-steps 2 --rerank-queries 16 --rerank-batch 8 "${prepare[@]}")
+  prepare=(--packages 300 --max-queries 8 --embed-max-steps 1 --rerank-queries 2 --rerank-batch 8 "${prepare[@]}")
   out=$out-smoke
 fi
 lists=${HOME}/.cache/search-backbone/debian-apt-lists
