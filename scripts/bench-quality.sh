@@ -25,6 +25,13 @@ if [ "$smoke" = 1 ]; then
   prepare=(--packages 300 --max-queries 8 --embed-max-steps 1 --rerank-queries 2 --rerank-batch 8 "${prepare[@]}")
   out=$out-smoke
 fi
+# The benchmark's own ports (local/src/quality/bench.ts): refused before minutes of training, not after.
+for port in 9300 9301 9310 9311 8790 8791 8792 8780; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "bench-quality: port $port on 127.0.0.1 is in use; stop what listens there (ss -ltnp)" >&2
+    exit 2
+  fi
+done
 lists=${HOME}/.cache/search-backbone/debian-apt-lists
 started=$SECONDS
 # The engines run as an unprivileged user (scripts/engines.sh) that must reach their folders under $out.

@@ -144,6 +144,8 @@ async function searchAll(pass: Pass, inference: string, apiKey: string) {
   return { fused, reranked };
 }
 
+const enginesEnvFor = () => ({ ...enginesEnv(PORTS, layout), ENGINES_KEEP_DATA: "0" });
+
 async function main() {
   const problems = await portProblems(PORTS);
   if (problems.length) throw new Error(`cannot start:\n  - ${problems.join("\n  - ")}`);
@@ -154,7 +156,7 @@ async function main() {
   writeFileSync(layout.apiKeysFile, `${JSON.stringify([{ id: "bench", sha256 }])}\n`, { mode: 0o600 });
   const store = path.join(out, "model-store");
   const served = ["embed-base", "embed-tuned", "rerank-base", "rerank-tuned"];
-  const engines = { ...enginesEnv(PORTS, layout), ENGINES_KEEP_DATA: "0" };
+  const engines = enginesEnvFor();
   let enginesStarted = false;
   try {
     const startEngines = stage("start the engines", async () => {
@@ -223,6 +225,21 @@ async function main() {
         log("stop", `engines.sh stop: ${(error as Error).message}`),
       );
   }
+}
+
+// Stopped from outside (Ctrl-C, a killed wrapper): the services run in their own process groups
+// (processes.ts), so they are stopped here, not left listening on the benchmark's ports.
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log("stop", `${signal}: stopping what was started`);
+    void Promise.allSettled(services.map((s) => s.stop()))
+      .then(() => stopAllGroups())
+      .then(() => run("bash", [path.join(root, "scripts", "engines.sh"), "stop", "all"], { env: enginesEnvFor() }))
+      .finally(() => process.exit(130));
+  });
 }
 
 main().catch((error) => {
