@@ -10,4 +10,10 @@ fi
 cd "$root/models"
 started=$SECONDS
 HF_HUB_OFFLINE=1 "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider "$@"
+# With no arguments (the test chain), the benchmarks' CPU smoke runs too: every stage must produce figures
+# (their values are not asserted). A run with pytest arguments is a developer's, and stops here.
+if [ $# -eq 0 ]; then
+  bash "$root/scripts/bench-models.sh" --smoke
+  bash "$root/scripts/bench-quality.sh" --smoke
+fi
 echo "test:models: done in $((SECONDS - started)) s"

@@ -161,12 +161,10 @@ export class Models extends pulumi.ComponentResource {
             roleArn: args.identity.trainingRoleArn,
             settings: args.training,
             models: {
-              embedding: {
-                ...archives.embedding,
-                baseModel: relevance.embedding.model,
-                dims: relevance.embedding.dims,
-              },
-              rerank: { ...archives.rerank, baseModel: relevance.rerank.model },
+              // Both fine-tune the configured base weights (a package or OSS folder, never a hub id): the
+              // reranker is the same encoder with a fresh head (models/backbone_models/reranker.py).
+              embedding: { ...archives.embedding, base: args.training.base, dims: relevance.embedding.dims },
+              rerank: { ...archives.rerank, base: args.training.base },
             },
             tags: args.tags,
           },

