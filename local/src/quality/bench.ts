@@ -102,7 +102,7 @@ async function searchAll(pass: Pass, inference: string, apiKey: string) {
       cwd: root,
       env: {
         ...childEnv,
-        ...orchestratorEnv({ alias: alias(pass.generation), ports: PORTS, layout: files, user: {} }),
+        ...orchestratorEnv({ alias: alias(pass.generation), ports: PORTS, layout: files, user: {}, rerank: true }),
         // Quality, not latency, is measured: a rerank slowed by a busy CPU must not be cut off (a cut-off
         // rerank answers the fused order, and the pass fails rather than count it as reranked).
         REQUEST_BUDGET_MS: "60000",
