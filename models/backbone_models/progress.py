@@ -20,3 +20,18 @@ class Progress:
             elapsed = time.monotonic() - self.started
             eta = elapsed / max(i, 1) * (total - i)
             self(f"{i}/{total} {message} (eta {eta:.0f}s)")
+
+
+class Stages:
+    """Times named steps of a run, reports each as it ends, and keeps the seconds for the run's summary."""
+
+    def __init__(self, say: Progress):
+        self.say = say
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str, fn):
+        started = time.monotonic()
+        value = fn()
+        self.seconds[name] = time.monotonic() - started
+        self.say(f"{name}: {self.seconds[name]:.0f} s")
+        return value

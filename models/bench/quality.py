@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -24,7 +23,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).
 from backbone_models import embedder, reranker  # noqa: E402
 from backbone_models.base import DEFAULT_BASE, resolve  # noqa: E402
 from backbone_models.docs_pairs import pairs_from_docs, read_docs, training_rows  # noqa: E402
-from backbone_models.progress import Progress  # noqa: E402
+from backbone_models.progress import Progress, Stages  # noqa: E402
 from backbone_models.quality import K, bm25_top, bootstrap_ci, dense_top, paired_ci, per_query, quality_set, rerank_top  # noqa: E402
 
 METRICS = [f"recall@{K}", f"mrr@{K}", f"ndcg@{K}"]
@@ -61,14 +60,8 @@ def main(argv=None) -> int:
 
     a = arguments(argv)
     say = Progress("bench-quality")
-    stages: dict[str, float] = {}
-
-    def stage(name, fn):
-        started = time.monotonic()
-        value = fn()
-        stages[name] = time.monotonic() - started
-        say(f"{name}: {stages[name]:.0f} s")
-        return value
+    stage = Stages(say)
+    stages = stage.seconds
 
     resolved = resolve(a.base)
     pairs = pairs_from_docs(read_docs(a.docs))

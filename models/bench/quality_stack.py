@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -31,7 +30,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).
 
 from backbone_models import debian  # noqa: E402
 from backbone_models.base import DEFAULT_BASE, resolve  # noqa: E402
-from backbone_models.progress import Progress  # noqa: E402
+from backbone_models.progress import Progress, Stages  # noqa: E402
 from backbone_models.quality import K, bm25_top, bootstrap_ci, paired_ci  # noqa: E402
 from backbone_models.metrics import METRICS  # noqa: E402
 
@@ -116,14 +115,8 @@ def prepare(a) -> int:
     from backbone_models.package import package
 
     say = Progress("bench-quality")
-    stages: dict[str, float] = {}
-
-    def stage(name, fn):
-        started = time.monotonic()
-        value = fn()
-        stages[name] = time.monotonic() - started
-        say(f"{name}: {stages[name]:.0f} s")
-        return value
+    stage = Stages(say)
+    stages = stage.seconds
 
     def corpus():
         entries = debian.parse_translations(apt_translations(a.apt_lists, a.refresh, say))
