@@ -13,7 +13,7 @@ import {
 } from "../model-endpoints";
 import { type GpuSettings, Serving, type ServingArgs } from "../serving";
 import { modelPrefix } from "../storage";
-import { Training, type TrainingSettings } from "../training";
+import { type LlmTrainingSettings, Training, type TrainingSettings } from "../training";
 import { GATEWAY_KEY, type Gateways, retrievalEndpoints, searchEndpoints } from "./endpoints";
 import { servingPackages } from "./packages";
 
@@ -35,6 +35,8 @@ export interface ModelsArgs {
   readonly archives: Readonly<Record<ModelRole, { readonly name: string; readonly version: string }>>;
   /** Fine-tuning on PAI; unset: the hosts serve the configured version of an earlier run. */
   readonly training?: TrainingSettings | undefined;
+  /** The chat model's fine-tuning job (needs `training` and identity.llmTrainingRoleArn). */
+  readonly llmTraining?: LlmTrainingSettings | undefined;
   /** The repository's models/ folder: the training code, and requirements.txt (the hosts' pins). */
   readonly codeDir: string;
   readonly gpu: GpuSettings;
@@ -53,7 +55,12 @@ export interface ModelsArgs {
   };
   readonly network: Pick<ServingArgs, "vpcId" | "vswitchIds" | "zoneIds" | "vswitchCount" | "securityGroupId">;
   /** The training role's ARN (the DLC jobs assume it) and the serving role's name (the hosts run as it). */
-  readonly identity: { readonly trainingRoleArn: pulumi.Input<string>; readonly servingRoleName: pulumi.Input<string> };
+  readonly identity: {
+    readonly trainingRoleArn: pulumi.Input<string>;
+    readonly servingRoleName: pulumi.Input<string>;
+    /** The chat model's job's own role (reads logs/); set with llmTraining. */
+    readonly llmTrainingRoleArn?: pulumi.Input<string> | undefined;
+  };
   readonly tags: Record<string, string>;
 }
 
@@ -131,6 +138,12 @@ export class Models extends pulumi.ComponentResource {
    * (awaited until running).
    */
   public readonly ready: readonly pulumi.Resource[];
+  /** The fine-tuned chat model's run (models/<name>/<version>/ of artifacts), when models.training.llm is on. */
+  public readonly chatModel?: {
+    readonly version: string;
+    readonly prefix: string;
+    readonly uri: pulumi.Output<string>;
+  };
 
   constructor(name: string, args: ModelsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:models:Models", name, {}, opts);
@@ -166,11 +179,17 @@ export class Models extends pulumi.ComponentResource {
               embedding: { ...archives.embedding, base: args.training.base, dims: relevance.embedding.dims },
               rerank: { ...archives.rerank, base: args.training.base },
             },
+            llm:
+              args.llmTraining && args.identity.llmTrainingRoleArn
+                ? { settings: args.llmTraining, roleArn: args.identity.llmTrainingRoleArn }
+                : undefined,
             tags: args.tags,
           },
           child("training"),
         )
       : undefined;
+
+    if (training?.llmArtifact) this.chatModel = training.llmArtifact;
 
     // Trained runs pin their own version; otherwise the configured version of an earlier run is served.
     const servedKey = (role: ModelRole) => {

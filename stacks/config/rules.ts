@@ -32,6 +32,7 @@ export function crossFieldProblems(input: unknown): Problem[] {
     ...searchProblems(cfg),
     ...recommendationsProblems(cfg),
     ...orchestratorProblems(cfg),
+    ...llmTrainingProblems(cfg),
   ];
 }
 
@@ -353,6 +354,32 @@ function orchestratorProblems(cfg: Loose): Problem[] {
       message:
         "expected push credentials on the personal registry edition (its fixed password): set orchestrator.image.username and, as a secret, orchestrator.image.password",
     });
+  }
+  return problems;
+}
+
+/** models.training.llm: GPU hours on real chat logs, so never in an ephemeral stack; needs its base and the workspace. */
+function llmTrainingProblems(cfg: Loose): Problem[] {
+  const training = obj(obj(cfg.models).training);
+  const llm = obj(training.llm);
+  if (llm.enabled !== true) return [];
+  const at = (key: string) => ["models", "training", "llm", key];
+  const problems: Problem[] = [];
+  if (environmentOf(cfg) === "ephemeral") {
+    problems.push({
+      path: at("enabled"),
+      message:
+        "expected false in an ephemeral stack: fine-tuning the chat model costs GPU hours and reads real chat logs",
+    });
+  }
+  if (training.enabled === false) {
+    problems.push({
+      path: at("enabled"),
+      message: "expected models.training.enabled to be true as well: the job runs in the training workspace",
+    });
+  }
+  if (llm.base === undefined) {
+    problems.push({ path: at("base"), message: "expected oss://<bucket>/<prefix> of the chat model to fine-tune" });
   }
   return problems;
 }

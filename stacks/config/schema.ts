@@ -125,6 +125,32 @@ const modelVersion = z.strictObject({
   version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a version label like v1"),
 });
 
+/**
+ * llm-train's block: the chat model's LoRA fine-tuning (models/: prepare-chat + train-llm) as a third
+ * DLC job in the training workspace. Off by default; rules.ts keeps it off in ephemeral stacks and
+ * requires models.training.enabled and a base when it is on.
+ */
+const llmTraining = z.strictObject({
+  enabled: z.boolean(),
+  /** The chat model to fine-tune: a Hugging Face checkpoint folder in OSS (e.g. a Qwen instruct model), never a hub id. */
+  base: z
+    .string()
+    .regex(
+      /^oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]+\/?$/,
+      "expected oss://<bucket>/<prefix> of a chat model's checkpoint folder",
+    )
+    .optional(),
+  /** The GPU the job runs on (DLC's public pay-as-you-go pool); the base's size decides it (models/README.md). */
+  instanceType: z.string().regex(GPU_INSTANCE_TYPE, "expected an ECS GPU type like ecs.gn7i-c8g1.2xlarge"),
+  /** The folder under models/ of the artifacts bucket and the run's version label. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "expected 1-32 lowercase letters, digits or hyphens"),
+  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a version label like v1"),
+  /** Save the base with the adapter merged in (what vLLM serves as a plain model) instead of the adapter alone. */
+  merge: z.boolean(),
+  /** Also train on answers nobody rated (disliked answers are never used). */
+  keepUnrated: z.boolean(),
+});
+
 const models = z.strictObject({
   training: z.strictObject({
     /** Run the two PAI DLC fine-tuning jobs in this stack. */
@@ -151,6 +177,7 @@ const models = z.strictObject({
         /^(package:[A-Za-z0-9._-]+|oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*)$/,
         "expected package:<distribution> (pinned in models/requirements.txt) or oss://<bucket>/<prefix>",
       ),
+    llm: llmTraining,
   }),
   embedding: modelVersion,
   rerank: modelVersion,
