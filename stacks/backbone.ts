@@ -81,16 +81,24 @@ export const MODELS_DIR = path.resolve(__dirname, "..", "models");
  */
 export function llmTrainingOf(config: BackboneConfig) {
   const { training } = config.models;
-  const { enabled, base, ...settings } = training.llm;
+  const { enabled, base, instanceType, ...settings } = training.llm;
   if (!enabled || !training.enabled) return undefined;
+  const outputPrefix = `${STORAGE_PREFIXES.models}${settings.name}/`;
+  if (config.chat.fineTune === "bailian") {
+    // The job only prepares the rows, on a CPU; Model Studio trains (Models: BailianChatModel).
+    return {
+      settings: { ...settings, trainer: "bailian" as const, instanceType: config.chat.bailian.prepareInstanceType },
+      outputPrefix,
+    };
+  }
   if (!base)
     throw new Error("models.training.llm.base: not set; expected oss://<bucket>/<prefix> (rules.ts checks this)");
   const mount = baseMount(base);
   if (!mount) throw new Error(`models.training.llm.base: ${base} is not oss://<bucket>/<prefix>`);
   return {
-    settings: { ...settings, base },
+    settings: { ...settings, trainer: "pai" as const, base, instanceType },
     base: { bucket: mount.bucket, prefix: mount.prefix },
-    outputPrefix: `${STORAGE_PREFIXES.models}${settings.name}/`,
+    outputPrefix,
   };
 }
 
@@ -201,6 +209,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       archives: { embedding: modelSettings.embedding, rerank: modelSettings.rerank },
       training: modelSettings.training.enabled ? modelSettings.training : undefined,
       llmTraining: llmTrainingOf(config)?.settings,
+      chatFineTune: config.chat.fineTune === "bailian" ? config.chat.bailian : undefined,
       codeDir: MODELS_DIR,
       gpu: serving.gpu,
       bailian: serving.bailian,

@@ -34,7 +34,7 @@ export interface IdentityArgs {
   };
   /** The chat model's fine-tuning job (models.training.llm): a fourth role, only while it is on. */
   readonly llmTraining?:
-    | { readonly base: { bucket: string; prefix: string }; readonly outputPrefix: string }
+    | { readonly base?: { bucket: string; prefix: string } | undefined; readonly outputPrefix: string }
     | undefined;
   readonly tags: Record<string, string>;
 }
@@ -134,9 +134,13 @@ export class Identity extends pulumi.ComponentResource {
         `${name}-llm-training`,
         {
           roleName: `${cloudName}-llm-training`,
-          description: `PAI DLC chat model job: read raw/ and logs/ of docs and the base, write ${llm.outputPrefix} of artifacts`,
+          description: `PAI DLC chat model job: read raw/ and logs/ of docs${llm.base ? " and the base" : ""}, write ${llm.outputPrefix} of artifacts`,
           trustPolicy: attributed(this, () => json(paiTrustPolicy(args.paiServicePrincipal ?? PAI_SERVICE))),
-          policyDocument: base.apply((input) => attributed(this, () => json(llmTrainingPolicy({ ...input, ...llm })))),
+          policyDocument: base.apply((input) =>
+            attributed(this, () =>
+              json(llmTrainingPolicy({ ...input, base: llm.base, outputPrefix: llm.outputPrefix })),
+            ),
+          ),
           tags,
         },
         { parent: this },

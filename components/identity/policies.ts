@@ -70,8 +70,8 @@ export function trainingPolicy(input: WorkloadPolicyInput): PolicyDocument {
 }
 
 export interface LlmTrainingPolicyInput extends WorkloadPolicyInput {
-  /** The base checkpoint's bucket and prefix (models.training.llm.base), read only. */
-  readonly base: { readonly bucket: string; readonly prefix: string };
+  /** The base checkpoint's bucket and prefix (models.training.llm.base), read only; none when Model Studio trains. */
+  readonly base?: { readonly bucket: string; readonly prefix: string } | undefined;
   /** Where its runs write, e.g. models/chat/ of artifacts. */
   readonly outputPrefix: string;
 }
@@ -88,10 +88,11 @@ export function llmTrainingPolicy(input: LlmTrainingPolicyInput): PolicyDocument
       `llm training policy: output prefix ${JSON.stringify(input.outputPrefix)} must be a folder under ${PREFIXES.models}`,
     );
   }
-  if (!input.base.prefix) throw new Error("llm training policy: the base must be a prefix, not a whole bucket");
+  if (input.base && !input.base.prefix)
+    throw new Error("llm training policy: the base must be a prefix, not a whole bucket");
   return workloadPolicy([
     ...read(input, input.buckets.docs, [PREFIXES.raw, PREFIXES.logs]),
-    ...read(input, input.base.bucket, [prefix(input.base.prefix)]),
+    ...(input.base ? read(input, input.base.bucket, [prefix(input.base.prefix)]) : []),
     {
       Effect: "Allow",
       Action: ["oss:PutObject", "oss:GetObject", "oss:AbortMultipartUpload", "oss:ListParts"],

@@ -122,3 +122,16 @@ export function llmTrainingCommand(input: LlmTrainingCommandInput): string {
     `python -m backbone_models.cli train-llm --data ${data} --base ${input.base} --out ${LLM_MOUNTS.output}${input.merge ? " --merge" : ""} --device auto`,
   ].join(" && ");
 }
+
+/** chat.fineTune "bailian": the job only prepares the rows; Model Studio trains (components/bailian/fine-tune.ts). */
+export function llmPrepareCommand(input: Pick<LlmTrainingCommandInput, "keepUnrated">): string {
+  return [
+    "set -euo pipefail",
+    `cd ${LLM_MOUNTS.code}`,
+    "pip install --quiet --no-deps -r requirements.txt",
+    `python -m backbone_models.cli prepare-chat --raw ${LLM_MOUNTS.raw} --logs ${LLM_MOUNTS.logs} --out ${LLM_MOUNTS.output}/chat-data${input.keepUnrated ? " --keep-unrated" : ""}`,
+  ].join(" && ");
+}
+
+/** Where prepare-chat's rows land under a run's folder (the job's LLM_MOUNTS.output). */
+export const CHAT_DATA_FOLDER = "chat-data/";

@@ -3,7 +3,15 @@ import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { modelPrefix, STORAGE_PREFIXES } from "../storage/layout";
 import { codeBundle } from "./code-bundle";
-import { baseMount, LLM_MOUNTS, llmTrainingCommand, MOUNTS, type ModelRole, trainingCommand } from "./commands";
+import {
+  baseMount,
+  LLM_MOUNTS,
+  llmPrepareCommand,
+  llmTrainingCommand,
+  MOUNTS,
+  type ModelRole,
+  trainingCommand,
+} from "./commands";
 import { PaiDlcJob } from "./pai-dlc-job";
 
 export interface TrainedModel {
@@ -35,8 +43,11 @@ export interface TrainingSettings {
 
 /** The chat model's LoRA fine-tuning job (models.training.llm), a third job in the same workspace. */
 export interface LlmTrainingSettings {
-  /** oss://<bucket>/<prefix> of the base checkpoint. */
-  readonly base: string;
+  /** "pai": the job trains a LoRA on `base`; "bailian": it only prepares the rows (Model Studio trains). */
+  readonly trainer: "pai" | "bailian";
+  /** oss://<bucket>/<prefix> of the base checkpoint (trainer "pai"). */
+  readonly base?: string | undefined;
+  /** The job's spec: a GPU for "pai", a CPU type for "bailian". */
   readonly instanceType: string;
   readonly name: string;
   readonly version: string;
@@ -229,6 +240,7 @@ export class Training extends pulumi.ComponentResource {
       const version = runVersion(llm.version, {
         code: bundle.hash,
         data: settings.dataVersion,
+        trainer: llm.trainer,
         base: llm.base,
         spec: llm.instanceType,
         image: settings.image,
@@ -236,7 +248,11 @@ export class Training extends pulumi.ComponentResource {
         keepUnrated: llm.keepUnrated,
       });
       const prefix = modelPrefix(llm.name, version);
-      const mount = baseMount(llm.base);
+      const mount = llm.trainer === "pai" ? baseMount(String(llm.base)) : undefined;
+      const userCommand =
+        llm.trainer === "pai"
+          ? llmTrainingCommand({ base: String(llm.base), merge: llm.merge, keepUnrated: llm.keepUnrated })
+          : llmPrepareCommand({ keepUnrated: llm.keepUnrated });
       const job = new PaiDlcJob(
         `${name}-llm`,
         {
@@ -246,7 +262,7 @@ export class Training extends pulumi.ComponentResource {
           image: settings.image.replace("{region}", args.region),
           instanceType: llm.instanceType,
           podCount: 1,
-          userCommand: llmTrainingCommand({ base: llm.base, merge: llm.merge, keepUnrated: llm.keepUnrated }),
+          userCommand,
           dataSources: [
             { uri: ossUri(args.buckets.artifacts, code), mountPath: LLM_MOUNTS.code },
             { uri: ossUri(args.buckets.docs, STORAGE_PREFIXES.raw), mountPath: LLM_MOUNTS.raw },

@@ -96,6 +96,17 @@ const base: Defaults = {
       scenes: ["docs"],
     },
   },
+  // Who fine-tunes the chat model when models.training.llm is on (llm-train's block).
+  chat: {
+    fineTune: "pai",
+    bailian: {
+      model: "qwen3-8b",
+      trainingType: "efficient_sft",
+      nEpochs: 3,
+      capacity: 1,
+      prepareInstanceType: "ecs.g7.xlarge",
+    },
+  },
   // Off until a stack sets its secrets (a DashScope key and at least one API key hash).
   orchestrator: {
     enabled: false,

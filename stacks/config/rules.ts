@@ -378,8 +378,18 @@ function llmTrainingProblems(cfg: Loose): Problem[] {
       message: "expected models.training.enabled to be true as well: the job runs in the training workspace",
     });
   }
-  if (llm.base === undefined) {
-    problems.push({ path: at("base"), message: "expected oss://<bucket>/<prefix> of the chat model to fine-tune" });
+  if (obj(cfg.chat).fineTune === "bailian" && training.wait === false) {
+    problems.push({
+      path: ["models", "training", "wait"],
+      message:
+        'expected true with chat.fineTune "bailian": Model Studio reads the rows the DLC job writes, once it has finished',
+    });
+  }
+  if (llm.base === undefined && obj(cfg.chat).fineTune !== "bailian") {
+    problems.push({
+      path: at("base"),
+      message: 'expected oss://<bucket>/<prefix> of the chat model to fine-tune (or chat.fineTune "bailian")',
+    });
   }
   return problems;
 }

@@ -292,6 +292,27 @@ const quantity = (example: string, pattern: RegExp) =>
 const cpu = quantity("500m or 2", /^\d+(\.\d+)?m?$/);
 const memory = quantity("512Mi or 2Gi", /^\d+(Ki|Mi|Gi)$/);
 
+/**
+ * llm-train's block: who fine-tunes the chat model when models.training.llm is on. "pai": the DLC job
+ * trains a LoRA on the base checkpoint in OSS (models/ train-llm). "bailian": the DLC job only prepares
+ * the data (models/ prepare-chat), Model Studio fine-tunes one of its Qwen models on it
+ * (/api/v1/fine-tunes) and the result is deployed through BailianDeployment.
+ */
+const chat = z.strictObject({
+  fineTune: z.enum(["pai", "bailian"]),
+  bailian: z.strictObject({
+    /** The Model Studio model to fine-tune, e.g. qwen3-8b (Model Studio's list of fine-tunable models). */
+    model: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, "expected a Model Studio model id like qwen3-8b"),
+    /** efficient_sft: LoRA; sft: all weights. */
+    trainingType: z.enum(["efficient_sft", "sft"]),
+    nEpochs: positiveInt(100),
+    /** Capacity units of the dedicated deployment of the fine-tuned model. */
+    capacity: positiveInt(100),
+    /** The DLC spec that runs prepare-chat (CPU only: no training happens on PAI on this path). */
+    prepareInstanceType: z.string().regex(/^ecs\.[a-z0-9-]+\.\d*x?large$/, "expected an ECS type like ecs.g7.xlarge"),
+  }),
+});
+
 const orchestrator = z.strictObject({
   /** Build, push and run the orchestrator service (k8s/orchestrator) on the cluster. */
   enabled: z.boolean(),
@@ -425,6 +446,7 @@ export const configSchema = z.strictObject({
   search,
   recommendations,
   orchestrator,
+  chat,
 });
 
 /** The keys as a stack sets them, validated, before the loader resolves what they leave to other keys. */

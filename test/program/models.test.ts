@@ -169,6 +169,41 @@ describe("the chat model's fine-tuning job (models.training.llm)", () => {
   });
 });
 
+describe("chat.fineTune: bailian (Model Studio fine-tunes and deploys the chat model)", () => {
+  it("the DLC job only prepares the rows on a CPU; a fine-tune reads them and a deployment serves its model", async () => {
+    const text = `${readRepoFile("Pulumi.dev.yaml")}  search-backbone:chat:\n    fineTune: bailian\n`;
+    const { recorder, error } = await evaluate("dev", text);
+    expect(error).toBeUndefined();
+    const job = recorder.one(DLC, "models-training-llm");
+    expect(job.inputs.instanceType).toBe("ecs.g7.xlarge");
+    expect(job.inputs.userCommand).toContain(
+      "prepare-chat --raw /mnt/raw --logs /mnt/logs --out /mnt/output/chat-data",
+    );
+    expect(job.inputs.userCommand).not.toContain("train-llm");
+    expect(job.inputs.dataSources.map((d: { mountPath: string }) => d.mountPath)).not.toContain("/mnt/base");
+
+    const fineTune = recorder.one("pulumi-nodejs:dynamic/backbone-bailian:FineTune");
+    const run = job.inputs.artifactUri.replace("oss://acme-search-dev-artifacts/", "");
+    expect(fineTune.inputs).toMatchObject({
+      model: "qwen3-8b",
+      trainingType: "efficient_sft",
+      nEpochs: 3,
+      data: {
+        bucket: "acme-search-dev-artifacts",
+        region: "oss-cn-hangzhou",
+        trainKey: `${run}chat-data/sft/train.jsonl`,
+        validKey: `${run}chat-data/sft/valid.jsonl`,
+      },
+    });
+    expect(recorder.ofType(DEPLOYMENT).map((d) => d.name)).toEqual(["models-chat-deployment"]);
+    // Nothing on this path reads a base checkpoint.
+    const policy = recorder.one("alicloud:ram/policy:Policy", "identity-llm-training-policy").inputs.policyDocument;
+    expect(policy).not.toContain("base-models");
+    const { __provider: _, ...inputs } = fineTune.inputs;
+    expect(JSON.stringify(inputs)).not.toMatch(/sk-|AccessKey/i);
+  });
+});
+
 describe("models in the prod and ephemeral stacks", () => {
   it("prod trains on its configured spec and runs two hosts", async () => {
     const { recorder, error } = await evaluate("prod", readRepoFile("Pulumi.prod.yaml"));
