@@ -51,11 +51,14 @@ export function recentBody(userId: string, n: number) {
   };
 }
 
-/** The `n` documents engaged with most often in the last `window` (date math: `7d`, `12h`), ties by id. */
+/**
+ * The `n` documents engaged with most often in the last `window` (date math: `7d`, `12h`), ties by id.
+ * Callers may date their events (`ts`); one dated more than a few minutes ahead does not count.
+ */
 export function popularBody(window: string, n: number) {
   return {
     size: 0,
-    query: { bool: { filter: [{ range: { [F.ts]: { gte: `now-${window}` } } }] } },
+    query: { bool: { filter: [{ range: { [F.ts]: { gte: `now-${window}`, lte: "now+5m" } } }] } },
     aggs: { popular: { terms: { field: F.docId, size: n, order: [{ _count: "desc" }, { _key: "asc" }] } } },
   };
 }

@@ -57,7 +57,7 @@ describe("engagement documents", () => {
       collapse: { field: "docId" },
     });
     const popular = popularBody("7d", 9);
-    expect(popular.query.bool.filter).toEqual([{ range: { ts: { gte: "now-7d" } } }]);
+    expect(popular.query.bool.filter).toEqual([{ range: { ts: { gte: "now-7d", lte: "now+5m" } } }]);
     expect(popular.aggs.popular.terms).toMatchObject({ field: "docId", size: 9 });
   });
 
