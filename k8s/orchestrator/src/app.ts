@@ -1,9 +1,11 @@
 import { hostname } from "node:os";
 import { elasticsearchClient, openSearchClient } from "@search-backbone/engines";
+import { engagementIndex } from "@search-backbone/relevance";
 import type { DestinationStream } from "pino";
 import { AirecClient } from "./airec";
 import type { Config } from "./config";
 import { cloudCredential } from "./credentials";
+import { SharedEngagement } from "./engagement";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
 import { DashScopeGenerator, type Generator } from "./generation";
 import { modelTransport, sdkFetch } from "./http";
@@ -11,9 +13,9 @@ import { JwtVerifier } from "./identity";
 import { IndexResolver } from "./indices";
 import { admission, createLimiters } from "./limits";
 import { createMetrics } from "./metrics";
-import { EngagementStore, Recommender } from "./recommendations";
+import { Recommender } from "./recommendations";
 import { watchModelFiles } from "./reload";
-import { Retriever } from "./retrieval";
+import { message, Retriever } from "./retrieval";
 import { buildServer } from "./server";
 import { airecSink, eventLogSink, SinkQueue, Telemetry } from "./telemetry";
 
@@ -88,6 +90,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       queueOptions,
     ),
   ];
+  // Engagement shared by the replicas: the backbone's engagement index, written from the telemetry buffer.
+  const engagement = new SharedEngagement({
+    es,
+    index: engagementIndex(config.INDEX_ALIAS),
+    window: config.ENGAGEMENT_POPULAR_WINDOW,
+    retentionDays: config.ENGAGEMENT_RETENTION_DAYS,
+    timeoutMs: config.ENGINE_TIMEOUT_MS,
+    metrics,
+  });
+  queues.push(new SinkQueue(engagement.sink(instance), queueOptions));
   if (airec)
     queues.push(
       new SinkQueue(
@@ -95,8 +107,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
         queueOptions,
       ),
     );
-  const engagement = new EngagementStore();
-  const telemetry = new Telemetry(queues, (event) => engagement.observe(event));
+  const telemetry = new Telemetry(queues);
 
   const models = modelTransport(config.UPSTREAM_IDLE_TIMEOUT_MS);
   const limiters = createLimiters(
@@ -211,14 +222,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     log: server.log,
   });
 
+  // Retention: any replica may prune, the delete is idempotent; the first run is an hour after start.
+  const pruning = setInterval(() => {
+    engagement
+      .prune()
+      .then((deleted) => server.log.info({ deleted }, "expired engagements deleted"))
+      .catch((error) => log.warn({ err: { message: message(error) } }, "engagement pruning failed; next hour again"));
+  }, 3_600_000);
+  pruning.unref();
+
   /** Graceful stop: no new connections, in-flight requests finish, then telemetry drains within the grace period. */
   const shutdown = async () => {
     const started = performance.now();
     modelFiles.close();
+    clearInterval(pruning);
     await server.close();
     const left = await telemetry.close(Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started)));
     server.log.info({ undelivered: left }, "telemetry flushed");
     await Promise.allSettled([es.close(), os.close(), models.close(), chatFetch.close()]);
   };
-  return { server, telemetry, metrics, indices, shutdown };
+  return { server, telemetry, metrics, indices, engagement, shutdown };
 }

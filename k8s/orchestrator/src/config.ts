@@ -104,6 +104,13 @@ const envShape = {
   TELEMETRY_BUFFER_EVENTS: positive(20_000),
   TELEMETRY_FLUSH_MS: ms(1000),
   SHUTDOWN_GRACE_MS: ms(10_000),
+  // The engagement index (src/engagement.ts): popularity over this window (Elasticsearch date math:
+  // minutes, hours or days), and engagements older than the retention deleted once an hour.
+  ENGAGEMENT_POPULAR_WINDOW: z
+    .string()
+    .regex(/^[1-9][0-9]{0,4}[mhd]$/, "a window like 7d, 12h or 30m (a positive number, then m, h or d)")
+    .default("7d"),
+  ENGAGEMENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 } satisfies Record<OrchestratorEnvName, z.ZodType>;
 
 const envSchema = z.object(envShape).superRefine((env, ctx) => {

@@ -4,7 +4,7 @@ import { accessFilter, FIELDS, type Principal, type RelevanceProfile } from "@se
 import type { AirecClient } from "./airec";
 import type { Deadline } from "./deadline";
 import type { EngineName } from "./domain";
-import type { TelemetryEvent } from "./events";
+import type { EngagementReader } from "./engagement";
 import { type IndexResolver, type PinnedIndex, vectorFits } from "./indices";
 import { type Metrics, timed } from "./metrics";
 import { accessTokensOf, type Chunk, docIdOf, ENGINES, message, type Warning } from "./retrieval";
@@ -13,7 +13,9 @@ import { accessTokensOf, type Chunk, docIdOf, ENGINES, message, type Warning } f
  * Recommendations: AIRec first (signed Recommend call), its item ids hydrated from the backbone; when
  * AIRec is off, down, or returns too few, "more like what this user engaged with" from the backbone's
  * own vectors (the mean of the engaged documents' chunk vectors, plus the conversation's query vector
- * in chat), then popular documents (clicks seen by this replica), then the catalogue. Every item says
+ * in chat), then the documents popular over the configured window, then the catalogue. Engagement comes
+ * from the engagement index every replica writes and reads (engagement.ts); when it cannot be read, the
+ * steps that need it are skipped with a warning and the catalogue still answers. Every item says
  * which source and strategy produced it and carries a trace id: AIRec's, or `bb-<uuid>` of this call.
  * Every backbone query carries the caller's access filter (the kNN one inside the kNN search), and
  * AIRec's item ids count only once hydrated through such a query: AIRec knows nothing of permissions,
@@ -36,41 +38,6 @@ export interface RecResult {
   readonly warnings: readonly Warning[];
 }
 
-/** What this replica knows of engagement: recent documents per user and click counts. */
-export class EngagementStore {
-  private readonly byUser = new Map<string, string[]>();
-  private readonly clicks = new Map<string, number>();
-
-  constructor(
-    private readonly perUser = 20,
-    private readonly users = 100_000,
-  ) {}
-
-  observe(event: TelemetryEvent): void {
-    if (!event.docId) return;
-    const positive =
-      event.type === "click" || event.type === "citation_open" || (event.type === "feedback" && event.value === "up");
-    if (!positive) return;
-    const list = (this.byUser.get(event.userId) ?? []).filter((d) => d !== event.docId);
-    list.unshift(event.docId);
-    this.byUser.delete(event.userId);
-    this.byUser.set(event.userId, list.slice(0, this.perUser));
-    if (this.byUser.size > this.users) this.byUser.delete(this.byUser.keys().next().value as string);
-    this.clicks.set(event.docId, (this.clicks.get(event.docId) ?? 0) + 1);
-  }
-
-  engaged(userId: string): readonly string[] {
-    return this.byUser.get(userId) ?? [];
-  }
-
-  popular(n: number): string[] {
-    return [...this.clicks.entries()]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, n)
-      .map(([id]) => id);
-  }
-}
-
 export interface RecommenderOptions {
   readonly es: ElasticsearchClient;
   readonly os: OpenSearchClient;
@@ -80,7 +47,8 @@ export interface RecommenderOptions {
   readonly rawPrefix: string;
   readonly docUriPrefix: string;
   readonly airec?: { client: AirecClient; sceneId: string; itemType: string } | undefined;
-  readonly engagement: EngagementStore;
+  /** The engagement shared by the replicas (engagement.ts). */
+  readonly engagement: EngagementReader;
   readonly timeouts: { readonly engine: number; readonly airec: number };
   readonly metrics: Metrics;
 }
@@ -162,9 +130,20 @@ export class Recommender {
         warnings.push({ dependency: "airec", message: `AIRec failed, backbone fallback: ${message(error)}` });
       }
     }
+    // A failed engagement read leaves its step empty, with a warning; the catalogue still answers.
+    const engagement = async <T>(what: string, read: () => Promise<readonly T[]>): Promise<readonly T[]> => {
+      try {
+        return await read();
+      } catch (error) {
+        warnings.push({ dependency: "engagement", message: `${what} unavailable, skipped: ${message(error)}` });
+        return [];
+      }
+    };
     try {
       if (items.length < request.count) {
-        const engaged = this.o.engagement.engaged(request.userId);
+        const engaged = await engagement("the user's engagement", () =>
+          this.o.engagement.engaged(request.userId, deadline),
+        );
         for (const d of engaged) exclude.add(d);
         const like = await this.moreLike(
           engaged,
@@ -177,7 +156,11 @@ export class Recommender {
       }
       if (items.length < request.count) {
         add(
-          await this.hydrate(this.o.engagement.popular(request.count * 3), request.principal, deadline),
+          await this.hydrate(
+            await engagement("popularity", () => this.o.engagement.popular(request.count * 3, deadline)),
+            request.principal,
+            deadline,
+          ),
           "backbone",
           "popular",
           () => requestId,

@@ -6,7 +6,7 @@ import type { Metrics } from "./metrics";
 
 /**
  * Telemetry: exposures, clicks, citations opened and feedback, to AIRec's behavior table and to the
- * OSS event log. Recording is synchronous and only appends to bounded in-memory buffers, so it never
+ * OSS event log, and the positive engagements to the engagement index (engagement.ts). Recording is synchronous and only appends to bounded in-memory buffers, so it never
  * blocks a request. Each sink drains its own buffer in order, one batch in flight, retrying with
  * exponential backoff; a batch that keeps failing stays at the head, so an outage shorter than the
  * buffer loses nothing and later batches never overtake earlier ones. A full buffer drops new events,
@@ -28,6 +28,11 @@ export interface Sink<R> {
   readonly name: string;
   readonly maxRows: number;
   readonly maxBytes: number;
+  /**
+   * False: this sink stores no exposures (the engagement index), so it does not check an engagement
+   * against exposures it accepted; Telemetry.record has refused any engagement without its exposure.
+   */
+  readonly keepsExposures?: boolean;
   /** The row for an event, or undefined when this sink does not take it. */
   encode(event: TelemetryEvent): R | undefined;
   send(rows: readonly Encoded<R>[]): Promise<void>;
@@ -77,7 +82,8 @@ export class SinkQueue<R> {
   push(event: TelemetryEvent, seq: number): void {
     const metric = (outcome: string) => this.o.metrics.telemetryEvents.inc({ sink: this.sink.name, outcome });
     const key = `${event.queryId}\u0000${event.docId ?? ""}`;
-    if (event.type !== "expose" && event.docId !== undefined && !this.exposed.has(key)) {
+    const checks = this.sink.keepsExposures !== false;
+    if (checks && event.type !== "expose" && event.docId !== undefined && !this.exposed.has(key)) {
       metric("refused");
       return;
     }
@@ -87,7 +93,7 @@ export class SinkQueue<R> {
       metric("dropped");
       return;
     }
-    if (event.type === "expose") this.exposed.add(key);
+    if (checks && event.type === "expose") this.exposed.add(key);
     this.buffer.push({ seq, row, bytes: Buffer.byteLength(JSON.stringify(row)) + 1 });
     this.o.metrics.telemetryBuffered.set({ sink: this.sink.name }, this.buffer.length);
     metric("queued");
@@ -222,7 +228,6 @@ export class Telemetry {
 
   constructor(
     private readonly queues: readonly SinkQueue<any>[],
-    private readonly engagement: (event: TelemetryEvent) => void = () => {},
     private readonly exposureCapacity = 200_000,
   ) {}
 
@@ -245,7 +250,6 @@ export class Telemetry {
     }
     const seq = ++this.seq;
     for (const queue of this.queues) queue.push(event, seq);
-    this.engagement(event);
     return { accepted: true };
   }
 

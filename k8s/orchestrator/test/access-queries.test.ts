@@ -3,9 +3,10 @@ import { describe, expect, it } from "vitest";
 import type { AirecClient } from "../src/airec";
 import { Deadline } from "../src/deadline";
 import type { EngineName } from "../src/domain";
+import type { EngagementReader } from "../src/engagement";
 import type { IndexResolver, PinnedIndex } from "../src/indices";
 import { createMetrics } from "../src/metrics";
-import { EngagementStore, Recommender } from "../src/recommendations";
+import { Recommender } from "../src/recommendations";
 import { esBodies, filterClauses, osBodies } from "../src/retrieval";
 
 /**
@@ -77,9 +78,11 @@ describe("the recommender's engine queries", () => {
           return run(pin(engine));
         },
       } as unknown as IndexResolver;
-      const engagement = new EngagementStore();
-      for (const docId of ["a.md", "b.md"])
-        engagement.observe({ type: "click", ts: "2026-12-07T00:00:00Z", userId: "u1", queryId: "q", docId });
+      // What the engagement index would answer: engaged and popular documents, not yet access-checked.
+      const engagement: EngagementReader = {
+        engaged: async () => ["a.md", "b.md"],
+        popular: async () => ["a.md", "b.md"],
+      };
       const airec = {
         recommend: async () => [{ itemId: "secret.md", itemType: "article", traceId: "t" }],
       } as unknown as AirecClient;

@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { ModelEndpoints } from "@search-backbone/relevance";
 import { type Engines, type ModelServer, startModelServer } from "@search-backbone/test-engines";
+import { type Browser, chromium } from "playwright-core";
 import type { IngestReport } from "search-backbone-jobs/ingest/ingest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../src/plugins/auth";
@@ -24,7 +25,8 @@ import {
  * A corpus of public, group-restricted, user-restricted, sidecar-less (deny by default) and
  * malformed-sidecar documents is ingested by the backbone's own ingestion; callers with no groups,
  * one group and two groups, and one named as a user, ask through /v1/search, /v1/chat (JSON and SSE)
- * and /v1/recommendations (the backbone's fallbacks and AIRec's ids, which name restricted documents).
+ * and /v1/recommendations (the backbone's fallbacks and AIRec's ids, which name restricted documents),
+ * and through the web page in a real browser (Debian's chromium, as page.test.ts drives it).
  * Every document carries a marker word of its own, and every response's full text is searched for
  * the marker and the id of every document the caller may not read. Then permissions change and one
  * ingestion run later the callers see the new ones.
@@ -68,6 +70,8 @@ let ingestAgain: () => Promise<IngestReport>;
 let airec: Awaited<ReturnType<typeof startAirec>>;
 let app: AppHandle;
 let keysDir: string;
+let browser: Browser | undefined;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 function writeDocs(root: string) {
   for (const doc of DOCS) {
@@ -143,6 +147,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await browser?.close();
   await app?.app.shutdown();
   await Promise.all([models?.close(), airec?.close()]);
   for (const dir of [corpusDir, keysDir]) if (dir) rmSync(dir, { recursive: true, force: true });
@@ -215,6 +220,44 @@ describe("document-level access on the real engines", () => {
       expect([...docIds].filter((d) => !allowed(caller).has(d))).toEqual([]);
       // Allowed callers see what they may: every readable document is found by its marker.
       for (const id of allowed(caller)) expect(docIds, `${caller} should find ${id}`).toContain(id);
+    },
+  );
+
+  it.for(["nobody", "finance"] as Caller[])(
+    "%s: the page renders no restricted content in its search results, chat citations or recommendations, and all it may read",
+    async (caller, ctx) => {
+      if (!e) ctx.skip();
+      if (!existsSync(CHROMIUM)) {
+        if (process.env.CI === "true") throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium`);
+        ctx.skip();
+      }
+      browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+      const context = await browser.newContext();
+      context.setDefaultTimeout(20_000);
+      try {
+        const page = await context.newPage();
+        await page.goto(`${app.url}/#key=${CALLERS[caller].key}`);
+        await page.locator(".recs li").first().waitFor();
+        // The questions name no marker: whatever the page shows of a document came from the service.
+        const question = page.getByLabel("Your question");
+        await question.fill("quarterly budget planning");
+        await question.press("Enter");
+        await page.locator("article[data-status=done]").waitFor();
+        // The whole document, not only its visible text: attributes and hidden parts count too.
+        let html = await page.content();
+        await page.getByRole("button", { name: "Search", exact: true }).click();
+        const response = page.waitForResponse((r) => r.url().endsWith("/v1/search"));
+        await page.getByLabel("Search the documents").fill("quarterly budget planning review");
+        await page.getByLabel("Search the documents").press("Enter");
+        expect((await response).status()).toBe(200);
+        await page.locator("li.result").first().waitFor();
+        html += await page.content();
+        expect(leaks(caller, html)).toEqual([]);
+        for (const doc of DOCS.filter((d) => allowed(caller).has(d.id)))
+          expect(html, `${caller} should see ${doc.id}`).toContain(doc.marker);
+      } finally {
+        await context.close();
+      }
     },
   );
 

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { indexNames, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
+import { engagementIndex, indexNames, type ModelEndpoints, type RelevanceProfile } from "@search-backbone/relevance";
 import {
   ENGINES_SCRIPT,
   type Engines,
@@ -14,6 +14,7 @@ import { AirecClient } from "../src/airec";
 import { cloudCredential } from "../src/credentials";
 import { startAirec } from "./fakes/airec";
 import {
+  ALIAS,
   type AppHandle,
   engines as acquire,
   ENGINE_PORTS,
@@ -338,6 +339,11 @@ describe("recommendations and telemetry", () => {
 
   it("falls back to the backbone when AIRec is down, and delivers buffered events once it recovers", async (ctx) => {
     if (!e) ctx.skip();
+    // u-ev's click reached the shared engagement index (written from the telemetry buffer).
+    const engaged = async () =>
+      (await e!.es.count({ index: engagementIndex(ALIAS), query: { term: { userId: "u-ev" } } })).count;
+    for (const end = Date.now() + 10_000; (await engaged()) === 0 && Date.now() < end; )
+      await new Promise((r) => setTimeout(r, 100));
     airec.state.down = true;
     let search: any;
     try {

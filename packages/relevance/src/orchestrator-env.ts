@@ -66,6 +66,9 @@ export const ORCHESTRATOR_ENV = [
   "TELEMETRY_BUFFER_EVENTS",
   "TELEMETRY_FLUSH_MS",
   "SHUTDOWN_GRACE_MS",
+  // Engagement shared by the replicas (the engagement index, see engagement.ts).
+  "ENGAGEMENT_POPULAR_WINDOW",
+  "ENGAGEMENT_RETENTION_DAYS",
 ] as const;
 
 export type OrchestratorEnvName = (typeof ORCHESTRATOR_ENV)[number];

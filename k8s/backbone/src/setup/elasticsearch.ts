@@ -1,14 +1,26 @@
 import { type ElasticsearchClient, esRequest } from "@search-backbone/engines";
-import { esIndexBody, indexNames, type RelevanceProfile } from "@search-backbone/relevance";
+import {
+  engagementIndex,
+  engagementIndexBody,
+  esIndexBody,
+  indexNames,
+  type RelevanceProfile,
+} from "@search-backbone/relevance";
 import { aliasTarget, esRequester, indexExists, swapAlias } from "./aliases";
 
 export interface ElasticsearchSetup {
   readonly index: string;
   readonly alias: string;
   readonly aliasTarget: string | undefined;
+  /** The orchestrator's engagement index (shared by its replicas), created here once and kept. */
+  readonly engagement: string;
 }
 
-/** ES holds only the index: fusion and rerank run in the orchestrator (`fuse`, @search-backbone/relevance). */
+/**
+ * ES holds the chunk index (fusion and rerank run in the orchestrator: `fuse`, @search-backbone/relevance)
+ * and the orchestrator's engagement index. Setup creates that one, with its admin user, so the
+ * service's own engine user needs only read and write on it, not the right to create indices.
+ */
 export async function setupElasticsearch(
   es: ElasticsearchClient,
   options: { base: string; profile: RelevanceProfile; replicas?: number },
@@ -29,5 +41,14 @@ export async function setupElasticsearch(
     await swapAlias(request, names.alias, names.index);
     target = names.index;
   }
-  return { index: names.index, alias: names.alias, aliasTarget: target };
+  const engagement = engagementIndex(options.base);
+  if (!(await indexExists(request, engagement)))
+    await esRequest(
+      es,
+      `creation of index ${engagement}`,
+      "PUT",
+      `/${engagement}`,
+      engagementIndexBody(options.replicas),
+    );
+  return { index: names.index, alias: names.alias, aliasTarget: target, engagement };
 }

@@ -59,7 +59,9 @@ export async function runSetup(
       replicas: options.replicas?.opensearch ?? 0,
     }),
   ]);
-  log(`setup: elasticsearch index ${elasticsearch.index} (alias -> ${elasticsearch.aliasTarget})`);
+  log(
+    `setup: elasticsearch index ${elasticsearch.index} (alias -> ${elasticsearch.aliasTarget}), engagement index ${elasticsearch.engagement}`,
+  );
   log(`setup: opensearch index ${opensearch.index} (alias -> ${opensearch.aliasTarget})`);
   const warmup = {
     elasticsearch: await warmElasticsearch(engines.es, models, elasticsearch.index),
