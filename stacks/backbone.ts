@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, SEARCH_TAINT } from "../components/cluster";
+import type { ModelService } from "../components/eas";
 import { Identity } from "../components/identity";
 import type { ModelEndpoints } from "../components/model-endpoints";
 import { Models, rolesServedBy } from "../components/models";
@@ -12,6 +13,7 @@ import { Search } from "../components/search";
 import { Storage, type StoragePrefixes } from "../components/storage";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
+import { createChatService } from "./eas";
 import { createOrchestrator } from "./orchestrator";
 import { relevanceProfile } from "./relevance-profile";
 import { type StackIdentity, standardTags } from "./tags";
@@ -63,6 +65,8 @@ export interface BackboneOutputs {
   };
   /** AIRec as the orchestrator calls it; undefined while recommendations.airec.mode is "off". */
   readonly recommendations: { readonly airec: pulumi.Output<AirecEndpoint | undefined> };
+  /** Set when chat.backend is eas: the chat model's service and VPC base URL (its token stays in the Secret). */
+  readonly chat?: { readonly serviceName: string; readonly endpoint: pulumi.Output<string> };
   /** Set when orchestrator.enabled: the image digest the pods run and the in-cluster URL. */
   readonly orchestrator?: {
     readonly imageRef: pulumi.Output<string>;
@@ -229,6 +233,9 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     inCluster,
   );
 
+  // chat.backend eas: the fine-tuned chat model on EAS, which the orchestrator calls instead of DashScope.
+  const chatService = createChatService(config, id, network, opts);
+
   // The registry has push settings exactly when orchestrator.enabled (above); testing enabled here as
   // well narrows the config to one that carries the DashScope key.
   const { orchestrator: orchestratorConfig } = config;
@@ -245,6 +252,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
             registry: { push: registry.push, pullRepository: registry.repositoryUrl },
             search,
             models,
+            ...(chatService ? { chat: chatService } : {}),
             ...(recommendations
               ? {
                   airec: {
@@ -294,6 +302,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       setupJobName: search.setupJobName,
     },
     recommendations: { airec: recommendations ? recommendations.airec : pulumi.output(undefined) },
+    ...(chatService ? { chat: { serviceName: chatService.serviceName, endpoint: chatService.endpoint } } : {}),
     ...(orchestrator
       ? {
           orchestrator: {

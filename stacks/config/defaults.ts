@@ -108,6 +108,7 @@ const base: Defaults = {
     ingress: { enabled: false },
     image: { pushEndpoint: "internet" },
   },
+  chat: { backend: "dashscope" },
 };
 
 /** Only the keys that differ from `base`; merged over it. */

@@ -32,6 +32,7 @@ export function crossFieldProblems(input: unknown): Problem[] {
     ...searchProblems(cfg),
     ...recommendationsProblems(cfg),
     ...orchestratorProblems(cfg),
+    ...easProblems(cfg),
   ];
 }
 
@@ -141,7 +142,9 @@ function relevanceProblems(cfg: Loose): Problem[] {
   }
 
   const backend = str(serving.backend);
-  const deployed = backend === "both" ? ["torchserve", "bailian"] : backend ? [backend] : [];
+  // serving.backend "eas" hosts the TorchServe archives on PAI-EAS instead of gn7i hosts.
+  const deployed =
+    backend === "both" ? ["torchserve", "bailian"] : backend === "eas" ? ["torchserve"] : backend ? [backend] : [];
   for (const [role, ref] of [
     ["embedding", embedding],
     ["rerank", rerank],
@@ -155,7 +158,7 @@ function relevanceProblems(cfg: Loose): Problem[] {
     }
   }
   const usesTorchServe = [embedding, rerank].some((ref) => ref.endpoint === "torchserve");
-  if (usesTorchServe && deployed.includes("torchserve") && num(obj(serving.gpu).count) === 0) {
+  if (usesTorchServe && backend !== "eas" && deployed.includes("torchserve") && num(obj(serving.gpu).count) === 0) {
     problems.push({
       path: ["serving", "gpu", "count"],
       message: "expected at least 1 GPU host while a model is served by torchserve",
@@ -353,6 +356,28 @@ function orchestratorProblems(cfg: Loose): Problem[] {
       message:
         "expected push credentials on the personal registry edition (its fixed password): set orchestrator.image.username and, as a secret, orchestrator.image.password",
     });
+  }
+  return problems;
+}
+
+/** EAS settings must exist where a backend uses EAS; the LLM needs a chat-capable orchestrator. */
+function easProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const eas = cfg.eas === undefined ? undefined : obj(cfg.eas);
+  const users = [
+    obj(cfg.chat).backend === "eas" ? "chat.backend" : undefined,
+    obj(cfg.serving).backend === "eas" ? "serving.backend" : undefined,
+  ].filter((key): key is string => key !== undefined);
+  if (users.length > 0 && eas === undefined)
+    problems.push({ path: ["eas"], message: `expected an eas block because ${users.join(" and ")} is "eas"` });
+  for (const service of ["llm", "models"] as const) {
+    const replicas = obj(obj(eas?.[service]).replicas);
+    const min = num(replicas.min);
+    const max = num(replicas.max);
+    if (min !== undefined && max !== undefined && max < min)
+      problems.push({ path: ["eas", service, "replicas", "max"], message: `expected at least replicas.min (${min})` });
+    if (min !== undefined && max !== undefined && min < max && replicas.targetQps === undefined)
+      problems.push({ path: ["eas", service, "replicas", "targetQps"], message: "expected a QPS target while replicas.min < replicas.max" });
   }
   return problems;
 }

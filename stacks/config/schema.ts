@@ -98,7 +98,7 @@ const bailianDeployment = z.strictObject({
 
 const serving = z.strictObject({
   /** Where the embedding and rerank models run; both expose the same endpoint contract. */
-  backend: z.enum(["torchserve", "bailian", "both"]),
+  backend: z.enum(["torchserve", "bailian", "both", "eas"]),
   gpu: z.strictObject({
     instanceType: z.string().regex(GN7I_INSTANCE_TYPE, "expected a gn7i GPU type like ecs.gn7i-c8g1.2xlarge"),
     count: z.number().int().min(0).max(20),
@@ -363,6 +363,50 @@ const orchestrator = z.strictObject({
   }),
 });
 
+// --- eas (issue 17 §3): PAI-EAS services for the chat LLM and for the embed/rerank archives ---------
+const easInstanceType = z
+  .string()
+  .regex(/^(ecs\.[a-z0-9-]+\.[a-z0-9]+|ml\.[a-z0-9]+\.[a-z0-9.]+)$/, "expected an EAS instance type like ecs.gn7i-c8g1.2xlarge");
+const easImage = z
+  .string()
+  .regex(
+    /^[a-z0-9.{}-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/,
+    "expected an image reference with a tag or digest ({region} is replaced by the stack's region)",
+  );
+const easReplicas = z.strictObject({
+  min: positiveInt(100),
+  max: positiveInt(100),
+  /** Scale out past this QPS per replica; required when min < max. */
+  targetQps: z.number().positive().optional(),
+});
+const easService = z.strictObject({
+  image: easImage,
+  instanceType: easInstanceType,
+  replicas: easReplicas,
+});
+const eas = z.strictObject({
+  /** The PAI workspace the services belong to (digits). */
+  workspaceId: z.string().regex(/^\d+$/, "expected a PAI workspace id (digits)"),
+  /** A dedicated EAS resource group (eas-r-…); unset: the public resource group. */
+  resourceGroup: z.string().regex(/^eas-r-[a-z0-9]+$/, "expected a resource group id like eas-r-xxxx").optional(),
+  /** How long `pulumi up` waits for a new version to run. */
+  waitTimeoutMinutes: positiveInt(240),
+  /** The fine-tuned chat model on vLLM's OpenAI-compatible server (chat.backend: eas). */
+  llm: easService.extend({
+    /** Merged weights under models/ of the artifacts bucket, e.g. models/llm/v1/. */
+    modelPrefix: z.string().regex(/^models\/(?:[A-Za-z0-9._=-]+\/)+$/, "expected a prefix like models/llm/v1/"),
+    /** The name vLLM serves the model as (the orchestrator's CHAT_MODEL). */
+    servedModelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "expected a model name like backbone-chat"),
+  }),
+  /** The embed and rerank archives on TorchServe in EAS (serving.backend: eas). */
+  models: easService,
+});
+const chat = z.strictObject({
+  /** Who writes chat answers: DashScope's stock model, or the fine-tuned model on EAS. */
+  backend: z.enum(["dashscope", "eas"]),
+});
+// --- end eas ---------------------------------------------------------------------------------------
+
 export const configSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   region: z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, "expected a region id like cn-hangzhou"),
@@ -398,6 +442,8 @@ export const configSchema = z.strictObject({
   search,
   recommendations,
   orchestrator,
+  chat,
+  eas: eas.optional(),
 });
 
 /** The keys as a stack sets them, validated, before the loader resolves what they leave to other keys. */

@@ -145,9 +145,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   });
   const chatFetch = sdkFetch(config.UPSTREAM_IDLE_TIMEOUT_MS);
   // Without a DashScope key there is no chat model: answers are quoted from the citations instead.
+  // CHAT_BACKEND=eas: the fine-tuned model on PAI-EAS, which takes its service token as the header.
   const generator =
     overrides.generator ??
-    (config.DASHSCOPE_API_KEY
+    (config.CHAT_BACKEND === "eas"
+      ? new DashScopeGenerator(
+          {
+            baseURL: config.EAS_CHAT_BASE_URL as string,
+            apiKey: config.EAS_CHAT_TOKEN as string,
+            timeoutMs: config.LLM_TIMEOUT_MS,
+            fetch: chatFetch.fetch,
+            authorization: "token",
+          },
+          config.CHAT_MODEL,
+          config.CHAT_MAX_TOKENS,
+        )
+      : config.DASHSCOPE_API_KEY
       ? new DashScopeGenerator(
           {
             baseURL: config.DASHSCOPE_BASE_URL,

@@ -65,7 +65,18 @@ export class DashScopeGenerator implements Generator {
   private readonly client: OpenAI;
 
   constructor(
-    options: { baseURL: string; apiKey: string; timeoutMs: number; fetch?: typeof fetch },
+    options: {
+      baseURL: string;
+      apiKey: string;
+      timeoutMs: number;
+      fetch?: typeof fetch;
+      /**
+       * "bearer" (DashScope): `Authorization: Bearer <key>`. "token" (PAI-EAS): the service token as
+       * the whole header value, `Authorization: <token>`, as EAS's invocation examples send it
+       * (https://www.alibabacloud.com/help/en/pai/call-via-shared-gateway-public-network-intranet).
+       */
+      authorization?: "bearer" | "token";
+    },
     private readonly model: string,
     private readonly maxTokens: number,
   ) {
@@ -76,6 +87,8 @@ export class DashScopeGenerator implements Generator {
       // A retry after tokens were streamed would repeat them; the caller reports the failure instead.
       maxRetries: 0,
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      // The SDK's own Bearer header gives way to the headers set here.
+      ...(options.authorization === "token" ? { defaultHeaders: { Authorization: options.apiKey } } : {}),
     });
   }
 

@@ -1,0 +1,77 @@
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { sha256Hex } from "../../components/orchestrator";
+import { ConfigError } from "../../stacks/config";
+import { runProgram } from "../helpers/program";
+import { readRepoFile } from "../helpers/stack-files";
+
+const SERVICE = "alicloud:pai/service:Service";
+
+function devWith(change: (config: Record<string, any>) => void): string {
+  const stack = parse(readRepoFile("Pulumi.dev.yaml"));
+  change(stack.config);
+  return stringify(stack);
+}
+
+describe("chat.backend eas under mocks", () => {
+  it("dev registers the chat LLM on EAS, VPC-only, reading the model read-only from the artifacts bucket", async () => {
+    const { recorder, error } = await runProgram("dev", readRepoFile("Pulumi.dev.yaml"));
+    if (error) throw error;
+    const service = recorder.one(SERVICE);
+    const config = JSON.parse(service.inputs.serviceConfig);
+    expect(config.metadata.name).toBe("acme_search_dev_chat");
+    expect(config.networking.disable_internet_endpoint).toBe(true);
+    expect(config.cloud.networking.vswitch_id).toMatch(/^vsw-|vswitch/);
+    expect(config.storage[0].oss).toEqual({ path: "oss://acme-search-dev-artifacts/models/llm/v1/", readOnly: true });
+    expect(config.containers[0].script).toContain("--served-model-name backbone-chat");
+    expect(service.inputs.workspaceId).toBe("123456");
+    expect(service.inputs.tags).toMatchObject({ project: "search-backbone", stack: "dev" });
+  });
+
+  it("gives the orchestrator the EAS base URL in its ConfigMap and the token in its Secret", async () => {
+    const text = devWith((config) => {
+      config["search-backbone:orchestrator"] = {
+        enabled: true,
+        dashscopeApiKey: "sk-orchestrator-chat-key",
+        apiKeys: [{ id: "web", sha256: sha256Hex("caller-key") }],
+        image: { username: "acme-pusher", password: "Registry-Pa55word" },
+      };
+    });
+    const { recorder, error } = await runProgram("dev", text);
+    if (error) throw error;
+    const data = recorder.one("kubernetes:core/v1:ConfigMap", "orchestrator-config").inputs.data;
+    expect(data.CHAT_BACKEND).toBe("eas");
+    expect(data.CHAT_MODEL).toBe("backbone-chat");
+    expect(data.EAS_CHAT_BASE_URL).toBe(
+      "http://1234567890123456.vpc.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/acme_search_dev_chat/v1",
+    );
+    expect(JSON.stringify(data)).not.toContain("eas-test-token");
+    const secret = recorder.one("kubernetes:core/v1:Secret", "orchestrator-secrets").inputs.stringData;
+    expect(secret[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+    expect(secret.value.EAS_CHAT_TOKEN).toBe("eas-test-token-0123456789");
+  });
+
+  it("registers no EAS service with chat.backend dashscope", async () => {
+    const { recorder, error } = await runProgram(
+      "dev",
+      devWith((config) => {
+        config["search-backbone:chat"] = { backend: "dashscope" };
+      }),
+    );
+    if (error) throw error;
+    expect(recorder.ofType(SERVICE)).toEqual([]);
+  });
+
+  it("refuses chat.backend eas without an eas block, before registering anything", async () => {
+    const { recorder, error } = await runProgram(
+      "dev",
+      devWith((config) => {
+        delete config["search-backbone:eas"];
+      }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String((error as Error).message)).toContain('expected an eas block because chat.backend is "eas"');
+    expect(recorder.resources).toEqual([]);
+  });
+});
