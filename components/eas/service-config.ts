@@ -83,9 +83,11 @@ export function serviceSpecProblems(spec: EasServiceSpec): string[] {
   expect(min === max || targetQps !== undefined, "replicas.targetQps", targetQps, "a QPS target when replicas.min < replicas.max");
   expect(OSS_PREFIX.test(spec.modelPath), "modelPath", spec.modelPath, "the model's oss://bucket/prefix/ (ending in /)");
   expect(/^\/[A-Za-z0-9._/-]+$/.test(spec.mountPath), "mountPath", spec.mountPath, "an absolute path in the container");
-  expect(/^vpc-[a-z0-9]+$/.test(spec.network.vpcId), "network.vpcId", spec.network.vpcId, "the stack's VPC id (vpc-…)");
-  expect(/^vsw-[a-z0-9]+$/.test(spec.network.vswitchId), "network.vswitchId", spec.network.vswitchId, "one of the stack's vSwitch ids (vsw-…)");
-  expect(/^sg-[a-z0-9]+$/.test(spec.network.securityGroupId), "network.securityGroupId", spec.network.securityGroupId, "the stack's security group id (sg-…)");
+  // The ids come from the stack's Network component (vpc-…, vsw-…, sg-… in the cloud); only their presence is checked.
+  const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+  expect(ID.test(spec.network.vpcId), "network.vpcId", spec.network.vpcId, "the stack's VPC id");
+  expect(ID.test(spec.network.vswitchId), "network.vswitchId", spec.network.vswitchId, "one of the stack's vSwitch ids");
+  expect(ID.test(spec.network.securityGroupId), "network.securityGroupId", spec.network.securityGroupId, "the stack's security group id");
   expect(spec.healthCheck.path.startsWith("/"), "healthCheck.path", spec.healthCheck.path, "an HTTP path like /ping");
   expect(Number.isInteger(spec.healthCheck.initialDelaySeconds) && spec.healthCheck.initialDelaySeconds >= 0, "healthCheck.initialDelaySeconds", spec.healthCheck.initialDelaySeconds, "whole seconds >= 0");
   expect(spec.publicEndpoint === false, "publicEndpoint", spec.publicEndpoint, "false: EAS services are reached from the stack's VPC only");

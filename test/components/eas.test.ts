@@ -69,7 +69,7 @@ describe("EAS serviceConfig rendering", () => {
     ["replicas over the maximum", { replicas: { min: 1, max: 101, targetQps: 5 } }, "replicas.max: got 101; expected a whole number <= 100"],
     ["max below min", { replicas: { min: 3, max: 2, targetQps: 5 } }, "replicas.max: got 2; expected at least replicas.min (3)"],
     ["autoscaling without a target", { replicas: { min: 1, max: 2 } }, "replicas.targetQps: got undefined; expected a QPS target"],
-    ["a vSwitch from elsewhere", { network: { ...SPEC.network, vswitchId: "subnet-1" } }, 'network.vswitchId: got "subnet-1"'],
+    ["no vSwitch", { network: { ...SPEC.network, vswitchId: "" } }, 'network.vswitchId: got ""; expected one of the stack\'s vSwitch ids'],
   ])("refuses %s, naming field, value and expectation", (_case, change, message) => {
     const spec = { ...SPEC, ...change } as EasServiceSpec;
     expect(serviceSpecProblems(spec).join("; ")).toContain(message);

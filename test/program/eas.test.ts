@@ -22,7 +22,8 @@ describe("chat.backend eas under mocks", () => {
     const config = JSON.parse(service.inputs.serviceConfig);
     expect(config.metadata.name).toBe("acme_search_dev_chat");
     expect(config.networking.disable_internet_endpoint).toBe(true);
-    expect(config.cloud.networking.vswitch_id).toMatch(/^vsw-|vswitch/);
+    expect(config.cloud.networking.vswitch_id).toMatch(/^network-vsw-cn-hangzhou-j-id-/);
+    expect(config.cloud.networking.security_group_id).toMatch(/gpu/);
     expect(config.storage[0].oss).toEqual({ path: "oss://acme-search-dev-artifacts/models/llm/v1/", readOnly: true });
     expect(config.containers[0].script).toContain("--served-model-name backbone-chat");
     expect(service.inputs.workspaceId).toBe("123456");
