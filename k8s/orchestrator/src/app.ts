@@ -5,7 +5,7 @@ import { AirecClient } from "./airec";
 import type { Config } from "./config";
 import { cloudCredential } from "./credentials";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
-import { DashScopeGenerator, type Generator } from "./generation";
+import { chatGenerator, type Generator } from "./generation";
 import { modelTransport, sdkFetch } from "./http";
 import { JwtVerifier } from "./identity";
 import { IndexResolver } from "./indices";
@@ -144,34 +144,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     metrics,
   });
   const chatFetch = sdkFetch(config.UPSTREAM_IDLE_TIMEOUT_MS);
-  // Without a DashScope key there is no chat model: answers are quoted from the citations instead.
-  // CHAT_BACKEND=eas: the fine-tuned model on PAI-EAS, which takes its service token as the header.
-  const generator =
-    overrides.generator ??
-    (config.CHAT_BACKEND === "eas"
-      ? new DashScopeGenerator(
-          {
-            baseURL: config.EAS_CHAT_BASE_URL as string,
-            apiKey: config.EAS_CHAT_TOKEN as string,
-            timeoutMs: config.LLM_TIMEOUT_MS,
-            fetch: chatFetch.fetch,
-            authorization: "token",
-          },
-          config.CHAT_MODEL,
-          config.CHAT_MAX_TOKENS,
-        )
-      : config.DASHSCOPE_API_KEY
-      ? new DashScopeGenerator(
-          {
-            baseURL: config.DASHSCOPE_BASE_URL,
-            apiKey: config.DASHSCOPE_API_KEY,
-            timeoutMs: config.LLM_TIMEOUT_MS,
-            fetch: chatFetch.fetch,
-          },
-          config.CHAT_MODEL,
-          config.CHAT_MAX_TOKENS,
-        )
-      : undefined);
+  const generator = overrides.generator ?? chatGenerator(config, chatFetch.fetch);
 
   const server = await buildServer({
     retriever,

@@ -103,3 +103,40 @@ export class DashScopeGenerator implements Generator {
     }
   }
 }
+
+/** The chat settings of the service's config (src/config.ts). */
+export interface ChatSettings {
+  readonly CHAT_BACKEND: "dashscope" | "eas";
+  readonly CHAT_MODEL: string;
+  readonly CHAT_MAX_TOKENS: number;
+  readonly LLM_TIMEOUT_MS: number;
+  readonly DASHSCOPE_BASE_URL: string;
+  readonly DASHSCOPE_API_KEY?: string | undefined;
+  readonly EAS_CHAT_BASE_URL?: string | undefined;
+  readonly EAS_CHAT_TOKEN?: string | undefined;
+}
+
+/**
+ * Who writes chat answers. CHAT_BACKEND=eas: the fine-tuned model on PAI-EAS (vLLM's OpenAI-compatible
+ * server), which takes its service token as the Authorization header (config.ts requires both EAS
+ * variables then). Otherwise DashScope when its key is set; without one, none: answers are quoted
+ * from the citations instead (src/extractive.ts).
+ */
+export function chatGenerator(config: ChatSettings, fetchImpl?: typeof fetch): Generator | undefined {
+  const common = { timeoutMs: config.LLM_TIMEOUT_MS, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
+  if (config.CHAT_BACKEND === "eas") {
+    if (!config.EAS_CHAT_BASE_URL || !config.EAS_CHAT_TOKEN)
+      throw new Error("CHAT_BACKEND=eas needs EAS_CHAT_BASE_URL and EAS_CHAT_TOKEN");
+    return new DashScopeGenerator(
+      { ...common, baseURL: config.EAS_CHAT_BASE_URL, apiKey: config.EAS_CHAT_TOKEN, authorization: "token" },
+      config.CHAT_MODEL,
+      config.CHAT_MAX_TOKENS,
+    );
+  }
+  if (!config.DASHSCOPE_API_KEY) return undefined;
+  return new DashScopeGenerator(
+    { ...common, baseURL: config.DASHSCOPE_BASE_URL, apiKey: config.DASHSCOPE_API_KEY },
+    config.CHAT_MODEL,
+    config.CHAT_MAX_TOKENS,
+  );
+}
