@@ -152,7 +152,10 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         registryEdition: config.registry.edition,
         airec: config.recommendations.airec,
         training: config.models.training.enabled,
-        gpuServing: rolesServedBy(config.relevance, "torchserve").length > 0,
+        gpuServing: config.serving.backend !== "eas" && rolesServedBy(config.relevance, "torchserve").length > 0,
+        ...(config.eas && (config.chat.backend === "eas" || config.serving.backend === "eas")
+          ? { eas: { workspaceId: config.eas.workspaceId } }
+          : {}),
       },
       tags,
     },
