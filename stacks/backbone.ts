@@ -13,7 +13,7 @@ import { Search } from "../components/search";
 import { Storage, type StoragePrefixes } from "../components/storage";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
-import { createChatService } from "./eas";
+import { createChatService, createModelsService } from "./eas";
 import { createOrchestrator } from "./orchestrator";
 import { relevanceProfile } from "./relevance-profile";
 import { type StackIdentity, standardTags } from "./tags";
@@ -178,6 +178,8 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
   );
 
   const { models: modelSettings, serving, search: searchConfig } = config;
+  // serving.backend eas: the TorchServe archives on PAI-EAS instead of gn7i hosts.
+  const easModels = createModelsService(config, id, network, opts);
   const models = new Models(
     "models",
     {
@@ -203,6 +205,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         securityGroupId: network.securityGroupIds.apply((groups) => groups.gpu),
       },
       identity: { trainingRoleArn: identity.roles.training, servingRoleName: identity.roleNames.serving },
+      ...(easModels ? { eas: { endpoint: easModels.endpoint, token: easModels.token } } : {}),
       tags,
     },
     opts,

@@ -73,3 +73,70 @@ export function createChatService(
   );
   return Object.assign(service, { model: config.eas?.llm.servedModelName ?? "" });
 }
+
+/** TorchServe's inference port and its health route (https://pytorch.org/serve/inference_api.html). */
+const TORCHSERVE_PORT = 8080;
+const MODELS_MOUNT = "/mnt/models";
+
+/**
+ * serving.backend eas: one EAS service runs TorchServe with the project's own handlers and archives
+ * (models/serving, the same .mar files the gn7i hosts load), so both roles keep the model-endpoint
+ * contract and one service token covers both. The image is built from models/serving (TorchServe
+ * 0.12.0 and the pinned requirements) and pushed to the stack's registry by the operator: the image
+ * reference is config; this stack does not build it. Pure: tested directly.
+ */
+export function modelsServiceSpec(
+  config: Pick<BackboneConfig, "namePrefix" | "region" | "eas" | "models">,
+  stack: string,
+): Omit<EasServiceSpec, "network"> {
+  const eas = config.eas;
+  if (!eas) throw new Error('eas: not set; expected an eas block because serving.backend is "eas"');
+  const archive = (role: "embedding" | "rerank") => {
+    const { name, version } = config.models[role];
+    return `${name}=${name}/${version}/${name}.mar`;
+  };
+  return {
+    name: easServiceName(stackCloudName(config.namePrefix, stack), "models"),
+    workspaceId: eas.workspaceId,
+    image: eas.models.image.replaceAll("{region}", config.region),
+    command: [
+      "torchserve --foreground --disable-token-auth --ncs",
+      `--model-store ${MODELS_MOUNT}`,
+      `--models ${archive("embedding")} ${archive("rerank")}`,
+    ].join(" "),
+    port: TORCHSERVE_PORT,
+    instanceType: eas.models.instanceType,
+    resourceGroup: eas.resourceGroup,
+    replicas: eas.models.replicas,
+    // The whole models/ prefix, read-only: both archives sit under it (components/storage/layout.ts).
+    modelPath: `oss://${bucketName(config.namePrefix, stack, "artifacts")}/models/`,
+    mountPath: MODELS_MOUNT,
+    healthCheck: { path: "/ping", initialDelaySeconds: 30 },
+    publicEndpoint: false,
+  };
+}
+
+/** The embed and rerank archives on EAS when serving.backend is "eas". */
+export function createModelsService(
+  config: BackboneConfig,
+  id: StackIdentity,
+  network: Network,
+  opts: pulumi.ComponentResourceOptions,
+): ModelService | undefined {
+  if (config.serving.backend !== "eas") return undefined;
+  return new ModelService(
+    "models-eas",
+    {
+      region: config.region,
+      spec: modelsServiceSpec(config, id.stack),
+      network: {
+        vpcId: network.vpcId,
+        vswitchId: network.vswitchIds.apply((ids) => ids[0] as string),
+        securityGroupId: network.securityGroupIds.apply((groups) => groups.gpu),
+      },
+      wait: { timeoutMinutes: config.eas?.waitTimeoutMinutes ?? 60, pollSeconds: 15 },
+      tags: standardTags(config, id),
+    },
+    opts,
+  );
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { sha256Hex } from "../../components/orchestrator";
 import { ConfigError } from "../../stacks/config";
+import { resolved } from "../helpers/mocks";
 import { runProgram } from "../helpers/program";
 import { readRepoFile } from "../helpers/stack-files";
 
@@ -74,5 +75,42 @@ describe("chat.backend eas under mocks", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(String((error as Error).message)).toContain('expected an eas block because chat.backend is "eas"');
     expect(recorder.resources).toEqual([]);
+  });
+});
+
+describe("serving.backend eas under mocks", () => {
+  const servedOnEas = devWith((config) => {
+    config["search-backbone:serving"].backend = "eas";
+    config["search-backbone:orchestrator"] = {
+      enabled: true,
+      dashscopeApiKey: "sk-orchestrator-chat-key",
+      apiKeys: [{ id: "web", sha256: sha256Hex("caller-key") }],
+      image: { username: "acme-pusher", password: "Registry-Pa55word" },
+    };
+  });
+
+  it("registers an EAS service for embed and rerank instead of gn7i hosts, and points modelEndpoints at it", async () => {
+    const { recorder, outputs, error } = await runProgram("dev", servedOnEas);
+    if (error) throw error;
+    const services = recorder.ofType(SERVICE).map((r) => JSON.parse(r.inputs.serviceConfig));
+    expect(services.map((c) => c.metadata.name).sort()).toEqual(["acme_search_dev_chat", "acme_search_dev_models"]);
+    const models = services.find((c) => c.metadata.name === "acme_search_dev_models");
+    expect(models.containers[0].script).toContain("--models embed=embed/v1/embed.mar rerank=rerank/v1/rerank.mar");
+    expect(models.storage[0].oss).toEqual({ path: "oss://acme-search-dev-artifacts/models/", readOnly: true });
+    expect(recorder.resources.filter((r) => r.custom && r.name.startsWith("models-serving-"))).toEqual([]);
+
+    const base = "http://1234567890123456.vpc.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/acme_search_dev_models";
+    const endpoints = await resolved(outputs.modelEndpoints);
+    expect(endpoints.embedding).toMatchObject({ url: `${base}/predictions/embed`, protocol: "contract", authSecret: "eas-models-token" });
+    expect(endpoints.rerank).toMatchObject({ url: `${base}/predictions/rerank`, protocol: "contract" });
+    // Search jobs and orchestrator read the same endpoints, and the EAS token as their bearer key.
+    const jobs = recorder.one("kubernetes:core/v1:ConfigMap", "search-jobs-settings").inputs.data;
+    const orchestrator = recorder.one("kubernetes:core/v1:ConfigMap", "orchestrator-config").inputs.data;
+    for (const data of [jobs, orchestrator]) {
+      expect(JSON.parse(data["endpoints.json"]).embedding.url).toBe(`${base}/predictions/embed`);
+      expect(JSON.parse(data["endpoints.json"]).rerank.url).toBe(`${base}/predictions/rerank`);
+    }
+    const secret = recorder.one("kubernetes:core/v1:Secret", "orchestrator-secrets").inputs.stringData;
+    expect(secret.value.MODEL_API_KEY).toBe("eas-test-token-0123456789");
   });
 });
