@@ -1,8 +1,8 @@
 import type { Policies } from "@pulumi/policy";
 import { gpuBudgetAdvisory, gpuSpotOutsideProd } from "./rules/compute";
+import { easNoPublicEndpoint, easVpcOnly } from "./rules/eas";
 import { noFullAccessOnWorkloadRole, ramNoWildcardAdmin } from "./rules/identity";
 import { protectStatefulProd, requiredTags } from "./rules/lifecycle";
-import { easNoPublicEndpoint, easVpcOnly } from "./rules/eas";
 import { sgNoOpenIngress } from "./rules/network";
 import { bm25WeightAdvisory, relevanceEnginesAgree, searchDisksEncrypted, searchNotPublic } from "./rules/search";
 import { ossEncrypted, ossNoPublicAccess } from "./rules/storage";

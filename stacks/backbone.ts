@@ -2,7 +2,6 @@ import * as path from "node:path";
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, SEARCH_TAINT } from "../components/cluster";
-import type { ModelService } from "../components/eas";
 import { Identity } from "../components/identity";
 import type { ModelEndpoints } from "../components/model-endpoints";
 import { Models, rolesServedBy } from "../components/models";
@@ -12,8 +11,8 @@ import { Registry } from "../components/registry";
 import { Search } from "../components/search";
 import { Storage, type StoragePrefixes } from "../components/storage";
 import type { BackboneConfig } from "./config";
-import { bucketName, stackCloudName } from "./naming";
 import { createChatService, createModelsService } from "./eas";
+import { bucketName, stackCloudName } from "./naming";
 import { createOrchestrator } from "./orchestrator";
 import { relevanceProfile } from "./relevance-profile";
 import { type StackIdentity, standardTags } from "./tags";
@@ -219,6 +218,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       cloudName,
       profile: relevanceProfile(config.relevance),
       modelEndpoints: models.searchEndpoints,
+      modelApiKey: models.retrievalApiKey,
       indexAlias: searchConfig.indexAlias,
       elasticsearch: searchConfig.elasticsearch,
       opensearch: searchConfig.opensearch,

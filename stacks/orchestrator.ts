@@ -26,7 +26,11 @@ export interface OrchestratorDeps {
   readonly models: Models;
   readonly airec?: ConstructorParameters<typeof Orchestrator>[1]["airec"];
   /** chat.backend eas: the chat model's EAS service (VPC address, token) and served model name. */
-  readonly chat?: { readonly endpoint: pulumi.Output<string>; readonly token: pulumi.Output<string>; readonly model: string };
+  readonly chat?: {
+    readonly endpoint: pulumi.Output<string>;
+    readonly token: pulumi.Output<string>;
+    readonly model: string;
+  };
 }
 
 /** The stack's config with the orchestrator enabled (so its DashScope key is there). */
@@ -76,7 +80,13 @@ export function createOrchestrator(
       ...(deps.airec ? { airec: deps.airec } : {}),
       // vLLM's OpenAI-compatible routes sit under /v1 of the service's address.
       ...(deps.chat
-        ? { easChat: { baseUrl: deps.chat.endpoint.apply((url) => `${url}/v1`), model: deps.chat.model, token: deps.chat.token } }
+        ? {
+            easChat: {
+              baseUrl: deps.chat.endpoint.apply((url) => `${url}/v1`),
+              model: deps.chat.model,
+              token: deps.chat.token,
+            },
+          }
         : {}),
       settings: {
         replicas: settings.replicas,

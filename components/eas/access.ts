@@ -64,7 +64,8 @@ export function rolloutVerdict(
   } catch {
     running = "";
   }
-  if (running !== fingerprint) return { kind: "waiting", why: `${status}, still serving the previous version (${reason})` };
+  if (running !== fingerprint)
+    return { kind: "waiting", why: `${status}, still serving the previous version (${reason})` };
   if (status === "Running") return { kind: "ready" };
   return { kind: "waiting", why: `${status} (${reason})` };
 }
@@ -95,7 +96,8 @@ export async function awaitService(
       throw err;
     }
   };
-  const verdictOf = (answer: Record<string, any> | undefined) => rolloutVerdict(answer, inputs.fingerprint, fingerprintOf);
+  const verdictOf = (answer: Record<string, any> | undefined) =>
+    rolloutVerdict(answer, inputs.fingerprint, fingerprintOf);
   const { answer } = await pollStatus({
     read,
     statusOf: (answer) => verdictOf(answer).kind,
@@ -111,7 +113,9 @@ export async function awaitService(
         : undefined;
     },
     timedOut: () =>
-      new Error(`EAS service ${inputs.serviceName} is not running this version after ${inputs.wait.timeoutMinutes} min`),
+      new Error(
+        `EAS service ${inputs.serviceName} is not running this version after ${inputs.wait.timeoutMinutes} min`,
+      ),
     settings: inputs.wait,
     clock: ctx,
     progress: ctx.progress,

@@ -67,30 +67,75 @@ export function serviceSpecProblems(spec: EasServiceSpec): string[] {
   const expect = (ok: boolean, field: string, value: unknown, expected: string) => {
     if (!ok) problems.push(`${field}: got ${given(value)}; expected ${expected}`);
   };
-  expect(EAS_SERVICE_NAME.test(spec.name), "name", spec.name, "3-63 lowercase letters, digits or _, starting with a letter");
+  expect(
+    EAS_SERVICE_NAME.test(spec.name),
+    "name",
+    spec.name,
+    "3-63 lowercase letters, digits or _, starting with a letter",
+  );
   expect(/^\d+$/.test(spec.workspaceId), "workspaceId", spec.workspaceId, "a PAI workspace id (digits)");
   expect(IMAGE.test(spec.image), "image", spec.image, "an image reference with a tag or digest");
   expect(spec.command.trim() !== "", "command", spec.command, "the container's start command");
   expect(Number.isInteger(spec.port) && spec.port >= 1 && spec.port <= 65535, "port", spec.port, "a port 1-65535");
-  expect(EAS_INSTANCE_TYPE.test(spec.instanceType), "instanceType", spec.instanceType, "an EAS instance type like ecs.gn7i-c8g1.2xlarge or ml.gu7i.c16m60.1-gu30");
+  expect(
+    EAS_INSTANCE_TYPE.test(spec.instanceType),
+    "instanceType",
+    spec.instanceType,
+    "an EAS instance type like ecs.gn7i-c8g1.2xlarge or ml.gu7i.c16m60.1-gu30",
+  );
   if (spec.resourceGroup !== undefined)
-    expect(/^eas-r-[a-z0-9]+$/.test(spec.resourceGroup), "resourceGroup", spec.resourceGroup, "a dedicated resource group id like eas-r-xxxx");
+    expect(
+      /^eas-r-[a-z0-9]+$/.test(spec.resourceGroup),
+      "resourceGroup",
+      spec.resourceGroup,
+      "a dedicated resource group id like eas-r-xxxx",
+    );
   const { min, max, targetQps } = spec.replicas;
   expect(Number.isInteger(min) && min >= 1, "replicas.min", min, "a whole number >= 1");
   expect(Number.isInteger(max) && max <= MAX_REPLICAS, "replicas.max", max, `a whole number <= ${MAX_REPLICAS}`);
   expect(max >= min, "replicas.max", max, `at least replicas.min (${min})`);
   if (targetQps !== undefined) expect(targetQps > 0, "replicas.targetQps", targetQps, "a positive QPS per replica");
-  expect(min === max || targetQps !== undefined, "replicas.targetQps", targetQps, "a QPS target when replicas.min < replicas.max");
-  expect(OSS_PREFIX.test(spec.modelPath), "modelPath", spec.modelPath, "the model's oss://bucket/prefix/ (ending in /)");
+  expect(
+    min === max || targetQps !== undefined,
+    "replicas.targetQps",
+    targetQps,
+    "a QPS target when replicas.min < replicas.max",
+  );
+  expect(
+    OSS_PREFIX.test(spec.modelPath),
+    "modelPath",
+    spec.modelPath,
+    "the model's oss://bucket/prefix/ (ending in /)",
+  );
   expect(/^\/[A-Za-z0-9._/-]+$/.test(spec.mountPath), "mountPath", spec.mountPath, "an absolute path in the container");
   // The ids come from the stack's Network component (vpc-…, vsw-…, sg-… in the cloud); only their presence is checked.
   const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
   expect(ID.test(spec.network.vpcId), "network.vpcId", spec.network.vpcId, "the stack's VPC id");
-  expect(ID.test(spec.network.vswitchId), "network.vswitchId", spec.network.vswitchId, "one of the stack's vSwitch ids");
-  expect(ID.test(spec.network.securityGroupId), "network.securityGroupId", spec.network.securityGroupId, "the stack's security group id");
+  expect(
+    ID.test(spec.network.vswitchId),
+    "network.vswitchId",
+    spec.network.vswitchId,
+    "one of the stack's vSwitch ids",
+  );
+  expect(
+    ID.test(spec.network.securityGroupId),
+    "network.securityGroupId",
+    spec.network.securityGroupId,
+    "the stack's security group id",
+  );
   expect(spec.healthCheck.path.startsWith("/"), "healthCheck.path", spec.healthCheck.path, "an HTTP path like /ping");
-  expect(Number.isInteger(spec.healthCheck.initialDelaySeconds) && spec.healthCheck.initialDelaySeconds >= 0, "healthCheck.initialDelaySeconds", spec.healthCheck.initialDelaySeconds, "whole seconds >= 0");
-  expect(spec.publicEndpoint === false, "publicEndpoint", spec.publicEndpoint, "false: EAS services are reached from the stack's VPC only");
+  expect(
+    Number.isInteger(spec.healthCheck.initialDelaySeconds) && spec.healthCheck.initialDelaySeconds >= 0,
+    "healthCheck.initialDelaySeconds",
+    spec.healthCheck.initialDelaySeconds,
+    "whole seconds >= 0",
+  );
+  expect(
+    spec.publicEndpoint === false,
+    "publicEndpoint",
+    spec.publicEndpoint,
+    "false: EAS services are reached from the stack's VPC only",
+  );
   return problems;
 }
 

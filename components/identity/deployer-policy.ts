@@ -236,11 +236,22 @@ export function deployerPolicy(input: DeployerPolicyInput): PolicyDocument {
   }
   if (input.eas) {
     if (!/^\d+$/.test(input.eas.workspaceId))
-      throw new Error(`eas.workspaceId: got ${JSON.stringify(input.eas.workspaceId)}; expected a PAI workspace id (digits)`);
+      throw new Error(
+        `eas.workspaceId: got ${JSON.stringify(input.eas.workspaceId)}; expected a PAI workspace id (digits)`,
+      );
     const services = `acs:eas:${region}:${uid}:service/${input.cloudName.replace(/-/g, "_")}_*`;
     statements.push(
       allow(
-        ["eas:CreateService", "eas:DescribeService", "eas:UpdateService", "eas:DeleteService", "eas:StartService", "eas:StopService", "eas:CreateServiceLabel", "eas:DeleteServiceLabel"],
+        [
+          "eas:CreateService",
+          "eas:DescribeService",
+          "eas:UpdateService",
+          "eas:DeleteService",
+          "eas:StartService",
+          "eas:StopService",
+          "eas:CreateServiceLabel",
+          "eas:DeleteServiceLabel",
+        ],
         [services],
       ),
     );

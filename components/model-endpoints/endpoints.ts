@@ -46,7 +46,12 @@ export const EAS_MODELS_AUTH_SECRET = "eas-models-token";
  * token, which the clients send as their bearer key (MODEL_API_KEY) [I: that EAS's gateway takes the
  * `Bearer <token>` form as well as the bare token; public OpenAI-SDK clients of EAS send it so].
  */
-export function easTorchserveEndpoint(serviceUrl: string, role: ModelRole, modelName: string, dims?: number): ModelEndpoint {
+export function easTorchserveEndpoint(
+  serviceUrl: string,
+  role: ModelRole,
+  modelName: string,
+  dims?: number,
+): ModelEndpoint {
   if (!/^https?:\/\/[^/\s]+\/api\/predict\/[a-z0-9_]+$/.test(serviceUrl))
     throw new Error(`expected the EAS service address http://host/api/predict/<service>, got ${serviceUrl}`);
   return {

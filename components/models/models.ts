@@ -248,18 +248,16 @@ export class Models extends pulumi.ComponentResource {
       attributed(this, () => retrievalEndpoints(endpoints, args.gateways)),
     );
     this.retrievalApiKey = pulumi.secret(
-      pulumi
-        .all([this.retrievalEndpoints, this.secrets])
-        .apply(([endpoints, secrets]) => {
-          // One bearer key for both roles (MODEL_API_KEY): the secret the retrieval endpoints name.
-          const named = [...new Set(ROLES.map((role) => endpoints[role].authSecret).filter((s) => s !== null))];
-          if (named.length > 1)
-            throw new pulumi.ResourceError(
-              `retrieval endpoints need different keys (${named.join(", ")}); expected one key for both roles`,
-              this,
-            );
-          return named[0] === undefined ? undefined : secrets[named[0]];
-        }),
+      pulumi.all([this.retrievalEndpoints, this.secrets]).apply(([endpoints, secrets]) => {
+        // One bearer key for both roles (MODEL_API_KEY): the secret the retrieval endpoints name.
+        const named = [...new Set(ROLES.map((role) => endpoints[role].authSecret).filter((s) => s !== null))];
+        if (named.length > 1)
+          throw new pulumi.ResourceError(
+            `retrieval endpoints need different keys (${named.join(", ")}); expected one key for both roles`,
+            this,
+          );
+        return named[0] === undefined ? undefined : secrets[named[0]];
+      }),
     );
     this.searchEndpoints = this.retrievalEndpoints.apply((endpoints) => searchEndpoints(endpoints, relevance));
     this.ready = [torchserve, bailian].filter((r): r is NonNullable<typeof r> => r !== undefined);

@@ -180,7 +180,9 @@ export class Orchestrator extends pulumi.ComponentResource {
             eventLogPrefixes: { events: args.prefixes.events, recs: args.prefixes.recs },
             rawPrefix: args.prefixes.raw,
             airec,
-            ...(args.easChat && easChatBaseUrl ? { easChat: { baseUrl: easChatBaseUrl, model: args.easChat.model } } : {}),
+            ...(args.easChat && easChatBaseUrl
+              ? { easChat: { baseUrl: easChatBaseUrl, model: args.easChat.model } }
+              : {}),
             settings,
           }),
         ),

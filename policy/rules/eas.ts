@@ -34,7 +34,9 @@ export const easVpcOnly = resourceRule(
     const networking = config.cloud?.networking ?? {};
     const missing = ["vpc_id", "vswitch_id", "security_group_id"].filter((key) => !networking[key]);
     if (missing.length > 0)
-      report(`EAS service ${nameOf(config, name)} has no cloud.networking.${missing.join(", ")}; expected the stack's VPC, vSwitch and security group`);
+      report(
+        `EAS service ${nameOf(config, name)} has no cloud.networking.${missing.join(", ")}; expected the stack's VPC, vSwitch and security group`,
+      );
   },
 );
 
@@ -50,6 +52,8 @@ export const easNoPublicEndpoint = resourceRule(
     if (config === undefined || typeof config === "string") return;
     const value = config.networking?.disable_internet_endpoint;
     if (value !== true)
-      report(`EAS service ${nameOf(config, name)} has networking.disable_internet_endpoint ${JSON.stringify(value)}; expected true (no public endpoint)`);
+      report(
+        `EAS service ${nameOf(config, name)} has networking.disable_internet_endpoint ${JSON.stringify(value)}; expected true (no public endpoint)`,
+      );
   },
 );

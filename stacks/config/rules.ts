@@ -377,7 +377,10 @@ function easProblems(cfg: Loose): Problem[] {
     if (min !== undefined && max !== undefined && max < min)
       problems.push({ path: ["eas", service, "replicas", "max"], message: `expected at least replicas.min (${min})` });
     if (min !== undefined && max !== undefined && min < max && replicas.targetQps === undefined)
-      problems.push({ path: ["eas", service, "replicas", "targetQps"], message: "expected a QPS target while replicas.min < replicas.max" });
+      problems.push({
+        path: ["eas", service, "replicas", "targetQps"],
+        message: "expected a QPS target while replicas.min < replicas.max",
+      });
   }
   return problems;
 }

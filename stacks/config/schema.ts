@@ -366,7 +366,10 @@ const orchestrator = z.strictObject({
 // --- eas (issue 17 §3): PAI-EAS services for the chat LLM and for the embed/rerank archives ---------
 const easInstanceType = z
   .string()
-  .regex(/^(ecs\.[a-z0-9-]+\.[a-z0-9]+|ml\.[a-z0-9]+\.[a-z0-9.]+)$/, "expected an EAS instance type like ecs.gn7i-c8g1.2xlarge");
+  .regex(
+    /^(ecs\.[a-z0-9-]+\.[a-z0-9]+|ml\.[a-z0-9]+\.[a-z0-9.]+)$/,
+    "expected an EAS instance type like ecs.gn7i-c8g1.2xlarge",
+  );
 const easImage = z
   .string()
   .regex(
@@ -388,7 +391,10 @@ const eas = z.strictObject({
   /** The PAI workspace the services belong to (digits). */
   workspaceId: z.string().regex(/^\d+$/, "expected a PAI workspace id (digits)"),
   /** A dedicated EAS resource group (eas-r-…); unset: the public resource group. */
-  resourceGroup: z.string().regex(/^eas-r-[a-z0-9]+$/, "expected a resource group id like eas-r-xxxx").optional(),
+  resourceGroup: z
+    .string()
+    .regex(/^eas-r-[a-z0-9]+$/, "expected a resource group id like eas-r-xxxx")
+    .optional(),
   /** How long `pulumi up` waits for a new version to run. */
   waitTimeoutMinutes: positiveInt(240),
   /** The fine-tuned chat model on vLLM's OpenAI-compatible server (chat.backend: eas). */

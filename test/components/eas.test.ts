@@ -63,13 +63,37 @@ describe("EAS serviceConfig rendering", () => {
   });
 
   it.each([
-    ["a bad instance type", { instanceType: "gn7i.large" }, 'instanceType: got "gn7i.large"; expected an EAS instance type'],
-    ["a public endpoint", { publicEndpoint: true }, "publicEndpoint: got true; expected false: EAS services are reached from the stack's VPC only"],
+    [
+      "a bad instance type",
+      { instanceType: "gn7i.large" },
+      'instanceType: got "gn7i.large"; expected an EAS instance type',
+    ],
+    [
+      "a public endpoint",
+      { publicEndpoint: true },
+      "publicEndpoint: got true; expected false: EAS services are reached from the stack's VPC only",
+    ],
     ["a missing model path", { modelPath: "" }, 'modelPath: got ""; expected the model\'s oss://bucket/prefix/'],
-    ["replicas over the maximum", { replicas: { min: 1, max: 101, targetQps: 5 } }, "replicas.max: got 101; expected a whole number <= 100"],
-    ["max below min", { replicas: { min: 3, max: 2, targetQps: 5 } }, "replicas.max: got 2; expected at least replicas.min (3)"],
-    ["autoscaling without a target", { replicas: { min: 1, max: 2 } }, "replicas.targetQps: got undefined; expected a QPS target"],
-    ["no vSwitch", { network: { ...SPEC.network, vswitchId: "" } }, 'network.vswitchId: got ""; expected one of the stack\'s vSwitch ids'],
+    [
+      "replicas over the maximum",
+      { replicas: { min: 1, max: 101, targetQps: 5 } },
+      "replicas.max: got 101; expected a whole number <= 100",
+    ],
+    [
+      "max below min",
+      { replicas: { min: 3, max: 2, targetQps: 5 } },
+      "replicas.max: got 2; expected at least replicas.min (3)",
+    ],
+    [
+      "autoscaling without a target",
+      { replicas: { min: 1, max: 2 } },
+      "replicas.targetQps: got undefined; expected a QPS target",
+    ],
+    [
+      "no vSwitch",
+      { network: { ...SPEC.network, vswitchId: "" } },
+      'network.vswitchId: got ""; expected one of the stack\'s vSwitch ids',
+    ],
   ])("refuses %s, naming field, value and expectation", (_case, change, message) => {
     const spec = { ...SPEC, ...change } as EasServiceSpec;
     expect(serviceSpecProblems(spec).join("; ")).toContain(message);

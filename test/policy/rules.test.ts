@@ -1,8 +1,8 @@
 import { policies } from "search-backbone-policy/policies";
 import { gpuBudgetAdvisory, gpuSpotOutsideProd, gpusPerInstance } from "search-backbone-policy/rules/compute";
+import { easNoPublicEndpoint, easVpcOnly } from "search-backbone-policy/rules/eas";
 import { noFullAccessOnWorkloadRole, ramNoWildcardAdmin } from "search-backbone-policy/rules/identity";
 import { protectStatefulProd, requiredTags } from "search-backbone-policy/rules/lifecycle";
-import { easNoPublicEndpoint, easVpcOnly } from "search-backbone-policy/rules/eas";
 import { sgNoOpenIngress } from "search-backbone-policy/rules/network";
 import {
   bm25WeightAdvisory,
@@ -329,7 +329,11 @@ describe("eas-vpc-only and eas-no-public-endpoint", () => {
     props: { serviceConfig: typeof config === "string" ? config : JSON.stringify(config) },
   });
   const VPC = { vpc_id: "vpc-1", vswitch_id: "vsw-1", security_group_id: "sg-1" };
-  const good = { metadata: { name: "chat" }, cloud: { networking: VPC }, networking: { disable_internet_endpoint: true } };
+  const good = {
+    metadata: { name: "chat" },
+    cloud: { networking: VPC },
+    networking: { disable_internet_endpoint: true },
+  };
 
   it("passes a VPC-only service without an internet endpoint, and an unknown config", async () => {
     expect(await runResourcePolicy(easVpcOnly, service(good))).toEqual([]);

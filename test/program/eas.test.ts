@@ -101,7 +101,11 @@ describe("serving.backend eas under mocks", () => {
 
     const base = "http://1234567890123456.vpc.cn-hangzhou.pai-eas.aliyuncs.com/api/predict/acme_search_dev_models";
     const endpoints = await resolved(outputs.modelEndpoints);
-    expect(endpoints.embedding).toMatchObject({ url: `${base}/predictions/embed`, protocol: "contract", authSecret: "eas-models-token" });
+    expect(endpoints.embedding).toMatchObject({
+      url: `${base}/predictions/embed`,
+      protocol: "contract",
+      authSecret: "eas-models-token",
+    });
     expect(endpoints.rerank).toMatchObject({ url: `${base}/predictions/rerank`, protocol: "contract" });
     // Search jobs and orchestrator read the same endpoints, and the EAS token as their bearer key.
     const jobs = recorder.one("kubernetes:core/v1:ConfigMap", "search-jobs-settings").inputs.data;
@@ -112,5 +116,10 @@ describe("serving.backend eas under mocks", () => {
     }
     const secret = recorder.one("kubernetes:core/v1:Secret", "orchestrator-secrets").inputs.stringData;
     expect(secret.value.MODEL_API_KEY).toBe("eas-test-token-0123456789");
+    const jobsKey = recorder.one("kubernetes:core/v1:Secret", "search-jobs-model-key").inputs.stringData;
+    expect(jobsKey[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+    expect(jobsKey.value).toEqual({ key: "eas-test-token-0123456789" });
+    const setup = recorder.one("kubernetes:batch/v1:Job").inputs.spec.template.spec.containers[0].env;
+    expect(setup.find((e: { name: string }) => e.name === "MODEL_API_KEY").valueFrom.secretKeyRef.key).toBe("key");
   });
 });

@@ -1,6 +1,6 @@
 import { startEasVllm } from "@search-backbone/test-engines";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chatGenerator, type ChatSettings } from "../src/generation";
+import { type ChatSettings, chatGenerator } from "../src/generation";
 import { AUTH, injectApp } from "./inject-harness";
 
 /**
@@ -55,7 +55,12 @@ describe("chat from the fine-tuned model on PAI-EAS", () => {
 
   it("is refused by the gateway with DashScope's Bearer form or a wrong token", async () => {
     const before = eas.stats.unauthorized;
-    const bearer = chatGenerator({ ...settings(), CHAT_BACKEND: "dashscope", DASHSCOPE_BASE_URL: eas.baseURL, DASHSCOPE_API_KEY: TOKEN });
+    const bearer = chatGenerator({
+      ...settings(),
+      CHAT_BACKEND: "dashscope",
+      DASHSCOPE_BASE_URL: eas.baseURL,
+      DASHSCOPE_API_KEY: TOKEN,
+    });
     const wrong = chatGenerator(settings({ EAS_CHAT_TOKEN: "not-the-token" }));
     for (const generator of [bearer, wrong]) {
       const stream = generator?.stream([{ role: "user", content: "hi" }], new AbortController().signal);
