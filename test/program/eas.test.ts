@@ -54,11 +54,12 @@ describe("chat.backend eas under mocks", () => {
     expect(secret.value.EAS_CHAT_TOKEN).toBe("eas-test-token-0123456789");
   });
 
-  it("registers no EAS service with chat.backend dashscope", async () => {
+  it("registers no EAS service with chat.backend dashscope and the project file's empty eas block", async () => {
     const { recorder, error } = await runProgram(
       "dev",
       devWith((config) => {
         config["search-backbone:chat"] = { backend: "dashscope" };
+        config["search-backbone:eas"] = {};
       }),
     );
     if (error) throw error;
