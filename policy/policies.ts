@@ -1,5 +1,6 @@
 import type { Policies } from "@pulumi/policy";
 import { gpuBudgetAdvisory, gpuSpotOutsideProd } from "./rules/compute";
+import { easNoPublicEndpoint, easVpcOnly } from "./rules/eas";
 import { noFullAccessOnWorkloadRole, ramNoWildcardAdmin } from "./rules/identity";
 import { protectStatefulProd, requiredTags } from "./rules/lifecycle";
 import { sgNoOpenIngress } from "./rules/network";
@@ -15,6 +16,8 @@ export const policies: Policies = [
   noFullAccessOnWorkloadRole,
   searchNotPublic,
   sgNoOpenIngress,
+  easVpcOnly,
+  easNoPublicEndpoint,
   gpuSpotOutsideProd,
   protectStatefulProd,
   requiredTags,

@@ -20,6 +20,7 @@ export const TYPES = {
   storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
   service: "kubernetes:core/v1:Service",
   pvc: "kubernetes:core/v1:PersistentVolumeClaim",
+  easService: "alicloud:pai/service:Service",
 } as const;
 
 /** What every rule sees of a resource: the subset of @pulumi/policy's args it needs. */

@@ -12,6 +12,7 @@ import { Search } from "../components/search";
 import { STORAGE_PREFIXES, Storage, type StoragePrefixes } from "../components/storage";
 import { baseMount } from "../components/training";
 import type { BackboneConfig } from "./config";
+import { createChatService, createModelsService } from "./eas";
 import { bucketName, stackCloudName } from "./naming";
 import { createOrchestrator } from "./orchestrator";
 import { relevanceProfile } from "./relevance-profile";
@@ -64,6 +65,8 @@ export interface BackboneOutputs {
   };
   /** AIRec as the orchestrator calls it; undefined while recommendations.airec.mode is "off". */
   readonly recommendations: { readonly airec: pulumi.Output<AirecEndpoint | undefined> };
+  /** Set when chat.backend is eas: the chat model's service and VPC base URL (its token stays in the Secret). */
+  readonly chat?: { readonly serviceName: string; readonly endpoint: pulumi.Output<string> };
   /** Set when orchestrator.enabled: the image digest the pods run and the in-cluster URL. */
   readonly orchestrator?: {
     readonly imageRef: pulumi.Output<string>;
@@ -177,7 +180,10 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         registryEdition: config.registry.edition,
         airec: config.recommendations.airec,
         training: config.models.training.enabled,
-        gpuServing: rolesServedBy(config.relevance, "torchserve").length > 0,
+        gpuServing: config.serving.backend !== "eas" && rolesServedBy(config.relevance, "torchserve").length > 0,
+        ...(config.eas && (config.chat.backend === "eas" || config.serving.backend === "eas")
+          ? { eas: { workspaceId: config.eas.workspaceId } }
+          : {}),
       },
       tags,
     },
@@ -200,6 +206,8 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
   );
 
   const { models: modelSettings, serving, search: searchConfig } = config;
+  // serving.backend eas: the TorchServe archives on PAI-EAS instead of gn7i hosts.
+  const easModels = createModelsService(config, id, network, opts);
   const models = new Models(
     "models",
     {
@@ -231,6 +239,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         servingRoleName: identity.roleNames.serving,
         llmTrainingRoleArn: identity.llmTrainingRoleArn,
       },
+      ...(easModels ? { eas: { endpoint: easModels.endpoint, token: easModels.token } } : {}),
       tags,
     },
     opts,
@@ -244,6 +253,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       cloudName,
       profile: relevanceProfile(config.relevance),
       modelEndpoints: models.searchEndpoints,
+      modelApiKey: models.retrievalApiKey,
       indexAlias: searchConfig.indexAlias,
       elasticsearch: searchConfig.elasticsearch,
       opensearch: searchConfig.opensearch,
@@ -264,6 +274,9 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
     inCluster,
   );
 
+  // chat.backend eas: the fine-tuned chat model on EAS, which the orchestrator calls instead of DashScope.
+  const chatService = createChatService(config, id, network, opts);
+
   // The registry has push settings exactly when orchestrator.enabled (above); testing enabled here as
   // well narrows the config to one that carries the DashScope key.
   const { orchestrator: orchestratorConfig } = config;
@@ -280,6 +293,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
             registry: { push: registry.push, pullRepository: registry.repositoryUrl },
             search,
             models,
+            ...(chatService ? { chat: chatService } : {}),
             ...(recommendations
               ? {
                   airec: {
@@ -329,6 +343,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       setupJobName: search.setupJobName,
     },
     recommendations: { airec: recommendations ? recommendations.airec : pulumi.output(undefined) },
+    ...(chatService ? { chat: { serviceName: chatService.serviceName, endpoint: chatService.endpoint } } : {}),
     ...(orchestrator
       ? {
           orchestrator: {

@@ -25,6 +25,12 @@ export interface OrchestratorDeps {
   readonly search: Search;
   readonly models: Models;
   readonly airec?: ConstructorParameters<typeof Orchestrator>[1]["airec"];
+  /** chat.backend eas: the chat model's EAS service (VPC address, token) and served model name. */
+  readonly chat?: {
+    readonly endpoint: pulumi.Output<string>;
+    readonly token: pulumi.Output<string>;
+    readonly model: string;
+  };
 }
 
 /** The stack's config with the orchestrator enabled (so its DashScope key is there). */
@@ -72,6 +78,16 @@ export function createOrchestrator(
       dashscopeApiKey: pulumi.secret(settings.dashscopeApiKey),
       apiKeys: pulumi.secret(settings.apiKeys),
       ...(deps.airec ? { airec: deps.airec } : {}),
+      // vLLM's OpenAI-compatible routes sit under /v1 of the service's address.
+      ...(deps.chat
+        ? {
+            easChat: {
+              baseUrl: deps.chat.endpoint.apply((url) => `${url}/v1`),
+              model: deps.chat.model,
+              token: deps.chat.token,
+            },
+          }
+        : {}),
       settings: {
         replicas: settings.replicas,
         resources: settings.resources,

@@ -50,6 +50,15 @@ export interface DeployerPolicyInput {
   readonly training?: boolean;
   /** The stack runs TorchServe hosts behind an internal NLB. */
   readonly gpuServing?: boolean;
+  /**
+   * The stack runs PAI-EAS services (chat.backend or serving.backend eas) in this PAI workspace.
+   * EAS authorises by service ARN `acs:eas:{regionId}:{accountId}:service/{ServiceName}` [V: EAS API
+   * pages, e.g. https://help.aliyun.com/en/pai/developer-reference/api-eas-2021-07-01-createservicerollout];
+   * the stack's services are named `<cloudName with _>_*` (stacks/eas.ts), so the deployer reaches no
+   * other stack's service. The workspace id is a CreateService body field, not a RAM resource: no
+   * workspace condition key was found, so the name prefix is the scope [I].
+   */
+  readonly eas?: { readonly workspaceId: string };
 }
 
 /** How a stack manages AIRec: off, an instance adopted by id, or one it buys. */
@@ -222,6 +231,28 @@ export function deployerPolicy(input: DeployerPolicyInput): PolicyDocument {
           "nlb:UntagResources",
         ],
         [scoped("nlb")],
+      ),
+    );
+  }
+  if (input.eas) {
+    if (!/^\d+$/.test(input.eas.workspaceId))
+      throw new Error(
+        `eas.workspaceId: got ${JSON.stringify(input.eas.workspaceId)}; expected a PAI workspace id (digits)`,
+      );
+    const services = `acs:eas:${region}:${uid}:service/${input.cloudName.replace(/-/g, "_")}_*`;
+    statements.push(
+      allow(
+        [
+          "eas:CreateService",
+          "eas:DescribeService",
+          "eas:UpdateService",
+          "eas:DeleteService",
+          "eas:StartService",
+          "eas:StopService",
+          "eas:CreateServiceLabel",
+          "eas:DeleteServiceLabel",
+        ],
+        [services],
       ),
     );
   }

@@ -27,7 +27,7 @@ export interface IdentityArgs {
   /** Shapes the rendered deployer policy. */
   readonly deployer?: Pick<
     DeployerPolicyInput,
-    "emptyBucketsOnDestroy" | "registryEdition" | "training" | "gpuServing"
+    "emptyBucketsOnDestroy" | "registryEdition" | "training" | "gpuServing" | "eas"
   > & {
     /** How the stack manages AIRec (recommendations.airec): what the deployer may do to an instance. */
     readonly airec?: AirecManagement;

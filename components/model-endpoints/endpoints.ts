@@ -37,6 +37,32 @@ export function torchserveEndpoint(baseUrl: string, role: ModelRole, modelName: 
   };
 }
 
+/** The secret (a key in `modelSecrets`) with the token of the EAS service that hosts the archives. */
+export const EAS_MODELS_AUTH_SECRET = "eas-models-token";
+
+/**
+ * TorchServe on PAI-EAS (serving.backend eas): the same handlers and archives as the gn7i hosts, so
+ * the same contract and paths, under the service's VPC address; the EAS gateway wants the service
+ * token, which the clients send as their bearer key (MODEL_API_KEY) [I: that EAS's gateway takes the
+ * `Bearer <token>` form as well as the bare token; public OpenAI-SDK clients of EAS send it so].
+ */
+export function easTorchserveEndpoint(
+  serviceUrl: string,
+  role: ModelRole,
+  modelName: string,
+  dims?: number,
+): ModelEndpoint {
+  if (!/^https?:\/\/[^/\s]+\/api\/predict\/[a-z0-9_]+$/.test(serviceUrl))
+    throw new Error(`expected the EAS service address http://host/api/predict/<service>, got ${serviceUrl}`);
+  return {
+    url: `${serviceUrl}/predictions/${encodeURIComponent(modelName)}`,
+    model: modelName,
+    protocol: "contract",
+    dims: role === "embedding" ? (dims ?? null) : null,
+    authSecret: EAS_MODELS_AUTH_SECRET,
+  };
+}
+
 export function bailianEndpoint(baseUrl: string, role: ModelRole, model: string, dims?: number): ModelEndpoint {
   if (!/^https:\/\/[^/\s]+\/?$/.test(baseUrl))
     throw new Error(`expected the DashScope base URL https://host, got ${baseUrl}`);

@@ -6,6 +6,8 @@ import { attributed } from "../errors";
 import {
   bailianEndpoint,
   DASHSCOPE_AUTH_SECRET,
+  EAS_MODELS_AUTH_SECRET,
+  easTorchserveEndpoint,
   type ModelEndpoint,
   type ModelEndpoints,
   type ModelRole,
@@ -71,6 +73,11 @@ export interface ModelsArgs {
     readonly llmTrainingRoleArn?: pulumi.Input<string> | undefined;
   };
   readonly tags: Record<string, string>;
+  /**
+   * serving.backend eas: the TorchServe roles are served by this EAS service (stacks/eas.ts) instead
+   * of gn7i hosts: its VPC address and token.
+   */
+  readonly eas?: { readonly endpoint: pulumi.Output<string>; readonly token: pulumi.Output<string> } | undefined;
 }
 
 const ROLES: readonly ModelRole[] = ["embedding", "rerank"];
@@ -237,7 +244,7 @@ export class Models extends pulumi.ComponentResource {
       return { name: model, key: `${prefix}${model}.mar` };
     };
     const torchserve =
-      onTorchServe.length > 0
+      onTorchServe.length > 0 && !args.eas
         ? new Serving(
             `${name}-serving`,
             {
@@ -268,6 +275,11 @@ export class Models extends pulumi.ComponentResource {
       : undefined;
 
     const endpoint = (role: ModelRole): pulumi.Output<ModelEndpoint> => {
+      if (args.eas && relevance[role].endpoint === "torchserve") {
+        return args.eas.endpoint.apply((url) =>
+          attributed(this, () => easTorchserveEndpoint(url, role, archives[role].name, dims(role))),
+        );
+      }
       if (torchserve && relevance[role].endpoint === "torchserve") {
         return torchserve.baseUrl.apply((url) =>
           attributed(this, () => torchserveEndpoint(url, role, archives[role].name, dims(role))),
@@ -283,21 +295,27 @@ export class Models extends pulumi.ComponentResource {
       .apply(([embedding, rerank]) => ({ embedding, rerank }));
     const apiKey = args.bailian.apiKey;
     this.secrets = pulumi.secret(
-      apiKey === undefined
-        ? pulumi.output({} as Record<string, string>)
-        : pulumi.output(apiKey).apply((key): Record<string, string> => ({ [DASHSCOPE_AUTH_SECRET]: key })),
+      pulumi.all([apiKey, args.eas?.token]).apply(
+        ([key, easToken]): Record<string, string> => ({
+          ...(key === undefined ? {} : { [DASHSCOPE_AUTH_SECRET]: key }),
+          ...(easToken === undefined ? {} : { [EAS_MODELS_AUTH_SECRET]: easToken }),
+        }),
+      ),
     );
     this.retrievalEndpoints = this.endpoints.apply((endpoints) =>
       attributed(this, () => retrievalEndpoints(endpoints, args.gateways)),
     );
     this.retrievalApiKey = pulumi.secret(
-      pulumi
-        .all([this.retrievalEndpoints, this.secrets])
-        .apply(([endpoints, secrets]) =>
-          ROLES.some((role) => endpoints[role].authSecret === DASHSCOPE_AUTH_SECRET)
-            ? secrets[DASHSCOPE_AUTH_SECRET]
-            : undefined,
-        ),
+      pulumi.all([this.retrievalEndpoints, this.secrets]).apply(([endpoints, secrets]) => {
+        // One bearer key for both roles (MODEL_API_KEY): the secret the retrieval endpoints name.
+        const named = [...new Set(ROLES.map((role) => endpoints[role].authSecret).filter((s) => s !== null))];
+        if (named.length > 1)
+          throw new pulumi.ResourceError(
+            `retrieval endpoints need different keys (${named.join(", ")}); expected one key for both roles`,
+            this,
+          );
+        return named[0] === undefined ? undefined : secrets[named[0]];
+      }),
     );
     this.searchEndpoints = this.retrievalEndpoints.apply((endpoints) => searchEndpoints(endpoints, relevance));
     this.ready = [torchserve, bailian].filter((r): r is NonNullable<typeof r> => r !== undefined);

@@ -25,6 +25,8 @@ export interface EnvInputs {
   readonly eventLogPrefixes: { readonly events: string; readonly recs: string };
   readonly rawPrefix: string;
   readonly airec?: { readonly instanceId: string; readonly sceneId: string; readonly endpoint: string } | undefined;
+  /** Chat from the fine-tuned model on EAS: its OpenAI-compatible base URL and served model name. */
+  readonly easChat?: { readonly baseUrl: string; readonly model: string } | undefined;
   readonly settings: OrchestratorSettings;
 }
 
@@ -48,7 +50,9 @@ export function orchestratorEnv(input: EnvInputs): OrchestratorEnv {
     OPENSEARCH_URL: input.opensearchUrl,
     OPENSEARCH_CA_FILE: `${MOUNTS.config}/${FILES.opensearchCa}`,
     DASHSCOPE_BASE_URL: settings.dashscopeBaseUrl,
-    CHAT_MODEL: settings.chatModel,
+    CHAT_MODEL: input.easChat ? input.easChat.model : settings.chatModel,
+    CHAT_BACKEND: input.easChat ? "eas" : "dashscope",
+    ...(input.easChat ? { EAS_CHAT_BASE_URL: input.easChat.baseUrl } : {}),
     AIREC_ENABLED: input.airec ? "true" : "false",
     ...(input.airec
       ? {
@@ -93,6 +97,8 @@ export interface SecretInputs {
   readonly opensearch: { readonly username: string; readonly password: string };
   /** The model endpoints' bearer token, when an endpoint names one (`authSecret`). */
   readonly modelApiKey?: string | undefined;
+  /** The EAS chat service's access token, with CHAT_BACKEND eas. */
+  readonly easChatToken?: string | undefined;
 }
 
 /** The Secret's environment variables; everything here is a credential. */
@@ -104,5 +110,6 @@ export function orchestratorSecretEnv(input: SecretInputs): OrchestratorEnv {
     OPENSEARCH_USERNAME: input.opensearch.username,
     OPENSEARCH_PASSWORD: input.opensearch.password,
     ...(input.modelApiKey ? { MODEL_API_KEY: input.modelApiKey } : {}),
+    ...(input.easChatToken ? { EAS_CHAT_TOKEN: input.easChatToken } : {}),
   };
 }

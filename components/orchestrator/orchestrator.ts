@@ -57,6 +57,14 @@ export interface OrchestratorArgs {
   readonly modelEndpoints: pulumi.Input<ModelEndpoints>;
   /** Bearer token of the model endpoints, when one names an `authSecret`. */
   readonly modelApiKey?: pulumi.Input<string | undefined>;
+  /** Chat from the fine-tuned model on EAS (chat.backend eas): base URL, model name, token (secret). */
+  readonly easChat?:
+    | {
+        readonly baseUrl: pulumi.Input<string>;
+        readonly model: string;
+        readonly token: pulumi.Input<string>;
+      }
+    | undefined;
   readonly search: {
     readonly indexAlias: string;
     readonly elasticsearch: {
@@ -154,8 +162,15 @@ export class Orchestrator extends pulumi.ComponentResource {
     );
 
     const env = pulumi
-      .all([args.search.elasticsearch.url, args.search.opensearch.url, args.oss.bucket, args.oss.endpoint, args.airec])
-      .apply(([elasticsearchUrl, opensearchUrl, bucket, endpoint, airec]) =>
+      .all([
+        args.search.elasticsearch.url,
+        args.search.opensearch.url,
+        args.oss.bucket,
+        args.oss.endpoint,
+        args.airec,
+        args.easChat?.baseUrl,
+      ])
+      .apply(([elasticsearchUrl, opensearchUrl, bucket, endpoint, airec, easChatBaseUrl]) =>
         attributed(this, () =>
           orchestratorEnv({
             indexAlias: args.search.indexAlias,
@@ -165,6 +180,9 @@ export class Orchestrator extends pulumi.ComponentResource {
             eventLogPrefixes: { events: args.prefixes.events, recs: args.prefixes.recs },
             rawPrefix: args.prefixes.raw,
             airec,
+            ...(args.easChat && easChatBaseUrl
+              ? { easChat: { baseUrl: easChatBaseUrl, model: args.easChat.model } }
+              : {}),
             settings,
           }),
         ),
@@ -191,14 +209,16 @@ export class Orchestrator extends pulumi.ComponentResource {
           args.search.opensearch.password,
           args.modelApiKey,
           args.apiKeys,
+          args.easChat?.token,
         ])
-        .apply(([dashscopeApiKey, esUser, esPassword, osUser, osPassword, modelApiKey, apiKeys]) =>
+        .apply(([dashscopeApiKey, esUser, esPassword, osUser, osPassword, modelApiKey, apiKeys, easChatToken]) =>
           attributed(this, () => ({
             ...orchestratorSecretEnv({
               dashscopeApiKey,
               elasticsearch: { username: esUser, password: esPassword },
               opensearch: { username: osUser, password: osPassword },
               modelApiKey,
+              easChatToken,
             }),
             [FILES.apiKeys]: apiKeysFile(apiKeys),
           })),

@@ -15,6 +15,8 @@ export interface SearchJobsArgs {
   readonly indexAlias: string;
   readonly profile: RelevanceProfile;
   readonly modelEndpoints: pulumi.Input<ModelEndpoints>;
+  /** The model endpoints' bearer key (MODEL_API_KEY), when they name one (an EAS service token); secret. */
+  readonly modelApiKey?: pulumi.Input<string | undefined>;
   readonly elasticsearch: {
     readonly url: pulumi.Input<string>;
     readonly username: string;
@@ -95,6 +97,16 @@ export class SearchJobs extends pulumi.ComponentResource {
       },
       child,
     );
+    // Always present (empty without a key), so the Jobs' env does not depend on an unknown in preview.
+    const modelKeySecret = new k8s.core.v1.Secret(
+      `${name}-model-key`,
+      {
+        metadata: { namespace, labels },
+        type: "Opaque",
+        stringData: pulumi.secret(pulumi.output(args.modelApiKey).apply((key) => ({ key: key ?? "" }))),
+      },
+      child,
+    );
     const account = new k8s.core.v1.ServiceAccount(
       `${name}-account`,
       { metadata: { namespace, labels }, automountServiceAccountToken: false },
@@ -124,6 +136,8 @@ export class SearchJobs extends pulumi.ComponentResource {
         valueFrom: { secretKeyRef: { name: args.opensearch.adminSecretName, key: "password" } },
       },
       { name: "OPENSEARCH_CA_FILE", value: "/etc/opensearch-tls/ca.crt" },
+      // Empty means none: the CLI reads MODEL_API_KEY as optional (k8s/backbone/src/cli.ts).
+      { name: "MODEL_API_KEY", valueFrom: { secretKeyRef: { name: modelKeySecret.metadata.name, key: "key" } } },
       { name: "OSS_BUCKET", value: args.oss.bucket },
       { name: "OSS_ENDPOINT", value: args.oss.endpoint },
       { name: "OSS_REGION", value: args.oss.region },

@@ -25,6 +25,8 @@ export interface SearchArgs {
    * else as soon as they resolve, before the setup Job's settings are registered.
    */
   readonly modelEndpoints: pulumi.Input<ModelEndpoints>;
+  /** The endpoints' bearer key when they name one (serving.backend eas: the EAS service token); secret. */
+  readonly modelApiKey?: pulumi.Input<string | undefined>;
   readonly indexAlias: string;
   readonly elasticsearch: ElasticsearchSettings & { readonly password?: pulumi.Input<string> };
   readonly opensearch: OpenSearchSettings;
@@ -129,6 +131,7 @@ export class Search extends pulumi.ComponentResource {
         indexAlias: args.indexAlias,
         profile: args.profile,
         modelEndpoints,
+        ...(args.modelApiKey ? { modelApiKey: args.modelApiKey } : {}),
         elasticsearch: { url: elasticsearch.url, username: elasticsearch.username, password: elasticsearch.password },
         opensearch: {
           url: opensearch.url,

@@ -96,8 +96,9 @@ const base: Defaults = {
       scenes: ["docs"],
     },
   },
-  // Who fine-tunes the chat model when models.training.llm is on (llm-train's block).
+  // DashScope writes answers; a LoRA on PAI when models.training.llm is on.
   chat: {
+    backend: "dashscope",
     fineTune: "pai",
     bailian: {
       model: "qwen3-8b",

@@ -36,6 +36,9 @@ export function loadConfig(raw: Record<string, unknown>, context: LoadContext): 
   const kind = ENVIRONMENTS.find((env) => env === raw.environment);
   // With an invalid kind, dev defaults still let every other key be checked in the same run.
   const merged = deepMerge(defaultsFor(kind ?? ("dev" as EnvironmentKind)), raw) as Record<string, unknown>;
+  // Pulumi.yaml defaults the optional `eas` block to {}: an empty block is an unset one.
+  const { eas } = merged;
+  if (eas && typeof eas === "object" && Object.keys(eas).length === 0) delete merged.eas;
   const parsed = configSchema.safeParse(merged);
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap((issue) => describeIssue(issue, merged))),

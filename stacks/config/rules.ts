@@ -33,6 +33,7 @@ export function crossFieldProblems(input: unknown): Problem[] {
     ...recommendationsProblems(cfg),
     ...orchestratorProblems(cfg),
     ...llmTrainingProblems(cfg),
+    ...easProblems(cfg),
   ];
 }
 
@@ -142,7 +143,9 @@ function relevanceProblems(cfg: Loose): Problem[] {
   }
 
   const backend = str(serving.backend);
-  const deployed = backend === "both" ? ["torchserve", "bailian"] : backend ? [backend] : [];
+  // serving.backend "eas" hosts the TorchServe archives on PAI-EAS instead of gn7i hosts.
+  const deployed =
+    backend === "both" ? ["torchserve", "bailian"] : backend === "eas" ? ["torchserve"] : backend ? [backend] : [];
   for (const [role, ref] of [
     ["embedding", embedding],
     ["rerank", rerank],
@@ -156,7 +159,7 @@ function relevanceProblems(cfg: Loose): Problem[] {
     }
   }
   const usesTorchServe = [embedding, rerank].some((ref) => ref.endpoint === "torchserve");
-  if (usesTorchServe && deployed.includes("torchserve") && num(obj(serving.gpu).count) === 0) {
+  if (usesTorchServe && backend !== "eas" && deployed.includes("torchserve") && num(obj(serving.gpu).count) === 0) {
     problems.push({
       path: ["serving", "gpu", "count"],
       message: "expected at least 1 GPU host while a model is served by torchserve",
@@ -390,6 +393,31 @@ function llmTrainingProblems(cfg: Loose): Problem[] {
       path: at("base"),
       message: 'expected oss://<bucket>/<prefix> of the chat model to fine-tune (or chat.fineTune "bailian")',
     });
+  }
+  return problems;
+}
+
+/** EAS settings must exist where a backend uses EAS; the LLM needs a chat-capable orchestrator. */
+function easProblems(cfg: Loose): Problem[] {
+  const problems: Problem[] = [];
+  const eas = cfg.eas === undefined ? undefined : obj(cfg.eas);
+  const users = [
+    obj(cfg.chat).backend === "eas" ? "chat.backend" : undefined,
+    obj(cfg.serving).backend === "eas" ? "serving.backend" : undefined,
+  ].filter((key): key is string => key !== undefined);
+  if (users.length > 0 && eas === undefined)
+    problems.push({ path: ["eas"], message: `expected an eas block because ${users.join(" and ")} is "eas"` });
+  for (const service of ["llm", "models"] as const) {
+    const replicas = obj(obj(eas?.[service]).replicas);
+    const min = num(replicas.min);
+    const max = num(replicas.max);
+    if (min !== undefined && max !== undefined && max < min)
+      problems.push({ path: ["eas", service, "replicas", "max"], message: `expected at least replicas.min (${min})` });
+    if (min !== undefined && max !== undefined && min < max && replicas.targetQps === undefined)
+      problems.push({
+        path: ["eas", service, "replicas", "targetQps"],
+        message: "expected a QPS target while replicas.min < replicas.max",
+      });
   }
   return problems;
 }

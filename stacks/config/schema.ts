@@ -98,7 +98,7 @@ const bailianDeployment = z.strictObject({
 
 const serving = z.strictObject({
   /** Where the embedding and rerank models run; both expose the same endpoint contract. */
-  backend: z.enum(["torchserve", "bailian", "both"]),
+  backend: z.enum(["torchserve", "bailian", "both", "eas"]),
   gpu: z.strictObject({
     instanceType: z.string().regex(GN7I_INSTANCE_TYPE, "expected a gn7i GPU type like ecs.gn7i-c8g1.2xlarge"),
     count: z.number().int().min(0).max(20),
@@ -126,7 +126,7 @@ const modelVersion = z.strictObject({
 });
 
 /**
- * llm-train's block: the chat model's LoRA fine-tuning (models/: prepare-chat + train-llm) as a third
+ * The chat model's LoRA fine-tuning (models/: prepare-chat + train-llm) as a third
  * DLC job in the training workspace. Off by default; rules.ts keeps it off in ephemeral stacks and
  * requires models.training.enabled and a base when it is on.
  */
@@ -293,12 +293,14 @@ const cpu = quantity("500m or 2", /^\d+(\.\d+)?m?$/);
 const memory = quantity("512Mi or 2Gi", /^\d+(Ki|Mi|Gi)$/);
 
 /**
- * llm-train's block: who fine-tunes the chat model when models.training.llm is on. "pai": the DLC job
+ * The chat model. `backend`: who writes answers, DashScope's stock model or the fine-tuned model on EAS.
+ * `fineTune`: who fine-tunes it when models.training.llm is on. "pai": the DLC job
  * trains a LoRA on the base checkpoint in OSS (models/ train-llm). "bailian": the DLC job only prepares
  * the data (models/ prepare-chat), Model Studio fine-tunes one of its Qwen models on it
  * (/api/v1/fine-tunes) and the result is deployed through BailianDeployment.
  */
 const chat = z.strictObject({
+  backend: z.enum(["dashscope", "eas"]),
   fineTune: z.enum(["pai", "bailian"]),
   bailian: z.strictObject({
     /** The Model Studio model to fine-tune, e.g. qwen3-8b (Model Studio's list of fine-tunable models). */
@@ -411,6 +413,51 @@ const orchestrator = z.strictObject({
   }),
 });
 
+// PAI-EAS services for the chat LLM and for the embed/rerank archives.
+const easInstanceType = z
+  .string()
+  .regex(
+    /^(ecs\.[a-z0-9-]+\.[a-z0-9]+|ml\.[a-z0-9]+\.[a-z0-9.]+)$/,
+    "expected an EAS instance type like ecs.gn7i-c8g1.2xlarge",
+  );
+const easImage = z
+  .string()
+  .regex(
+    /^[a-z0-9.{}-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/,
+    "expected an image reference with a tag or digest ({region} is replaced by the stack's region)",
+  );
+const easReplicas = z.strictObject({
+  min: positiveInt(100),
+  max: positiveInt(100),
+  /** Scale out past this QPS per replica; required when min < max. */
+  targetQps: z.number().positive().optional(),
+});
+const easService = z.strictObject({
+  image: easImage,
+  instanceType: easInstanceType,
+  replicas: easReplicas,
+});
+const eas = z.strictObject({
+  /** The PAI workspace the services belong to (digits). */
+  workspaceId: z.string().regex(/^\d+$/, "expected a PAI workspace id (digits)"),
+  /** A dedicated EAS resource group (eas-r-…); unset: the public resource group. */
+  resourceGroup: z
+    .string()
+    .regex(/^eas-r-[a-z0-9]+$/, "expected a resource group id like eas-r-xxxx")
+    .optional(),
+  /** How long `pulumi up` waits for a new version to run. */
+  waitTimeoutMinutes: positiveInt(240),
+  /** The fine-tuned chat model on vLLM's OpenAI-compatible server (chat.backend: eas). */
+  llm: easService.extend({
+    /** Merged weights under models/ of the artifacts bucket, e.g. models/llm/v1/. */
+    modelPrefix: z.string().regex(/^models\/(?:[A-Za-z0-9._=-]+\/)+$/, "expected a prefix like models/llm/v1/"),
+    /** The name vLLM serves the model as (the orchestrator's CHAT_MODEL). */
+    servedModelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "expected a model name like backbone-chat"),
+  }),
+  /** The embed and rerank archives on TorchServe in EAS (serving.backend: eas). */
+  models: easService,
+});
+
 export const configSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   region: z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, "expected a region id like cn-hangzhou"),
@@ -447,6 +494,7 @@ export const configSchema = z.strictObject({
   recommendations,
   orchestrator,
   chat,
+  eas: eas.optional(),
 });
 
 /** The keys as a stack sets them, validated, before the loader resolves what they leave to other keys. */

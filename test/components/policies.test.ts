@@ -403,6 +403,19 @@ describe("CI deployer policy", () => {
     expect(() => deployerPolicy({ ...deployer, airec: { instanceId: "*" } })).toThrow(/AIRec instance id/);
   });
 
+  it("EAS: service calls on the stack's own services only, and none without EAS", () => {
+    const eas = (doc: PolicyDocument) => grants(doc).filter((g) => g.includes(" eas:"));
+    expect(eas(variants.dev)).toEqual([]);
+    const withEas = deployerPolicy({ ...deployer, eas: { workspaceId: "123456" } });
+    const granted = eas(withEas);
+    expect(granted).toContain(`Allow eas:CreateService acs:eas:cn-hangzhou:${UID}:service/acme_dev_*`);
+    expect(granted.every((g) => g.endsWith(`acs:eas:cn-hangzhou:${UID}:service/acme_dev_*`))).toBe(true);
+    expect(() => assertLeastPrivilege(withEas)).not.toThrow();
+    expect(() => deployerPolicy({ ...deployer, eas: { workspaceId: "*" } })).toThrow(
+      'eas.workspaceId: got "*"; expected a PAI workspace id (digits)',
+    );
+  });
+
   it("refuses a cloud name that would widen the scope", () => {
     expect(() => deployerPolicy({ ...deployer, cloudName: "*" })).toThrow(/cloudName/);
     expect(() => deployerPolicy({ ...deployer, cloudName: "" })).toThrow(/cloudName/);

@@ -121,6 +121,12 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsHandler> = {
     endpoint: `airec-vpc.${args.inputs.region}.aliyuncs.com`,
     status: "Running",
   }),
+  // What DescribeService gives once EAS runs the version (components/eas/access.ts).
+  "pulumi-nodejs:dynamic/backbone-eas:ServiceAccess": (args) => ({
+    intranetEndpoint: `http://${TEST_ACCOUNT_ID}.vpc.${args.inputs.region}.pai-eas.aliyuncs.com/api/predict/${args.inputs.serviceName}`,
+    token: "eas-test-token-0123456789",
+    status: "Running",
+  }),
   "alicloud:cr/repo:Repo": () => ({
     domainList: {
       public: "registry.cn-hangzhou.aliyuncs.com",

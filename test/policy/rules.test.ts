@@ -1,5 +1,6 @@
 import { policies } from "search-backbone-policy/policies";
 import { gpuBudgetAdvisory, gpuSpotOutsideProd, gpusPerInstance } from "search-backbone-policy/rules/compute";
+import { easNoPublicEndpoint, easVpcOnly } from "search-backbone-policy/rules/eas";
 import { noFullAccessOnWorkloadRole, ramNoWildcardAdmin } from "search-backbone-policy/rules/identity";
 import { protectStatefulProd, requiredTags } from "search-backbone-policy/rules/lifecycle";
 import { sgNoOpenIngress } from "search-backbone-policy/rules/network";
@@ -18,9 +19,9 @@ import { type FakeResource, runResourcePolicy, runStackPolicy } from "./run-poli
 const TAGS = { project: "search-backbone", stack: "dev", environment: "dev", owner: "search-platform" };
 
 describe("the pack", () => {
-  it("has 11 mandatory and 2 advisory rules with unique names", () => {
+  it("has 13 mandatory and 2 advisory rules with unique names", () => {
     const levels = policies.map((p) => p.enforcementLevel);
-    expect(levels.filter((l) => l === "mandatory")).toHaveLength(11);
+    expect(levels.filter((l) => l === "mandatory")).toHaveLength(13);
     expect(levels.filter((l) => l === "advisory")).toHaveLength(2);
     expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
   });
@@ -319,5 +320,36 @@ describe("gpu-budget (advisory)", () => {
     ]);
     const config = { gpuBudget: 2 };
     expect(await runStackPolicy(gpuBudgetAdvisory, [pool("ecs.gn7i-c8g1.2xlarge", 3)], { config })).toHaveLength(1);
+  });
+});
+
+describe("eas-vpc-only and eas-no-public-endpoint", () => {
+  const service = (config: unknown) => ({
+    type: TYPES.easService,
+    props: { serviceConfig: typeof config === "string" ? config : JSON.stringify(config) },
+  });
+  const VPC = { vpc_id: "vpc-1", vswitch_id: "vsw-1", security_group_id: "sg-1" };
+  const good = {
+    metadata: { name: "chat" },
+    cloud: { networking: VPC },
+    networking: { disable_internet_endpoint: true },
+  };
+
+  it("passes a VPC-only service without an internet endpoint, and an unknown config", async () => {
+    expect(await runResourcePolicy(easVpcOnly, service(good))).toEqual([]);
+    expect(await runResourcePolicy(easNoPublicEndpoint, service(good))).toEqual([]);
+    expect(await runResourcePolicy(easVpcOnly, { type: TYPES.easService, props: {} })).toEqual([]);
+  });
+
+  it("flags a service outside the VPC, one with a public endpoint, and a config that is not JSON", async () => {
+    const noVswitch = { ...good, cloud: { networking: { vpc_id: "vpc-1" } } };
+    expect(await runResourcePolicy(easVpcOnly, service(noVswitch))).toEqual([
+      "EAS service chat has no cloud.networking.vswitch_id, security_group_id; expected the stack's VPC, vSwitch and security group",
+    ]);
+    const open = { ...good, networking: {} };
+    expect(await runResourcePolicy(easNoPublicEndpoint, service(open))).toEqual([
+      "EAS service chat has networking.disable_internet_endpoint undefined; expected true (no public endpoint)",
+    ]);
+    expect(await runResourcePolicy(easVpcOnly, service("{oops"))).toHaveLength(1);
   });
 });

@@ -7,7 +7,7 @@ import type { Config } from "./config";
 import { cloudCredential } from "./credentials";
 import { SharedEngagement } from "./engagement";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
-import { DashScopeGenerator, type Generator } from "./generation";
+import { chatGenerator, type Generator } from "./generation";
 import { modelTransport, sdkFetch } from "./http";
 import { JwtVerifier } from "./identity";
 import { IndexResolver } from "./indices";
@@ -155,21 +155,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     metrics,
   });
   const chatFetch = sdkFetch(config.UPSTREAM_IDLE_TIMEOUT_MS);
-  // Without a DashScope key there is no chat model: answers are quoted from the citations instead.
-  const generator =
-    overrides.generator ??
-    (config.DASHSCOPE_API_KEY
-      ? new DashScopeGenerator(
-          {
-            baseURL: config.DASHSCOPE_BASE_URL,
-            apiKey: config.DASHSCOPE_API_KEY,
-            timeoutMs: config.LLM_TIMEOUT_MS,
-            fetch: chatFetch.fetch,
-          },
-          config.CHAT_MODEL,
-          config.CHAT_MAX_TOKENS,
-        )
-      : undefined);
+  const generator = overrides.generator ?? chatGenerator(config, chatFetch.fetch);
 
   const server = await buildServer({
     retriever,

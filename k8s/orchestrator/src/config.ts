@@ -19,6 +19,7 @@ const SECRET_VARIABLES = new Set([
   "OPENSEARCH_PASSWORD",
   "MODEL_API_KEY",
   "DASHSCOPE_API_KEY",
+  "EAS_CHAT_TOKEN",
   "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
   "ALIBABA_CLOUD_SECURITY_TOKEN",
 ]);
@@ -57,6 +58,11 @@ const envShape = {
   DASHSCOPE_API_KEY: optionalText,
   CHAT_MODEL: z.string().min(1).default("qwen-plus"),
   CHAT_MAX_TOKENS: positive(800),
+  // eas (issue 17 §3): CHAT_BACKEND=eas takes answers from the fine-tuned model on PAI-EAS (vLLM's
+  // OpenAI-compatible server) at EAS_CHAT_BASE_URL (…/api/predict/<service>/v1) with its service token.
+  CHAT_BACKEND: z.enum(["dashscope", "eas"]).default("dashscope"),
+  EAS_CHAT_BASE_URL: url.optional(),
+  EAS_CHAT_TOKEN: optionalText,
   AIREC_ENABLED: flag(false),
   AIREC_ENDPOINT: optionalText,
   AIREC_PROTOCOL: z.enum(["https", "http"]).default("https"),
@@ -114,6 +120,11 @@ const envShape = {
 } satisfies Record<OrchestratorEnvName, z.ZodType>;
 
 const envSchema = z.object(envShape).superRefine((env, ctx) => {
+  if (env.CHAT_BACKEND === "eas") {
+    for (const key of ["EAS_CHAT_BASE_URL", "EAS_CHAT_TOKEN"] as const) {
+      if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when CHAT_BACKEND=eas" });
+    }
+  }
   if (env.AIREC_ENABLED) {
     for (const key of ["AIREC_ENDPOINT", "AIREC_INSTANCE_ID", "AIREC_SCENE_ID"] as const) {
       if (!env[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when AIREC_ENABLED=true" });

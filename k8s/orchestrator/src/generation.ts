@@ -65,7 +65,18 @@ export class DashScopeGenerator implements Generator {
   private readonly client: OpenAI;
 
   constructor(
-    options: { baseURL: string; apiKey: string; timeoutMs: number; fetch?: typeof fetch },
+    options: {
+      baseURL: string;
+      apiKey: string;
+      timeoutMs: number;
+      fetch?: typeof fetch;
+      /**
+       * "bearer" (DashScope): `Authorization: Bearer <key>`. "token" (PAI-EAS): the service token as
+       * the whole header value, `Authorization: <token>`, as EAS's invocation examples send it
+       * (https://www.alibabacloud.com/help/en/pai/call-via-shared-gateway-public-network-intranet).
+       */
+      authorization?: "bearer" | "token";
+    },
     private readonly model: string,
     private readonly maxTokens: number,
   ) {
@@ -76,6 +87,8 @@ export class DashScopeGenerator implements Generator {
       // A retry after tokens were streamed would repeat them; the caller reports the failure instead.
       maxRetries: 0,
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      // The SDK's own Bearer header gives way to the headers set here.
+      ...(options.authorization === "token" ? { defaultHeaders: { Authorization: options.apiKey } } : {}),
     });
   }
 
@@ -89,4 +102,41 @@ export class DashScopeGenerator implements Generator {
       if (token) yield token;
     }
   }
+}
+
+/** The chat settings of the service's config (src/config.ts). */
+export interface ChatSettings {
+  readonly CHAT_BACKEND: "dashscope" | "eas";
+  readonly CHAT_MODEL: string;
+  readonly CHAT_MAX_TOKENS: number;
+  readonly LLM_TIMEOUT_MS: number;
+  readonly DASHSCOPE_BASE_URL: string;
+  readonly DASHSCOPE_API_KEY?: string | undefined;
+  readonly EAS_CHAT_BASE_URL?: string | undefined;
+  readonly EAS_CHAT_TOKEN?: string | undefined;
+}
+
+/**
+ * Who writes chat answers. CHAT_BACKEND=eas: the fine-tuned model on PAI-EAS (vLLM's OpenAI-compatible
+ * server), which takes its service token as the Authorization header (config.ts requires both EAS
+ * variables then). Otherwise DashScope when its key is set; without one, none: answers are quoted
+ * from the citations instead (src/extractive.ts).
+ */
+export function chatGenerator(config: ChatSettings, fetchImpl?: typeof fetch): Generator | undefined {
+  const common = { timeoutMs: config.LLM_TIMEOUT_MS, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
+  if (config.CHAT_BACKEND === "eas") {
+    if (!config.EAS_CHAT_BASE_URL || !config.EAS_CHAT_TOKEN)
+      throw new Error("CHAT_BACKEND=eas needs EAS_CHAT_BASE_URL and EAS_CHAT_TOKEN");
+    return new DashScopeGenerator(
+      { ...common, baseURL: config.EAS_CHAT_BASE_URL, apiKey: config.EAS_CHAT_TOKEN, authorization: "token" },
+      config.CHAT_MODEL,
+      config.CHAT_MAX_TOKENS,
+    );
+  }
+  if (!config.DASHSCOPE_API_KEY) return undefined;
+  return new DashScopeGenerator(
+    { ...common, baseURL: config.DASHSCOPE_BASE_URL, apiKey: config.DASHSCOPE_API_KEY },
+    config.CHAT_MODEL,
+    config.CHAT_MAX_TOKENS,
+  );
 }

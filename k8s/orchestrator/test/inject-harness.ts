@@ -78,12 +78,14 @@ export const defaultScript = (): Script => ({
 });
 
 /** `extractive`: no chat model, as without DASHSCOPE_API_KEY. */
-export async function injectApp(options: { bodyLimit?: number; extractive?: boolean; jwt?: JwtVerifier } = {}) {
+export async function injectApp(
+  options: { bodyLimit?: number; extractive?: boolean; jwt?: JwtVerifier; generator?: Generator } = {},
+) {
   const script = defaultScript();
   const logLines: string[] = [];
   const metrics = createMetrics();
   const telemetry = new Telemetry([]);
-  const generator: Generator = { stream: (messages) => script.tokens(messages) };
+  const generator: Generator = options.generator ?? { stream: (messages) => script.tokens(messages) };
   const deps: ServerDeps = {
     retriever: { retrieve: (text, _deadline, retrieveOptions) => script.retrieve(text, retrieveOptions) },
     recommender: { recommend: (request) => script.recommend(request) },

@@ -15,13 +15,36 @@ export interface ChatFakeOptions {
 }
 
 export async function startDashScope(options: ChatFakeOptions) {
+  const fake = await startChatCompletions(options, {
+    path: "/compatible-mode/v1/chat/completions",
+    authorization: `Bearer ${options.apiKey}`,
+  });
+  return { ...fake, baseURL: `${fake.url}/compatible-mode/v1` };
+}
+
+/**
+ * vLLM's OpenAI-compatible server on PAI-EAS, behind EAS's gateway: POST
+ * {endpoint}/api/predict/<service>/v1/chat/completions, where the gateway admits a request only with
+ * the service's token as the whole `Authorization` header value (EAS's invocation examples:
+ * https://www.alibabacloud.com/help/en/pai/call-via-shared-gateway-public-network-intranet). A
+ * `Bearer <token>` header is refused here, so a client that sends DashScope's form fails the test
+ * [I: whether EAS's gateway also accepts the Bearer form is unverified; the documented form is sent].
+ */
+export async function startEasVllm(options: ChatFakeOptions & { readonly service: string }) {
+  const base = `/api/predict/${options.service}/v1`;
+  const fake = await startChatCompletions(options, { path: `${base}/chat/completions`, authorization: options.apiKey });
+  return { ...fake, baseURL: `${fake.url}${base}` };
+}
+
+/** One OpenAI-compatible chat completions route with the exact Authorization header it admits. */
+async function startChatCompletions(options: ChatFakeOptions, route: { path: string; authorization: string }) {
   const stats = { calls: 0, lastMessages: [] as { role: string; content: string }[], unauthorized: 0 };
   const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
   const fake = await listen(async (req, res) => {
     const body = JSON.parse((await readBody(req)).toString("utf8") || "{}");
-    if (req.method !== "POST" || req.url !== "/compatible-mode/v1/chat/completions")
+    if (req.method !== "POST" || req.url !== route.path)
       return sendJson(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
-    if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
+    if (req.headers.authorization !== route.authorization) {
       stats.unauthorized++;
       return sendJson(res, 401, { error: { message: "Incorrect API key provided.", code: "invalid_api_key" } });
     }
@@ -58,5 +81,5 @@ export async function startDashScope(options: ChatFakeOptions) {
     );
     res.end("data: [DONE]\n\n");
   });
-  return { ...fake, baseURL: `${fake.url}/compatible-mode/v1`, stats, options };
+  return { ...fake, stats, options };
 }

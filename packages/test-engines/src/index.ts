@@ -1,5 +1,5 @@
 export { type CorpusDoc, corpusDocuments, corpusQueries, simplePdf, writeCorpus } from "./corpus";
-export { type ChatFakeOptions, startDashScope } from "./dashscope";
+export { type ChatFakeOptions, startDashScope, startEasVllm } from "./dashscope";
 export { acquireEngines, ENGINES_SCRIPT, type Engines, stopEngines } from "./engines";
 export { listen, readBody, sendJson } from "./http-fake";
 export {

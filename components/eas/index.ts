@@ -1,0 +1,3 @@
+export * from "./access";
+export * from "./model-service";
+export * from "./service-config";
