@@ -171,7 +171,12 @@ describe("the chat model's fine-tuning job (models.training.llm)", () => {
 
 describe("chat.fineTune: bailian (Model Studio fine-tunes and deploys the chat model)", () => {
   it("the DLC job only prepares the rows on a CPU; a fine-tune reads them and a deployment serves its model", async () => {
-    const text = `${readRepoFile("Pulumi.dev.yaml")}  search-backbone:chat:\n    fineTune: bailian\n`;
+    // Model Studio serves the model it fine-tuned, so DashScope writes the answers, not EAS.
+    const text = readRepoFile("Pulumi.dev.yaml").replace(
+      "search-backbone:chat:\n    backend: eas\n",
+      "search-backbone:chat:\n    backend: dashscope\n    fineTune: bailian\n",
+    );
+    expect(text).toContain("fineTune: bailian");
     const { recorder, error } = await evaluate("dev", text);
     expect(error).toBeUndefined();
     const job = recorder.one(DLC, "models-training-llm");
