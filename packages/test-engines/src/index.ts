@@ -9,3 +9,10 @@ export {
   rerankScore,
   startModelServer,
 } from "./model-server";
+export {
+  CHINESE_CORPUS_SCRIPT,
+  chineseCorpusFolder,
+  chineseDocuments,
+  chineseQueries,
+  parseFortunes,
+} from "./chinese-corpus";
