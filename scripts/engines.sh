@@ -13,8 +13,9 @@
 #
 # Usage: scripts/engines.sh start [opensearch|elasticsearch|all]   (default all; waits for green)
 #        scripts/engines.sh stop  [opensearch|elasticsearch|all]
-#        scripts/engines.sh status | env | fetch
-# `env` prints OPENSEARCH_URL=… and ELASTICSEARCH_URL=… for the running nodes.
+#        scripts/engines.sh status | env | fetch | homes
+# `env` prints OPENSEARCH_URL=… and ELASTICSEARCH_URL=… for the running nodes; `homes` the folders the
+# assembled installs live in (named after their plugin set, see install_id).
 #
 # Ports (non-default, so nothing clashes with a developer's own nodes): OpenSearch 9250/9350,
 # Elasticsearch 9260/9360; override with OS_PORT/OS_TRANSPORT_PORT/ES_PORT/ES_TRANSPORT_PORT.
@@ -378,6 +379,7 @@ command=${1:-}
 shift || true
 case "$command" in
   fetch) assemble_opensearch; assemble_elasticsearch; log "cached in $CACHE" ;;
+  homes) echo "OPENSEARCH_HOME=$OS_HOME"; echo "ELASTICSEARCH_HOME=$ES_HOME" ;;
   start)
     # Both at once: each spends most of its start-up waiting on its own JVM.
     pids=()
@@ -393,5 +395,5 @@ case "$command" in
     is_running "$RUN_BASE/opensearch-$OS_PORT/node.pid" && echo "OPENSEARCH_URL=http://127.0.0.1:$OS_PORT"
     is_running "$RUN_BASE/elasticsearch-$ES_PORT/node.pid" && echo "ELASTICSEARCH_URL=http://127.0.0.1:$ES_PORT"
     true ;;
-  *) die "usage: $0 start|stop [opensearch|elasticsearch|all] | status | env | fetch" ;;
+  *) die "usage: $0 start|stop [opensearch|elasticsearch|all] | status | env | fetch | homes" ;;
 esac

@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { CorpusDoc } from "./corpus";
 
@@ -12,10 +11,14 @@ export const CHINESE_CORPUS_SCRIPT = path.resolve(__dirname, "../../../scripts/c
 
 /** Fetches the corpus if it is not cached yet, and returns its folder. */
 export function chineseCorpusFolder(): string {
-  return execFileSync("bash", [CHINESE_CORPUS_SCRIPT], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  return execFileSync("bash", [CHINESE_CORPUS_SCRIPT], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
 }
 
-const COLOUR = /\x1b\[[0-9;]*m/g;
+// ANSI SGR sequences (ESC [ … m): the files colour their attributions for a terminal.
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 const HAN = /\p{Script=Han}/gu;
 
 const hanCount = (text: string) => text.match(HAN)?.length ?? 0;
@@ -36,7 +39,8 @@ export function parseFortunes(text: string): string[] {
  */
 export function chineseDocuments(entries: readonly string[], count: number, minHan = 15): CorpusDoc[] {
   const eligible = entries.filter((entry) => hanCount(entry) >= minHan);
-  if (eligible.length < count) throw new Error(`only ${eligible.length} entries hold ${minHan}+ Han characters; ${count} asked`);
+  if (eligible.length < count)
+    throw new Error(`only ${eligible.length} entries hold ${minHan}+ Han characters; ${count} asked`);
   const step = eligible.length / count;
   return Array.from({ length: count }, (_, i) => ({
     key: `raw/zh/${String(i).padStart(4, "0")}.txt`,
@@ -56,8 +60,7 @@ export function chineseQueries(docs: readonly CorpusDoc[], count: number, maxCha
   const order = docs.map((_, i) => i).sort((a, b) => (a % step) - (b % step) || a - b);
   for (const i of order) {
     if (queries.length === count) break;
-    const phrase = docs[i]!.body
-      .toString("utf8")
+    const phrase = docs[i]!.body.toString("utf8")
       .split(/[\n，。！？；：、,.!?;:《》「」“”()（）—-]+/u)
       .map((part) => part.trim())
       .find((part) => hanCount(part) >= 3)

@@ -1,3 +1,10 @@
+export {
+  CHINESE_CORPUS_SCRIPT,
+  chineseCorpusFolder,
+  chineseDocuments,
+  chineseQueries,
+  parseFortunes,
+} from "./chinese-corpus";
 export { type CorpusDoc, corpusDocuments, corpusQueries, simplePdf, writeCorpus } from "./corpus";
 export { type ChatFakeOptions, startDashScope } from "./dashscope";
 export { acquireEngines, ENGINES_SCRIPT, type Engines, stopEngines } from "./engines";
@@ -9,10 +16,3 @@ export {
   rerankScore,
   startModelServer,
 } from "./model-server";
-export {
-  CHINESE_CORPUS_SCRIPT,
-  chineseCorpusFolder,
-  chineseDocuments,
-  chineseQueries,
-  parseFortunes,
-} from "./chinese-corpus";
