@@ -162,9 +162,10 @@ describe("Chinese analysis on real engines", () => {
     expect(standardHan.every((t) => [...t.token].length === 1)).toBe(true);
     console.log(
       `_analyze (smartcn) on ${docs.length} documents: ${tokens} tokens, identical on both engines; ` +
-        `${((wordTokens / hanTokens) * 100).toFixed(1)} % of the ${hanTokens} Han tokens are words of 2+ characters`,
+        `${((wordTokens / hanTokens) * 100).toFixed(1)} % of the ${hanTokens} Han tokens are words of 2+ characters (standard: 0 %)`,
     );
-    expect(wordTokens / hanTokens).toBeGreaterThan(0.3);
+    // Standard: 0 %. Half the corpus is classical poetry, where one character is often one word.
+    expect(wordTokens / hanTokens).toBeGreaterThan(0.2);
   });
 });
 
