@@ -152,6 +152,15 @@ describe("Chinese analysis on real engines", () => {
         }
       }
     }
+    // The tokenizer alone (no stop words, no lowercasing), registered under the official name too.
+    const sample = docs[0]!.body.toString("utf8");
+    const [esTokenizer, osTokenizer] = await Promise.all(
+      stores.map((store) =>
+        store.request<any>("tokenizer", "POST", "/_analyze", { tokenizer: "smartcn_tokenizer", text: sample }),
+      ),
+    );
+    expect(osTokenizer.tokens).toEqual(esTokenizer.tokens);
+    expect(esTokenizer.tokens.length).toBeGreaterThan(10);
     // What the issue complained of: the standard analyzer makes every Han character a token of its own.
     const standard = await stores[0].request<any>("analyze", "POST", "/_analyze", {
       analyzer: "standard",
