@@ -7,11 +7,15 @@
 #   - Elasticsearch 8.17.0, the newest version Alibaba Cloud Elasticsearch offers, from the official
 #     integ-test distribution (server + transport-netty4 + x-pack-core/security). It lacks the
 #     rest-root module, so a small plugin (scripts/engines/RestRootShimPlugin.java) serves GET /.
+#   - Both: the `smartcn` analyzer and `smartcn_tokenizer`. The official analysis-smartcn plugins are
+#     not on Maven Central at these versions, so a small plugin per engine registers Lucene's own
+#     Smart Chinese classes under those names (build_smartcn below).
 #
 # Usage: scripts/engines.sh start [opensearch|elasticsearch|all]   (default all; waits for green)
 #        scripts/engines.sh stop  [opensearch|elasticsearch|all]
-#        scripts/engines.sh status | env | fetch
-# `env` prints OPENSEARCH_URL=… and ELASTICSEARCH_URL=… for the running nodes.
+#        scripts/engines.sh status | env | fetch | homes
+# `env` prints OPENSEARCH_URL=… and ELASTICSEARCH_URL=… for the running nodes; `homes` the folders the
+# assembled installs live in (named after their plugin set, see install_id).
 #
 # Ports (non-default, so nothing clashes with a developer's own nodes): OpenSearch 9250/9350,
 # Elasticsearch 9260/9360; override with OS_PORT/OS_TRANSPORT_PORT/ES_PORT/ES_TRANSPORT_PORT.
@@ -95,12 +99,10 @@ OS_MODULES=(
   "aggs-matrix-stats-client|aggs-matrix-stats|org.opensearch.search.aggregations.matrix.MatrixAggregationModulePlugin|"
 )
 OS_PLUGINS=(opensearch-knn neural-search opensearch-job-scheduler opensearch-ml-plugin)
-OS_HOME="$CACHE/opensearch-$OS_VERSION"
-ES_HOME="$CACHE/elasticsearch-$ES_VERSION"
 
 assemble_opensearch() {
   [ -f "$OS_HOME/.complete" ] && return 0
-  local build="$CACHE/build-opensearch" stage="$OS_HOME.stage" modules="<module>core</module><module>plugins</module>"
+  local build="$OS_HOME.build" stage="$OS_HOME.stage" modules="<module>core</module><module>plugins</module>"
   local art name cls ext zips="" plugin
   rm -rf "$build" "$stage"
   # Release distributions ship the BouncyCastle FIPS jars in lib/; ml-commons needs them.
@@ -147,6 +149,7 @@ EOF
   rm -f "$stage/plugins/opensearch-ml"/onnxruntime_gpu-*.jar
   # The k-NN zip on Maven has no native libraries: mappings must use the lucene engine (the
   # profile renders that), or the first faiss write kills the node.
+  build_smartcn "$stage" OpenSearch "$(opensearch_java)"
   touch "$stage/.complete"
   rm -rf "$OS_HOME" && mv "$stage" "$OS_HOME"
 }
@@ -177,8 +180,37 @@ classname=backbone.shim.RestRootShimPlugin
 java.version=17
 elasticsearch.version=$ES_VERSION
 EOF
+  build_smartcn "$stage" Elasticsearch "$java"
   touch "$stage/.complete"
   rm -rf "$ES_HOME" && mv "$stage" "$ES_HOME"
+}
+
+# Smart Chinese analysis for a local node. Neither official analysis-smartcn plugin can be had from
+# Maven Central at the local nodes' versions (OpenSearch publishes it among 3.x only at 3.8.0, Elastic
+# not at all), so scripts/engines/Smartcn<Engine>Plugin.java registers Lucene's own SmartChineseAnalyzer
+# and HMMChineseTokenizer as `smartcn` and `smartcn_tokenizer`, the names and classes the official
+# plugins use, beside org.apache.lucene:lucene-analysis-smartcn at the Lucene version of the node's
+# lucene-core jar. The tokens are then Lucene's, as with the official plugins.
+build_smartcn() { # stage-home, OpenSearch|Elasticsearch, java-home
+  local stage=$1 engine=$2 java=$3 lucene classes dir="$1/plugins/smartcn-lucene" key version
+  lucene=$(find "$stage/lib" -maxdepth 1 -name 'lucene-core-*.jar' -printf '%f\n' | sed -n 's/^lucene-core-\(.*\)\.jar$/\1/p')
+  [ -n "$lucene" ] || die "no lucene-core jar in $stage/lib"
+  log "building the smartcn plugin for $engine from lucene-analysis-smartcn $lucene"
+  mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy -Dmaven.repo.local="$M2" \
+    -Dartifact="org.apache.lucene:lucene-analysis-smartcn:$lucene" -DoutputDirectory="$dir" >&2
+  classes=$(mktemp -d)
+  "$java/bin/javac" -nowarn -d "$classes" -cp "$stage/lib/*:$dir/*" "$here/engines/Smartcn${engine}Plugin.java"
+  "$java/bin/jar" cf "$dir/smartcn-lucene.jar" -C "$classes" .
+  rm -rf "$classes"
+  if [ "$engine" = OpenSearch ]; then key=opensearch.version version=$OS_VERSION; else key=elasticsearch.version version=$ES_VERSION; fi
+  cat >"$dir/plugin-descriptor.properties" <<EOF
+description=smartcn and smartcn_tokenizer from Lucene's lucene-analysis-smartcn $lucene, standing in for the official analysis-smartcn plugin on test nodes
+version=$lucene
+name=smartcn-lucene
+classname=backbone.smartcn.Smartcn${engine}Plugin
+java.version=17
+$key=$version
+EOF
 }
 
 # Both engines refuse to run as root. As root, run them as a system user; that user cannot read a
@@ -329,10 +361,25 @@ stop_node() { # run-dir
 
 which_engines() { case "${1:-all}" in opensearch | os) echo opensearch ;; elasticsearch | es) echo elasticsearch ;; all) echo opensearch elasticsearch ;; *) die "unknown engine: $1" ;; esac; }
 
+# An assembled install's folder is named after what goes into it (the assembly functions, the module
+# and plugin lists, the local plugins' sources), so a change to its plugin set assembles a new install
+# beside the old one instead of altering one that another checkout may be running.
+install_id() { sha256sum | cut -c1-10; }
+OS_HOME="$CACHE/opensearch-$OS_VERSION-$({
+  declare -f assemble_opensearch build_smartcn
+  printf '%s\n' "${OS_MODULES[@]}" "${OS_PLUGINS[@]}" "$OS_PLUGIN_VERSION"
+  cat "$here/engines/SmartcnOpenSearchPlugin.java"
+} | install_id)"
+ES_HOME="$CACHE/elasticsearch-$ES_VERSION-$({
+  declare -f assemble_elasticsearch build_smartcn
+  cat "$here/engines/RestRootShimPlugin.java" "$here/engines/SmartcnElasticsearchPlugin.java"
+} | install_id)"
+
 command=${1:-}
 shift || true
 case "$command" in
   fetch) assemble_opensearch; assemble_elasticsearch; log "cached in $CACHE" ;;
+  homes) echo "OPENSEARCH_HOME=$OS_HOME"; echo "ELASTICSEARCH_HOME=$ES_HOME" ;;
   start)
     # Both at once: each spends most of its start-up waiting on its own JVM.
     pids=()
@@ -348,5 +395,5 @@ case "$command" in
     is_running "$RUN_BASE/opensearch-$OS_PORT/node.pid" && echo "OPENSEARCH_URL=http://127.0.0.1:$OS_PORT"
     is_running "$RUN_BASE/elasticsearch-$ES_PORT/node.pid" && echo "ELASTICSEARCH_URL=http://127.0.0.1:$ES_PORT"
     true ;;
-  *) die "usage: $0 start|stop [opensearch|elasticsearch|all] | status | env | fetch" ;;
+  *) die "usage: $0 start|stop [opensearch|elasticsearch|all] | status | env | fetch | homes" ;;
 esac

@@ -19,6 +19,12 @@ export interface Toleration {
 }
 
 export const OPENSEARCH_VERSION = "3.6.0";
+/**
+ * The image the cluster runs: the official OPENSEARCH_VERSION image with the official analysis-smartcn
+ * plugin added (k8s/opensearch/Dockerfile), so the profile's `smartcn` analyzer exists here too. The
+ * tag names the plugin set, so a change to it is a new tag, never a rewritten one.
+ */
+export const OPENSEARCH_IMAGE_TAG = `${OPENSEARCH_VERSION}-smartcn`;
 export const HTTP_PORT = 9200;
 export const TRANSPORT_PORT = 9300;
 export const CERT_SUBJECT_ORG = "search-backbone";

@@ -21,7 +21,7 @@ const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { 
 export interface OpenSearchArgs {
   readonly namespace: pulumi.Input<string>;
   readonly settings: OpenSearchSettings;
-  /** Full image reference in the stack's ACR, e.g. registry-vpc.cn-hangzhou.aliyuncs.com/acme/opensearch:3.6.0. */
+  /** Full image reference in the stack's ACR, e.g. registry-vpc.cn-hangzhou.aliyuncs.com/acme/opensearch:3.6.0-smartcn. */
   readonly image: pulumi.Input<string>;
   /** The search node pool: its label and taint. */
   readonly nodeSelector: Record<string, string>;

@@ -11,7 +11,7 @@ import { RESTRICTED_NAMESPACE_LABELS } from "../pod-security";
 import { Elasticsearch, type ElasticsearchSettings } from "./elasticsearch";
 import { SearchJobs, type SearchJobsArgs } from "./jobs";
 import { OpenSearch } from "./opensearch";
-import { OPENSEARCH_VERSION, type OpenSearchSettings, type Toleration } from "./opensearch-manifests";
+import { OPENSEARCH_IMAGE_TAG, type OpenSearchSettings, type Toleration } from "./opensearch-manifests";
 
 /** Tag of the in-cluster package's image (k8s/backbone); bump with its package.json version. */
 export const JOBS_IMAGE_TAG = "0.1.0";
@@ -116,7 +116,7 @@ export class Search extends pulumi.ComponentResource {
       {
         namespace: namespace.metadata.name,
         settings: args.opensearch,
-        image: image("opensearch", OPENSEARCH_VERSION),
+        image: image("opensearch", OPENSEARCH_IMAGE_TAG),
         nodeSelector: args.searchPool.nodeSelector,
         tolerations: args.searchPool.tolerations,
         protect: args.protect,

@@ -56,7 +56,7 @@ describe.each([
     const images = [...pod.initContainers, ...pod.containers].map((c: any) => c.image);
     // The stack's ACR (its host comes from the registry component), never Docker Hub.
     for (const image of images) {
-      expect(image).toMatch(/^[\w.-]*registry[\w.-]*\/acme-search\/opensearch:3\.6\.0$/);
+      expect(image).toMatch(/^[\w.-]*registry[\w.-]*\/acme-search\/opensearch:3\.6\.0-smartcn$/);
       expect(image).not.toMatch(/docker\.io|^opensearchproject\//);
     }
     expect(pod.containers[0].env).toContainEqual({ name: "DISABLE_INSTALL_DEMO_CONFIG", value: "true" });
@@ -83,6 +83,10 @@ describe.each([
     expect(ingestEnv).toContainEqual({ name: "DEFAULT_ACCESS", value: "deny" });
     const settings = recorder.one("kubernetes:core/v1:ConfigMap", "jobs-settings").inputs.data;
     expect(JSON.parse(settings["profile.json"]).embedding.dims).toBe(stack === "prod" ? 1024 : 768);
+    // dev embeds with a Chinese model, so its BM25 half segments Chinese words as well.
+    expect(JSON.parse(settings["profile.json"])).toMatchObject(
+      stack === "prod" ? { analyzer: "standard" } : { embedding: { model: "bge-base-zh-v1.5" }, analyzer: "smartcn" },
+    );
   });
 });
 
@@ -110,7 +114,7 @@ describe("bad search input stops the program before anything is registered", () 
     ],
     [
       "an analyzer one engine lacks",
-      (t: string) => t.replace("    topK: 10", "    topK: 10\n    analyzer: ik_smart"),
+      (t: string) => t.replace("analyzer: smartcn", "analyzer: ik_smart"),
       "relevance.analyzer",
       "expected an analyzer both engines have; opensearch lacks it",
     ],

@@ -6,9 +6,10 @@ export default defineConfig({
   test: {
     root: __dirname,
     include: ["**/*.engines.test.ts"],
+    globalSetup: ["./global-setup.ts"],
     pool: "forks",
     fileParallelism: false,
-    // Starting the nodes (first run: fetching them from Maven Central) happens in beforeAll.
+    // Starting the nodes (first run: fetching them from Maven Central) happens in the global setup.
     hookTimeout: 900_000,
     testTimeout: 300_000,
   },

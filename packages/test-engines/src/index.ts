@@ -1,3 +1,10 @@
+export {
+  CHINESE_CORPUS_SCRIPT,
+  chineseCorpusFolder,
+  chineseDocuments,
+  chineseQueries,
+  parseFortunes,
+} from "./chinese-corpus";
 export { type CorpusDoc, corpusDocuments, corpusQueries, simplePdf, writeCorpus } from "./corpus";
 export { type ChatFakeOptions, startDashScope, startEasVllm } from "./dashscope";
 export { acquireEngines, ENGINES_SCRIPT, type Engines, stopEngines } from "./engines";

@@ -34,7 +34,17 @@ export interface ModelServer {
   close(): Promise<void>;
 }
 
-const tokens = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+/**
+ * Words of letters or digits; a run of Han characters, written without spaces between words, counts
+ * as its overlapping character pairs (a lone character as itself), so Chinese texts embed and rerank
+ * by their content too. Texts without Han characters tokenize as before.
+ */
+const tokens = (text: string): string[] =>
+  (text.toLowerCase().match(/\p{Script=Han}+|(?:(?!\p{Script=Han})[\p{L}\p{N}])+/gu) ?? []).flatMap((word) => {
+    const chars = [...word];
+    if (chars.length < 2 || !/\p{Script=Han}/u.test(word)) return [word];
+    return chars.slice(1).map((char, i) => `${chars[i]}${char}`);
+  });
 
 function hashInt(text: string): number {
   return createHash("sha256").update(text).digest().readUInt32BE(0);
