@@ -7,6 +7,12 @@
 #   - Elasticsearch 8.17.0, the newest version Alibaba Cloud Elasticsearch offers, from the official
 #     integ-test distribution (server + transport-netty4 + x-pack-core/security). It lacks the
 #     rest-root module, so a small plugin (scripts/engines/RestRootShimPlugin.java) serves GET /.
+#   - OS_SECURITY=1 / ES_SECURITY=1: a node with security on, for the engine-user tests. OpenSearch
+#     then runs the security plugin with TLS on HTTP and transport as the cluster does, at 3.4.0 by
+#     default: Maven Central has opensearch-security among 3.x only as 3.4.0.0 (beside k-NN and
+#     job-scheduler; neural-search and ml-commons are not there at 3.4.0.0, so this node has neither).
+#     Elasticsearch turns X-Pack security on (native realm, HTTPS). Both use a throwaway PKI made by
+#     scripts/engines/demo-pki.sh in the run folder and a random admin password; `env` names them.
 #
 # Usage: scripts/engines.sh start [opensearch|elasticsearch|all]   (default all; waits for green)
 #        scripts/engines.sh stop  [opensearch|elasticsearch|all]
@@ -22,7 +28,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-OS_VERSION="${OS_VERSION:-3.6.0}"
+OS_SECURITY="${OS_SECURITY:-0}" ES_SECURITY="${ES_SECURITY:-0}"
+if [ "$OS_SECURITY" = 1 ]; then OS_VERSION="${OS_VERSION:-3.4.0}"; else OS_VERSION="${OS_VERSION:-3.6.0}"; fi
 OS_PLUGIN_VERSION="${OS_PLUGIN_VERSION:-$OS_VERSION.0}"
 ES_VERSION="${ES_VERSION:-8.17.0}"
 OS_PORT="${OS_PORT:-9250}" OS_TRANSPORT_PORT="${OS_TRANSPORT_PORT:-9350}"
@@ -95,12 +102,16 @@ OS_MODULES=(
   "aggs-matrix-stats-client|aggs-matrix-stats|org.opensearch.search.aggregations.matrix.MatrixAggregationModulePlugin|"
 )
 OS_PLUGINS=(opensearch-knn neural-search opensearch-job-scheduler opensearch-ml-plugin)
-OS_HOME="$CACHE/opensearch-$OS_VERSION"
-ES_HOME="$CACHE/elasticsearch-$ES_VERSION"
+if [ "$OS_SECURITY" = 1 ]; then
+  # What resolves at 3.4.0(.0): neither transport-grpc nor search-pipeline-common is published at
+  # 3.4.0, nor are neural-search and ml-commons at 3.4.0.0. The engine-user tests need none of them.
+  OS_MODULES=($(printf '%s\n' "${OS_MODULES[@]}" | grep -v -e '^transport-grpc|' -e '^search-pipeline-common|'))
+  OS_PLUGINS=(opensearch-security opensearch-knn opensearch-job-scheduler)
+fi
 
 assemble_opensearch() {
   [ -f "$OS_HOME/.complete" ] && return 0
-  local build="$CACHE/build-opensearch" stage="$OS_HOME.stage" modules="<module>core</module><module>plugins</module>"
+  local build="$OS_HOME.build" stage="$OS_HOME.stage" modules="<module>core</module><module>plugins</module>"
   local art name cls ext zips="" plugin
   rm -rf "$build" "$stage"
   # Release distributions ship the BouncyCastle FIPS jars in lib/; ml-commons needs them.
@@ -141,6 +152,14 @@ EOF
   for zip in "$stage"/zips/*.zip; do
     name=$(unzip -p "$zip" plugin-descriptor.properties | sed -n 's/^name=//p' | tr -d '\r')
     unzip -q "$zip" -d "$stage/plugins/$name"
+  done
+  # Modules a plugin extends that Maven Central lacks at this version (at 3.4.0: rule-framework, which
+  # security extends, and transport-grpc, which k-NN extends) are marked optional, so the plugin loads
+  # without them; only the features built on them (rule-based auto-tagging, k-NN over gRPC) are off.
+  local needed
+  for needed in rule-framework transport-grpc; do
+    [ -d "$stage/modules/$needed" ] && continue
+    sed -i -E "/^extended.plugins=/s/(=|,)$needed(,|\$)/\1$needed;optional=true\2/" "$stage"/plugins/*/plugin-descriptor.properties
   done
   rm -rf "$stage/zips" "$build"
   # ml-commons' 300 MB GPU runtime serves only local models; remote connectors do not need it.
@@ -193,16 +212,78 @@ runnable_home() { # cached-home, run-dir
   echo "$linked"
 }
 
-wait_green() { # name, port, pid-file, log
-  local i
+wait_green() { # name, base-url, pid-file, log, curl arguments (CA, credentials)...
+  local i name=$1 url=$2 pidfile=$3 logfile=$4
+  shift 4
   for i in $(seq 1 480); do
-    if curl -sf "http://127.0.0.1:$2/_cluster/health?wait_for_status=green&timeout=1s" >/dev/null 2>&1; then return 0; fi
-    if [ -f "$3" ] && ! kill -0 "$(cat "$3")" 2>/dev/null; then break; fi
+    if curl -sf "$@" "$url/_cluster/health?wait_for_status=green&timeout=1s" >/dev/null 2>&1; then return 0; fi
+    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then break; fi
     sleep 0.5
   done
-  log "$1 did not become green on port $2; last log lines:"
-  tail -40 "$4" >&2 || true
+  log "$name did not become green at $url; last log lines:"
+  tail -40 "$logfile" >&2 || true
   return 1
+}
+
+# Security on: a throwaway CA, node and admin certificates and a random admin password in the run
+# folder (never in the cache), for the engine-user tests.
+write_security_material() { # run-dir
+  bash "$here/engines/demo-pki.sh" "$1/config/certs" >&2
+  # 32 random letters and digits: strong enough for both engines' password rules, safe in YAML.
+  tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 >"$1/admin-password" || true
+  chmod 600 "$1/admin-password"
+}
+
+# Curl arguments that reach a security-enabled node: its CA and the admin's credentials.
+secure_curl_args() { # run-dir, user
+  echo "--cacert" "$1/config/certs/ca.crt" "-u" "$2:$(cat "$1/admin-password")"
+}
+
+# opensearch.yml lines for the security plugin, as components/search/opensearch-manifests.ts renders
+# them for the cluster, plus config/opensearch-security with one internal user, admin.
+opensearch_security_config() { # run-dir, home, java
+  local run=$1 home=$2 java=$3 hash
+  cat >>"$run/config/opensearch.yml" <<EOF
+plugins.security.ssl.transport.pemcert_filepath: certs/node.crt
+plugins.security.ssl.transport.pemkey_filepath: certs/node.key
+plugins.security.ssl.transport.pemtrustedcas_filepath: certs/ca.crt
+plugins.security.ssl.transport.enforce_hostname_verification: true
+plugins.security.ssl.http.enabled: true
+plugins.security.ssl.http.pemcert_filepath: certs/node.crt
+plugins.security.ssl.http.pemkey_filepath: certs/node.key
+plugins.security.ssl.http.pemtrustedcas_filepath: certs/ca.crt
+plugins.security.allow_default_init_securityindex: true
+plugins.security.authcz.admin_dn: ["CN=admin,O=search-backbone"]
+plugins.security.nodes_dn: ["CN=backbone-it-os-node,O=search-backbone"]
+plugins.security.restapi.roles_enabled: ["all_access"]
+EOF
+  mkdir -p "$run/config/opensearch-security"
+  cp "$home/plugins/opensearch-security/config/"*.yml "$run/config/opensearch-security/"
+  # tools/hash.sh runs this class; called directly, as the cluster's init container calls hash.sh.
+  hash=$("$java/bin/java" -cp "$home/plugins/opensearch-security/*:$home/lib/*" org.opensearch.security.tools.Hasher \
+    -p "$(cat "$run/admin-password")" 2>/dev/null | tail -n 1)
+  [ -n "$hash" ] || die "the security plugin's Hasher printed no hash"
+  cat >"$run/config/opensearch-security/internal_users.yml" <<EOF
+_meta:
+  type: internalusers
+  config_version: 2
+admin:
+  hash: "$hash"
+  reserved: true
+  backend_roles: [admin]
+  description: test node administrator
+EOF
+  # As the cluster's init container writes it: no `own_index` mapping, which would give every user
+  # an index named after itself.
+  cat >"$run/config/opensearch-security/roles_mapping.yml" <<EOF
+_meta:
+  type: rolesmapping
+  config_version: 2
+all_access:
+  reserved: false
+  backend_roles: [admin]
+  description: Maps admin to all_access
+EOF
 }
 
 start_opensearch() {
@@ -231,6 +312,13 @@ plugins.ml_commons.only_run_on_ml_node: false
 plugins.ml_commons.native_memory_threshold: 100
 plugins.ml_commons.jvm_heap_memory_threshold: 100
 EOF
+  local scheme=http curl_args=()
+  if [ "$OS_SECURITY" = 1 ]; then
+    write_security_material "$run"
+    opensearch_security_config "$run" "$home" "$java"
+    scheme=https
+    read -ra curl_args <<<"$(secure_curl_args "$run" admin)"
+  fi
   cat >"$run/config/log4j2.properties" <<'EOF'
 status = error
 appender.file.type = File
@@ -258,8 +346,9 @@ EOF
   # exec: the recorded pid is the JVM's own (setpriv and nohup exec too), so `stop` reaches it.
   (cd "$run" && exec nohup "${cmd[@]}" >"$run/logs/stdout.log" 2>&1) &
   echo $! >"$run/node.pid"
-  wait_green OpenSearch "$OS_PORT" "$run/node.pid" "$run/logs/backbone-it-os.log" || { tail -20 "$run/logs/stdout.log" >&2; return 1; }
-  log "OpenSearch $OS_VERSION green on 127.0.0.1:$OS_PORT (fetch+assemble ${fetched}s, start $((SECONDS - t0 - fetched))s)"
+  wait_green OpenSearch "$scheme://127.0.0.1:$OS_PORT" "$run/node.pid" "$run/logs/backbone-it-os.log" "${curl_args[@]}" ||
+    { tail -20 "$run/logs/stdout.log" >&2; return 1; }
+  log "OpenSearch $OS_VERSION${curl_args:+ (security plugin, TLS)} green on 127.0.0.1:$OS_PORT (fetch+assemble ${fetched}s, start $((SECONDS - t0 - fetched))s)"
 }
 
 start_elasticsearch() {
@@ -284,12 +373,27 @@ http.port: $ES_PORT
 transport.port: $ES_TRANSPORT_PORT
 path.data: $run/data
 path.logs: $run/logs
-# A loopback test node; the cloud instance keeps security on.
-xpack.security.enabled: false
+$(if [ "$ES_SECURITY" = 1 ]; then
+    printf '%s\n' "xpack.security.enabled: true" "xpack.security.http.ssl.enabled: true" \
+      "xpack.security.http.ssl.key: certs/node.key" "xpack.security.http.ssl.certificate: certs/node.crt" \
+      "xpack.security.http.ssl.certificate_authorities: [certs/ca.crt]"
+  else
+    echo "# A loopback test node; the cloud instance keeps security on (ES_SECURITY=1 turns it on here)."
+    echo "xpack.security.enabled: false"
+  fi)
 cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 EOF
   printf -- '-Xms%s\n-Xmx%s\n' "$ES_HEAP" "$ES_HEAP" >"$run/config/jvm.options.d/heap.options"
+  local scheme=http curl_args=()
+  if [ "$ES_SECURITY" = 1 ]; then
+    write_security_material "$run"
+    # `elastic` gets the bootstrap password until it is changed, as on a fresh cloud instance.
+    ES_PATH_CONF="$run/config" ES_JAVA_HOME="$java" "$home/bin/elasticsearch-keystore" create -s
+    ES_PATH_CONF="$run/config" ES_JAVA_HOME="$java" "$home/bin/elasticsearch-keystore" add -s -x bootstrap.password <"$run/admin-password"
+    scheme=https
+    read -ra curl_args <<<"$(secure_curl_args "$run" elastic)"
+  fi
   local cmd=(env ES_PATH_CONF="$run/config" ES_TMPDIR="$run/tmp" ES_JAVA_HOME="$java" "$home/bin/elasticsearch" -d -p "$run/node.pid")
   if as_root; then
     chown -R "$ENGINE_USER" "$run/config" "$run/data" "$run/logs" "$run/tmp"
@@ -297,8 +401,8 @@ EOF
     cmd=(runuser -u "$ENGINE_USER" -- "${cmd[@]}")
   fi
   (cd "$run" && "${cmd[@]}" >"$run/logs/stdout.log" 2>&1) || { tail -30 "$run/logs/stdout.log" >&2; return 1; }
-  wait_green Elasticsearch "$ES_PORT" "$run/node.pid" "$run/logs/backbone-it-es.log" || return 1
-  log "Elasticsearch $ES_VERSION green on 127.0.0.1:$ES_PORT (fetch+unpack ${fetched}s, start $((SECONDS - t0 - fetched))s)"
+  wait_green Elasticsearch "$scheme://127.0.0.1:$ES_PORT" "$run/node.pid" "$run/logs/backbone-it-es.log" "${curl_args[@]}" || return 1
+  log "Elasticsearch $ES_VERSION${curl_args:+ (X-Pack security, TLS)} green on 127.0.0.1:$ES_PORT (fetch+unpack ${fetched}s, start $((SECONDS - t0 - fetched))s)"
 }
 
 # A run folder for a new start. ENGINES_KEEP_DATA=1 (the local stack) keeps data/ so indices survive
@@ -312,7 +416,7 @@ fresh_run() {
 }
 
 # A node left over from another run would answer our health check; refuse rather than mix them up.
-port_free() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
+port_free() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/" && ! curl -sk -o /dev/null --max-time 2 "https://127.0.0.1:$1/"; }
 
 is_running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -328,6 +432,19 @@ stop_node() { # run-dir
 }
 
 which_engines() { case "${1:-all}" in opensearch | os) echo opensearch ;; elasticsearch | es) echo elasticsearch ;; all) echo opensearch elasticsearch ;; *) die "unknown engine: $1" ;; esac; }
+
+# An assembled install's folder is named after what goes into it (the assembly functions, the module
+# and plugin lists, the local plugins' sources), so a change to its plugin set assembles a new install
+# beside the old one instead of altering one that another checkout may be running.
+install_id() { sha256sum | cut -c1-10; }
+OS_HOME="$CACHE/opensearch-$OS_VERSION-$({
+  declare -f assemble_opensearch
+  printf '%s\n' "${OS_MODULES[@]}" "${OS_PLUGINS[@]}" "$OS_PLUGIN_VERSION"
+} | install_id)"
+ES_HOME="$CACHE/elasticsearch-$ES_VERSION-$({
+  declare -f assemble_elasticsearch
+  cat "$here/engines/RestRootShimPlugin.java"
+} | install_id)"
 
 command=${1:-}
 shift || true
@@ -345,8 +462,17 @@ case "$command" in
       case $engine in opensearch) stop_node "$RUN_BASE/opensearch-$OS_PORT" ;; elasticsearch) stop_node "$RUN_BASE/elasticsearch-$ES_PORT" ;; esac
     done ;;
   status | env)
-    is_running "$RUN_BASE/opensearch-$OS_PORT/node.pid" && echo "OPENSEARCH_URL=http://127.0.0.1:$OS_PORT"
-    is_running "$RUN_BASE/elasticsearch-$ES_PORT/node.pid" && echo "ELASTICSEARCH_URL=http://127.0.0.1:$ES_PORT"
-    true ;;
+    for engine in opensearch elasticsearch; do
+      if [ $engine = opensearch ]; then run="$RUN_BASE/opensearch-$OS_PORT" port=$OS_PORT prefix=OPENSEARCH user=admin
+      else run="$RUN_BASE/elasticsearch-$ES_PORT" port=$ES_PORT prefix=ELASTICSEARCH user=elastic; fi
+      is_running "$run/node.pid" || continue
+      if [ -f "$run/admin-password" ]; then
+        # The password stays in its file; its path is printed, never its value.
+        printf '%s\n' "${prefix}_URL=https://127.0.0.1:$port" "${prefix}_CA_FILE=$run/config/certs/ca.crt" \
+          "${prefix}_USERNAME=$user" "${prefix}_PASSWORD_FILE=$run/admin-password"
+      else
+        echo "${prefix}_URL=http://127.0.0.1:$port"
+      fi
+    done ;;
   *) die "usage: $0 start|stop [opensearch|elasticsearch|all] | status | env | fetch" ;;
 esac

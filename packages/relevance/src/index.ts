@@ -3,6 +3,7 @@ export * from "./analyzers";
 export * from "./defaults";
 export * from "./elasticsearch";
 export * from "./endpoints";
+export * from "./engine-users";
 export * from "./fusion";
 export * from "./hash";
 export * from "./mapping";
