@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -55,7 +56,9 @@ const PROFILE: RelevanceProfile = {
 };
 /** Another generation (other dims): setup builds its index beside the first, ingestion swaps to it. */
 const NEXT: RelevanceProfile = { ...PROFILE, embedding: { model: "hash-embedder", dims: 48 } };
-const PASSWORDS = { reader: "reader-Pa55word-0123456789", writer: "writer-Pa55word-0123456789" };
+/** Random, as the stack's are: the security plugin refuses guessable passwords. */
+const randomPassword = () => randomBytes(24).toString("base64url");
+const PASSWORDS = { reader: randomPassword(), writer: randomPassword() };
 
 const SECURE_ENV = {
   OS_SECURITY: "1",
@@ -221,7 +224,7 @@ describe("engine users on nodes with security on", () => {
   it("a new password takes effect on the next setup run, and the old one stops working", async (ctx) => {
     if (!nodes) ctx.skip();
     const admin = { es: esAs(nodes!.es.admin), os: osAs(nodes!.os.admin) };
-    const rotated = { ...PASSWORDS, reader: "reader-Rotated-9876543210" };
+    const rotated = { ...PASSWORDS, reader: randomPassword() };
     await setupEngineUsers(admin, ALIAS, rotated);
     const old = userOf("reader");
     const renewed = { ...old, password: rotated.reader };

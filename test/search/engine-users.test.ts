@@ -77,6 +77,10 @@ describe("engine user renderings", () => {
     expect(writer.index_permissions[0]!.allowed_actions).toEqual(
       expect.arrayContaining(["indices:data/write/index", "indices:admin/aliases", "indices:admin/delete"]),
     );
+    // Beyond its own indices, the writer may only list names under the alias's prefix.
+    expect(writer.index_permissions.slice(1)).toEqual([
+      { index_patterns: ["chunks-*"], allowed_actions: ["indices:admin/resolve/index"] },
+    ]);
     expect(osUserBody("chunks", "writer", PASSWORD)).toEqual({
       password: PASSWORD,
       description: "search-backbone writer of chunks",

@@ -159,12 +159,18 @@ export interface OsRoleBody {
 }
 
 export function osRoleBody(alias: string, workload: EngineWorkload): OsRoleBody {
+  const own = {
+    index_patterns: workloadIndexPatterns(alias, workload),
+    allowed_actions: [...OS_PERMISSIONS[workload].index],
+  };
+  // Ingestion lists `<alias>-*` to find generations to retire (setup/aliases.ts). Elasticsearch drops
+  // what a user may not see from a wildcard; the security plugin refuses the whole request instead, so
+  // the writer may resolve (see the names of, nothing more) every index starting with the alias.
+  const listing = { index_patterns: [`${alias}-*`], allowed_actions: ["indices:admin/resolve/index"] };
   return {
     description: `${ENGINE_USER_OWNER} ${workload} of ${checkedAlias(alias)}`,
     cluster_permissions: [...OS_PERMISSIONS[workload].cluster],
-    index_permissions: [
-      { index_patterns: workloadIndexPatterns(alias, workload), allowed_actions: [...OS_PERMISSIONS[workload].index] },
-    ],
+    index_permissions: workload === "writer" ? [own, listing] : [own],
   };
 }
 
