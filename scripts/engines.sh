@@ -152,6 +152,8 @@ EOF
   for zip in "$stage"/zips/*.zip; do
     name=$(unzip -p "$zip" plugin-descriptor.properties | sed -n 's/^name=//p' | tr -d '\r')
     unzip -q "$zip" -d "$stage/plugins/$name"
+    # The security plugin bundles the BouncyCastle FIPS jars lib/ already has: drop the copies (jar hell).
+    for jar in "$stage/plugins/$name"/*.jar; do [ -f "$stage/lib/$(basename "$jar")" ] && rm -f "$jar"; done
   done
   # Modules a plugin extends that Maven Central lacks at this version (at 3.4.0: rule-framework, which
   # security extends, and transport-grpc, which k-NN extends) are marked optional, so the plugin loads
