@@ -112,10 +112,12 @@ fi
 assemble_opensearch() {
   [ -f "$OS_HOME/.complete" ] && return 0
   local build="$OS_HOME.build" stage="$OS_HOME.stage" modules="<module>core</module><module>plugins</module>"
-  local art name cls ext zips="" plugin
+  local art name cls ext zips="" plugin log4j
+  # log4j-core must match the log4j-api the server artifact brings (3.4.0: 2.21.0; 3.6.0: 2.25.3).
+  case "$OS_VERSION" in 3.[0-4].*) log4j=2.21.0 ;; *) log4j=2.25.3 ;; esac
   rm -rf "$build" "$stage"
   # Release distributions ship the BouncyCastle FIPS jars in lib/; ml-commons needs them.
-  write_pom "$build/core" "$(dep org.opensearch opensearch "$OS_VERSION")$(dep org.opensearch opensearch-plugin-classloader "$OS_VERSION")$(dep org.opensearch opensearch-agent-bootstrap "$OS_VERSION")$(dep org.apache.logging.log4j log4j-core 2.25.3)$(dep org.bouncycastle bc-fips 2.1.2)$(dep org.bouncycastle bcutil-fips 2.1.4)$(dep org.bouncycastle bcpkix-fips 2.1.9)$(dep org.bouncycastle bctls-fips 2.1.20)" "$stage/lib" ""
+  write_pom "$build/core" "$(dep org.opensearch opensearch "$OS_VERSION")$(dep org.opensearch opensearch-plugin-classloader "$OS_VERSION")$(dep org.opensearch opensearch-agent-bootstrap "$OS_VERSION")$(dep org.apache.logging.log4j log4j-core "$log4j")$(dep org.bouncycastle bc-fips 2.1.2)$(dep org.bouncycastle bcutil-fips 2.1.4)$(dep org.bouncycastle bcpkix-fips 2.1.9)$(dep org.bouncycastle bctls-fips 2.1.20)" "$stage/lib" ""
   for module in "${OS_MODULES[@]}"; do
     IFS='|' read -r art name cls ext <<<"$module"
     write_pom "$build/m-$art" "$(dep org.opensearch.plugin "$art" "$OS_VERSION")" "$stage/modules/$name" ""
