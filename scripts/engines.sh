@@ -8,11 +8,12 @@
 #     integ-test distribution (server + transport-netty4 + x-pack-core/security). It lacks the
 #     rest-root module, so a small plugin (scripts/engines/RestRootShimPlugin.java) serves GET /.
 #   - OS_SECURITY=1 / ES_SECURITY=1: a node with security on, for the engine-user tests. OpenSearch
-#     then runs the security plugin with TLS on HTTP and transport as the cluster does, at 3.4.0 by
-#     default: Maven Central has opensearch-security among 3.x only as 3.4.0.0 (beside k-NN and
-#     job-scheduler; neural-search and ml-commons are not there at 3.4.0.0, so this node has neither).
-#     Elasticsearch turns X-Pack security on (native realm, HTTPS). Both use a throwaway PKI made by
-#     scripts/engines/demo-pki.sh in the run folder and a random admin password; `env` names them.
+#     then runs the security plugin (and no other plugin) with TLS on HTTP and transport as the cluster
+#     does, at 3.4.0 by default: Maven Central has opensearch-security among 3.x only as 3.4.0.0.
+#     Elasticsearch turns X-Pack security on with HTTPS (`elastic` gets a bootstrap password); its
+#     native realm does not work in the integ-test distribution (no analysis-common module for the
+#     .security index). Both use a throwaway PKI made by scripts/engines/demo-pki.sh in the run folder
+#     and a random admin password; `env` names them.
 #
 # Usage: scripts/engines.sh start [opensearch|elasticsearch|all]   (default all; waits for green)
 #        scripts/engines.sh stop  [opensearch|elasticsearch|all]
@@ -104,9 +105,10 @@ OS_MODULES=(
 OS_PLUGINS=(opensearch-knn neural-search opensearch-job-scheduler opensearch-ml-plugin)
 if [ "$OS_SECURITY" = 1 ]; then
   # What resolves at 3.4.0(.0): neither transport-grpc nor search-pipeline-common is published at
-  # 3.4.0, nor are neural-search and ml-commons at 3.4.0.0. The engine-user tests need none of them.
+  # 3.4.0, nor are neural-search and ml-commons at 3.4.0.0. k-NN 3.4.0.0 is, but needs transport-grpc
+  # at start (its gRPC SPI classes), so this node has no k-NN either: the security plugin alone.
   OS_MODULES=($(printf '%s\n' "${OS_MODULES[@]}" | grep -v -e '^transport-grpc|' -e '^search-pipeline-common|'))
-  OS_PLUGINS=(opensearch-security opensearch-knn opensearch-job-scheduler)
+  OS_PLUGINS=(opensearch-security)
 fi
 
 assemble_opensearch() {
@@ -157,14 +159,18 @@ EOF
     # The security plugin bundles the BouncyCastle FIPS jars lib/ already has: drop the copies (jar hell).
     for jar in "$stage/plugins/$name"/*.jar; do [ -f "$stage/lib/$(basename "$jar")" ] && rm -f "$jar"; done
   done
-  # Modules a plugin extends that Maven Central lacks at this version (at 3.4.0: rule-framework, which
-  # security extends, and transport-grpc, which k-NN extends) are marked optional, so the plugin loads
-  # without them; only the features built on them (rule-based auto-tagging, k-NN over gRPC) are off.
+  # A module a plugin extends that Maven Central lacks at this version (at 3.4.0: rule-framework, which
+  # security extends) is marked optional, so the plugin loads without it; rule-based auto-tagging is off.
   local needed
-  for needed in rule-framework transport-grpc; do
+  for needed in rule-framework; do
     [ -d "$stage/modules/$needed" ] && continue
     sed -i -E "/^extended.plugins=/s/(=|,)$needed(,|\$)/\1$needed;optional=true\2/" "$stage"/plugins/*/plugin-descriptor.properties
   done
+  # The security plugin's request filter calls commons-collections4, which it expects from that module.
+  if [ -d "$stage/plugins/opensearch-security" ] && [ ! -d "$stage/modules/rule-framework" ]; then
+    mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy -Dmaven.repo.local="$M2" \
+      -Dartifact=org.apache.commons:commons-collections4:4.4 -DoutputDirectory="$stage/plugins/opensearch-security" >&2
+  fi
   rm -rf "$stage/zips" "$build"
   # ml-commons' 300 MB GPU runtime serves only local models; remote connectors do not need it.
   rm -f "$stage/plugins/opensearch-ml"/onnxruntime_gpu-*.jar
@@ -312,9 +318,8 @@ cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 # The profile's setup sets the connector settings itself (trusted endpoints, private IPs); these
 # memory guards would otherwise refuse to deploy models on a small test heap.
-plugins.ml_commons.only_run_on_ml_node: false
-plugins.ml_commons.native_memory_threshold: 100
-plugins.ml_commons.jvm_heap_memory_threshold: 100
+$([ -d "$home/plugins/opensearch-ml" ] && printf '%s\n' "plugins.ml_commons.only_run_on_ml_node: false" \
+    "plugins.ml_commons.native_memory_threshold: 100" "plugins.ml_commons.jvm_heap_memory_threshold: 100")
 EOF
   local scheme=http curl_args=()
   if [ "$OS_SECURITY" = 1 ]; then

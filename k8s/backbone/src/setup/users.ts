@@ -29,22 +29,40 @@ export async function setupEngineUsers(
   alias: string,
   passwords: EngineUserPasswords,
 ): Promise<EngineUsersResult> {
+  await setupElasticsearchUsers(engines.es, alias, passwords);
+  return setupOpenSearchUsers(engines.os, alias, passwords);
+}
+
+/** Elasticsearch's native realm: `PUT /_security/role/<name>`, `PUT /_security/user/<name>`. */
+export async function setupElasticsearchUsers(
+  es: ElasticsearchClient,
+  alias: string,
+  passwords: EngineUserPasswords,
+): Promise<EngineUsersResult> {
   const users = {} as Record<EngineWorkload, string>;
   for (const workload of ENGINE_WORKLOADS) {
-    const paths = engineUserPaths(alias, workload);
+    const paths = engineUserPaths(alias, workload).elasticsearch;
     const name = engineUserName(alias, workload);
-    const password = passwords[workload];
-    await esRequest(engines.es, `role ${name}`, "PUT", paths.elasticsearch.role, esRoleBody(alias, workload));
-    await esRequest(engines.es, `user ${name}`, "PUT", paths.elasticsearch.user, esUserBody(alias, workload, password));
-    await osRequest(engines.os, `role ${name}`, "PUT", paths.opensearch.role, osRoleBody(alias, workload));
-    await osRequest(engines.os, `user ${name}`, "PUT", paths.opensearch.user, osUserBody(alias, workload, password));
-    await osRequest(
-      engines.os,
-      `role mapping ${name}`,
-      "PUT",
-      paths.opensearch.mapping,
-      osRoleMappingBody(alias, workload),
-    );
+    await esRequest(es, `role ${name}`, "PUT", paths.role, esRoleBody(alias, workload));
+    await esRequest(es, `user ${name}`, "PUT", paths.user, esUserBody(alias, workload, passwords[workload]));
+    users[workload] = name;
+  }
+  return { users };
+}
+
+/** OpenSearch's security plugin REST API: roles, internalusers, rolesmapping. */
+export async function setupOpenSearchUsers(
+  os: OpenSearchClient,
+  alias: string,
+  passwords: EngineUserPasswords,
+): Promise<EngineUsersResult> {
+  const users = {} as Record<EngineWorkload, string>;
+  for (const workload of ENGINE_WORKLOADS) {
+    const paths = engineUserPaths(alias, workload).opensearch;
+    const name = engineUserName(alias, workload);
+    await osRequest(os, `role ${name}`, "PUT", paths.role, osRoleBody(alias, workload));
+    await osRequest(os, `user ${name}`, "PUT", paths.user, osUserBody(alias, workload, passwords[workload]));
+    await osRequest(os, `role mapping ${name}`, "PUT", paths.mapping, osRoleMappingBody(alias, workload));
     users[workload] = name;
   }
   return { users };
