@@ -3,15 +3,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import {
-  type ElasticsearchClient,
-  elasticsearchClient,
-  type OpenSearchClient,
-  openSearchClient,
-} from "@search-backbone/engines";
+import { type OpenSearchClient, openSearchClient } from "@search-backbone/engines";
 import {
   engineUserName,
-  esRoleBody,
   indexNames,
   ModelClient,
   osIndexBody,
@@ -27,9 +21,8 @@ import {
 } from "@search-backbone/test-engines";
 import { ingest } from "search-backbone-jobs/ingest/ingest";
 import { FolderSource } from "search-backbone-jobs/ingest/source";
-import { esStore, osStore } from "search-backbone-jobs/ingest/stores";
-import { aliasTarget, esRequester, indexExists, osRequester, swapAlias } from "search-backbone-jobs/setup/aliases";
-import { setupElasticsearch } from "search-backbone-jobs/setup/elasticsearch";
+import { osStore } from "search-backbone-jobs/ingest/stores";
+import { aliasTarget, indexExists, osRequester, swapAlias } from "search-backbone-jobs/setup/aliases";
 import { setupOpenSearchUsers } from "search-backbone-jobs/setup/users";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
