@@ -10,6 +10,13 @@
 #   - Both: the `smartcn` analyzer and `smartcn_tokenizer`. The official analysis-smartcn plugins are
 #     not on Maven Central at these versions, so a small plugin per engine registers Lucene's own
 #     Smart Chinese classes under those names (build_smartcn below).
+#   - OS_SECURITY=1 / ES_SECURITY=1: a node with security on, for the engine-user tests. OpenSearch
+#     then runs the security plugin (and no other plugin) with TLS on HTTP and transport as the cluster
+#     does, at 3.4.0 by default: Maven Central has opensearch-security among 3.x only as 3.4.0.0.
+#     Elasticsearch turns X-Pack security on with HTTPS (`elastic` gets a bootstrap password); its
+#     native realm does not work in the integ-test distribution (no analysis-common module for the
+#     .security index). Both use a throwaway PKI made by scripts/engines/demo-pki.sh in the run folder
+#     and a random admin password; `env` names them.
 #
 # Usage: scripts/engines.sh start [opensearch|elasticsearch|all]   (default all; waits for green)
 #        scripts/engines.sh stop  [opensearch|elasticsearch|all]
@@ -26,7 +33,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-OS_VERSION="${OS_VERSION:-3.6.0}"
+OS_SECURITY="${OS_SECURITY:-0}" ES_SECURITY="${ES_SECURITY:-0}"
+if [ "$OS_SECURITY" = 1 ]; then OS_VERSION="${OS_VERSION:-3.4.0}"; else OS_VERSION="${OS_VERSION:-3.6.0}"; fi
 OS_PLUGIN_VERSION="${OS_PLUGIN_VERSION:-$OS_VERSION.0}"
 ES_VERSION="${ES_VERSION:-8.17.0}"
 OS_PORT="${OS_PORT:-9250}" OS_TRANSPORT_PORT="${OS_TRANSPORT_PORT:-9350}"
@@ -99,14 +107,23 @@ OS_MODULES=(
   "aggs-matrix-stats-client|aggs-matrix-stats|org.opensearch.search.aggregations.matrix.MatrixAggregationModulePlugin|"
 )
 OS_PLUGINS=(opensearch-knn neural-search opensearch-job-scheduler opensearch-ml-plugin)
+if [ "$OS_SECURITY" = 1 ]; then
+  # What resolves at 3.4.0(.0): neither transport-grpc nor search-pipeline-common is published at
+  # 3.4.0, nor are neural-search and ml-commons at 3.4.0.0. k-NN 3.4.0.0 is, but needs transport-grpc
+  # at start (its gRPC SPI classes), so this node has no k-NN either: the security plugin alone.
+  OS_MODULES=($(printf '%s\n' "${OS_MODULES[@]}" | grep -v -e '^transport-grpc|' -e '^search-pipeline-common|'))
+  OS_PLUGINS=(opensearch-security)
+fi
 
 assemble_opensearch() {
   [ -f "$OS_HOME/.complete" ] && return 0
   local build="$OS_HOME.build" stage="$OS_HOME.stage" modules="<module>core</module><module>plugins</module>"
-  local art name cls ext zips="" plugin
+  local art name cls ext zips="" plugin log4j
+  # log4j-core must match the log4j-api the server artifact brings (3.4.0: 2.21.0; 3.6.0: 2.25.3).
+  case "$OS_VERSION" in 3.[0-4].*) log4j=2.21.0 ;; *) log4j=2.25.3 ;; esac
   rm -rf "$build" "$stage"
   # Release distributions ship the BouncyCastle FIPS jars in lib/; ml-commons needs them.
-  write_pom "$build/core" "$(dep org.opensearch opensearch "$OS_VERSION")$(dep org.opensearch opensearch-plugin-classloader "$OS_VERSION")$(dep org.opensearch opensearch-agent-bootstrap "$OS_VERSION")$(dep org.apache.logging.log4j log4j-core 2.25.3)$(dep org.bouncycastle bc-fips 2.1.2)$(dep org.bouncycastle bcutil-fips 2.1.4)$(dep org.bouncycastle bcpkix-fips 2.1.9)$(dep org.bouncycastle bctls-fips 2.1.20)" "$stage/lib" ""
+  write_pom "$build/core" "$(dep org.opensearch opensearch "$OS_VERSION")$(dep org.opensearch opensearch-plugin-classloader "$OS_VERSION")$(dep org.opensearch opensearch-agent-bootstrap "$OS_VERSION")$(dep org.apache.logging.log4j log4j-core "$log4j")$(dep org.bouncycastle bc-fips 2.1.2)$(dep org.bouncycastle bcutil-fips 2.1.4)$(dep org.bouncycastle bcpkix-fips 2.1.9)$(dep org.bouncycastle bctls-fips 2.1.20)" "$stage/lib" ""
   for module in "${OS_MODULES[@]}"; do
     IFS='|' read -r art name cls ext <<<"$module"
     write_pom "$build/m-$art" "$(dep org.opensearch.plugin "$art" "$OS_VERSION")" "$stage/modules/$name" ""
@@ -143,7 +160,21 @@ EOF
   for zip in "$stage"/zips/*.zip; do
     name=$(unzip -p "$zip" plugin-descriptor.properties | sed -n 's/^name=//p' | tr -d '\r')
     unzip -q "$zip" -d "$stage/plugins/$name"
+    # The security plugin bundles the BouncyCastle FIPS jars lib/ already has: drop the copies (jar hell).
+    for jar in "$stage/plugins/$name"/*.jar; do [ -f "$stage/lib/$(basename "$jar")" ] && rm -f "$jar"; done
   done
+  # A module a plugin extends that Maven Central lacks at this version (at 3.4.0: rule-framework, which
+  # security extends) is marked optional, so the plugin loads without it; rule-based auto-tagging is off.
+  local needed
+  for needed in rule-framework; do
+    [ -d "$stage/modules/$needed" ] && continue
+    sed -i -E "/^extended.plugins=/s/(=|,)$needed(,|\$)/\1$needed;optional=true\2/" "$stage"/plugins/*/plugin-descriptor.properties
+  done
+  # The security plugin's request filter calls commons-collections4, which it expects from that module.
+  if [ -d "$stage/plugins/opensearch-security" ] && [ ! -d "$stage/modules/rule-framework" ]; then
+    mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy -Dmaven.repo.local="$M2" \
+      -Dartifact=org.apache.commons:commons-collections4:4.4 -DoutputDirectory="$stage/plugins/opensearch-security" >&2
+  fi
   rm -rf "$stage/zips" "$build"
   # ml-commons' 300 MB GPU runtime serves only local models; remote connectors do not need it.
   rm -f "$stage/plugins/opensearch-ml"/onnxruntime_gpu-*.jar
@@ -225,16 +256,78 @@ runnable_home() { # cached-home, run-dir
   echo "$linked"
 }
 
-wait_green() { # name, port, pid-file, log
-  local i
+wait_green() { # name, base-url, pid-file, log, curl arguments (CA, credentials)...
+  local i name=$1 url=$2 pidfile=$3 logfile=$4
+  shift 4
   for i in $(seq 1 480); do
-    if curl -sf "http://127.0.0.1:$2/_cluster/health?wait_for_status=green&timeout=1s" >/dev/null 2>&1; then return 0; fi
-    if [ -f "$3" ] && ! kill -0 "$(cat "$3")" 2>/dev/null; then break; fi
+    if curl -sf "$@" "$url/_cluster/health?wait_for_status=green&timeout=1s" >/dev/null 2>&1; then return 0; fi
+    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then break; fi
     sleep 0.5
   done
-  log "$1 did not become green on port $2; last log lines:"
-  tail -40 "$4" >&2 || true
+  log "$name did not become green at $url; last log lines:"
+  tail -40 "$logfile" >&2 || true
   return 1
+}
+
+# Security on: a throwaway CA, node and admin certificates and a random admin password in the run
+# folder (never in the cache), for the engine-user tests.
+write_security_material() { # run-dir
+  bash "$here/engines/demo-pki.sh" "$1/config/certs" >&2
+  # 32 random letters and digits: strong enough for both engines' password rules, safe in YAML.
+  tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 >"$1/admin-password" || true
+  chmod 600 "$1/admin-password"
+}
+
+# Curl arguments that reach a security-enabled node: its CA and the admin's credentials.
+secure_curl_args() { # run-dir, user
+  echo "--cacert" "$1/config/certs/ca.crt" "-u" "$2:$(cat "$1/admin-password")"
+}
+
+# opensearch.yml lines for the security plugin, as components/search/opensearch-manifests.ts renders
+# them for the cluster, plus config/opensearch-security with one internal user, admin.
+opensearch_security_config() { # run-dir, home, java
+  local run=$1 home=$2 java=$3 hash
+  cat >>"$run/config/opensearch.yml" <<EOF
+plugins.security.ssl.transport.pemcert_filepath: certs/node.crt
+plugins.security.ssl.transport.pemkey_filepath: certs/node.key
+plugins.security.ssl.transport.pemtrustedcas_filepath: certs/ca.crt
+plugins.security.ssl.transport.enforce_hostname_verification: true
+plugins.security.ssl.http.enabled: true
+plugins.security.ssl.http.pemcert_filepath: certs/node.crt
+plugins.security.ssl.http.pemkey_filepath: certs/node.key
+plugins.security.ssl.http.pemtrustedcas_filepath: certs/ca.crt
+plugins.security.allow_default_init_securityindex: true
+plugins.security.authcz.admin_dn: ["CN=admin,O=search-backbone"]
+plugins.security.nodes_dn: ["CN=backbone-it-os-node,O=search-backbone"]
+plugins.security.restapi.roles_enabled: ["all_access"]
+EOF
+  mkdir -p "$run/config/opensearch-security"
+  cp "$home/plugins/opensearch-security/config/"*.yml "$run/config/opensearch-security/"
+  # tools/hash.sh runs this class; called directly, as the cluster's init container calls hash.sh.
+  hash=$("$java/bin/java" -cp "$home/plugins/opensearch-security/*:$home/lib/*" org.opensearch.security.tools.Hasher \
+    -p "$(cat "$run/admin-password")" 2>/dev/null | tail -n 1)
+  [ -n "$hash" ] || die "the security plugin's Hasher printed no hash"
+  cat >"$run/config/opensearch-security/internal_users.yml" <<EOF
+_meta:
+  type: internalusers
+  config_version: 2
+admin:
+  hash: "$hash"
+  reserved: true
+  backend_roles: [admin]
+  description: test node administrator
+EOF
+  # As the cluster's init container writes it: no `own_index` mapping, which would give every user
+  # an index named after itself.
+  cat >"$run/config/opensearch-security/roles_mapping.yml" <<EOF
+_meta:
+  type: rolesmapping
+  config_version: 2
+all_access:
+  reserved: false
+  backend_roles: [admin]
+  description: Maps admin to all_access
+EOF
 }
 
 start_opensearch() {
@@ -259,10 +352,16 @@ cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 # The profile's setup sets the connector settings itself (trusted endpoints, private IPs); these
 # memory guards would otherwise refuse to deploy models on a small test heap.
-plugins.ml_commons.only_run_on_ml_node: false
-plugins.ml_commons.native_memory_threshold: 100
-plugins.ml_commons.jvm_heap_memory_threshold: 100
+$([ -d "$home/plugins/opensearch-ml" ] && printf '%s\n' "plugins.ml_commons.only_run_on_ml_node: false" \
+    "plugins.ml_commons.native_memory_threshold: 100" "plugins.ml_commons.jvm_heap_memory_threshold: 100")
 EOF
+  local scheme=http curl_args=()
+  if [ "$OS_SECURITY" = 1 ]; then
+    write_security_material "$run"
+    opensearch_security_config "$run" "$home" "$java"
+    scheme=https
+    read -ra curl_args <<<"$(secure_curl_args "$run" admin)"
+  fi
   cat >"$run/config/log4j2.properties" <<'EOF'
 status = error
 appender.file.type = File
@@ -290,8 +389,9 @@ EOF
   # exec: the recorded pid is the JVM's own (setpriv and nohup exec too), so `stop` reaches it.
   (cd "$run" && exec nohup "${cmd[@]}" >"$run/logs/stdout.log" 2>&1) &
   echo $! >"$run/node.pid"
-  wait_green OpenSearch "$OS_PORT" "$run/node.pid" "$run/logs/backbone-it-os.log" || { tail -20 "$run/logs/stdout.log" >&2; return 1; }
-  log "OpenSearch $OS_VERSION green on 127.0.0.1:$OS_PORT (fetch+assemble ${fetched}s, start $((SECONDS - t0 - fetched))s)"
+  wait_green OpenSearch "$scheme://127.0.0.1:$OS_PORT" "$run/node.pid" "$run/logs/backbone-it-os.log" "${curl_args[@]}" ||
+    { tail -20 "$run/logs/stdout.log" >&2; return 1; }
+  log "OpenSearch $OS_VERSION${curl_args:+ (security plugin, TLS)} green on 127.0.0.1:$OS_PORT (fetch+assemble ${fetched}s, start $((SECONDS - t0 - fetched))s)"
 }
 
 start_elasticsearch() {
@@ -316,12 +416,27 @@ http.port: $ES_PORT
 transport.port: $ES_TRANSPORT_PORT
 path.data: $run/data
 path.logs: $run/logs
-# A loopback test node; the cloud instance keeps security on.
-xpack.security.enabled: false
+$(if [ "$ES_SECURITY" = 1 ]; then
+    printf '%s\n' "xpack.security.enabled: true" "xpack.security.http.ssl.enabled: true" \
+      "xpack.security.http.ssl.key: certs/node.key" "xpack.security.http.ssl.certificate: certs/node.crt" \
+      "xpack.security.http.ssl.certificate_authorities: [certs/ca.crt]"
+  else
+    echo "# A loopback test node; the cloud instance keeps security on (ES_SECURITY=1 turns it on here)."
+    echo "xpack.security.enabled: false"
+  fi)
 cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 EOF
   printf -- '-Xms%s\n-Xmx%s\n' "$ES_HEAP" "$ES_HEAP" >"$run/config/jvm.options.d/heap.options"
+  local scheme=http curl_args=()
+  if [ "$ES_SECURITY" = 1 ]; then
+    write_security_material "$run"
+    # `elastic` gets the bootstrap password until it is changed, as on a fresh cloud instance.
+    ES_PATH_CONF="$run/config" ES_JAVA_HOME="$java" "$home/bin/elasticsearch-keystore" create -s
+    ES_PATH_CONF="$run/config" ES_JAVA_HOME="$java" "$home/bin/elasticsearch-keystore" add -s -x bootstrap.password <"$run/admin-password"
+    scheme=https
+    read -ra curl_args <<<"$(secure_curl_args "$run" elastic)"
+  fi
   local cmd=(env ES_PATH_CONF="$run/config" ES_TMPDIR="$run/tmp" ES_JAVA_HOME="$java" "$home/bin/elasticsearch" -d -p "$run/node.pid")
   if as_root; then
     chown -R "$ENGINE_USER" "$run/config" "$run/data" "$run/logs" "$run/tmp"
@@ -329,8 +444,8 @@ EOF
     cmd=(runuser -u "$ENGINE_USER" -- "${cmd[@]}")
   fi
   (cd "$run" && "${cmd[@]}" >"$run/logs/stdout.log" 2>&1) || { tail -30 "$run/logs/stdout.log" >&2; return 1; }
-  wait_green Elasticsearch "$ES_PORT" "$run/node.pid" "$run/logs/backbone-it-es.log" || return 1
-  log "Elasticsearch $ES_VERSION green on 127.0.0.1:$ES_PORT (fetch+unpack ${fetched}s, start $((SECONDS - t0 - fetched))s)"
+  wait_green Elasticsearch "$scheme://127.0.0.1:$ES_PORT" "$run/node.pid" "$run/logs/backbone-it-es.log" "${curl_args[@]}" || return 1
+  log "Elasticsearch $ES_VERSION${curl_args:+ (X-Pack security, TLS)} green on 127.0.0.1:$ES_PORT (fetch+unpack ${fetched}s, start $((SECONDS - t0 - fetched))s)"
 }
 
 # A run folder for a new start. ENGINES_KEEP_DATA=1 (the local stack) keeps data/ so indices survive
@@ -344,7 +459,7 @@ fresh_run() {
 }
 
 # A node left over from another run would answer our health check; refuse rather than mix them up.
-port_free() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
+port_free() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/" && ! curl -sk -o /dev/null --max-time 2 "https://127.0.0.1:$1/"; }
 
 is_running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -392,8 +507,17 @@ case "$command" in
       case $engine in opensearch) stop_node "$RUN_BASE/opensearch-$OS_PORT" ;; elasticsearch) stop_node "$RUN_BASE/elasticsearch-$ES_PORT" ;; esac
     done ;;
   status | env)
-    is_running "$RUN_BASE/opensearch-$OS_PORT/node.pid" && echo "OPENSEARCH_URL=http://127.0.0.1:$OS_PORT"
-    is_running "$RUN_BASE/elasticsearch-$ES_PORT/node.pid" && echo "ELASTICSEARCH_URL=http://127.0.0.1:$ES_PORT"
-    true ;;
+    for engine in opensearch elasticsearch; do
+      if [ $engine = opensearch ]; then run="$RUN_BASE/opensearch-$OS_PORT" port=$OS_PORT prefix=OPENSEARCH user=admin
+      else run="$RUN_BASE/elasticsearch-$ES_PORT" port=$ES_PORT prefix=ELASTICSEARCH user=elastic; fi
+      is_running "$run/node.pid" || continue
+      if [ -f "$run/admin-password" ]; then
+        # The password stays in its file; its path is printed, never its value.
+        printf '%s\n' "${prefix}_URL=https://127.0.0.1:$port" "${prefix}_CA_FILE=$run/config/certs/ca.crt" \
+          "${prefix}_USERNAME=$user" "${prefix}_PASSWORD_FILE=$run/admin-password"
+      else
+        echo "${prefix}_URL=http://127.0.0.1:$port"
+      fi
+    done ;;
   *) die "usage: $0 start|stop [opensearch|elasticsearch|all] | status | env | fetch | homes" ;;
 esac

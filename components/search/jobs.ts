@@ -1,7 +1,14 @@
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import {
+  ENGINE_WORKLOADS,
+  type EngineWorkload,
+  engineUserName,
+  esRoleBody,
   type ModelEndpoints,
+  osRoleBody,
   type RelevanceProfile,
   relevanceSummaries,
   SUMMARIES_DATA_KEY,
@@ -51,8 +58,31 @@ export function setupFingerprint(inputs: {
   endpoints: ModelEndpoints;
   indexAlias: string;
   image: string;
+  /** The engine users' roles as rendered and a digest of their passwords (engineUsersVersion). */
+  engineUsers: string;
 }): string {
   return stableHash(inputs);
+}
+
+/**
+ * Changes when a role's rendering or a password changes, so setup runs again and applies it before
+ * the orchestrator (which waits for the Job) uses the new password. The passwords enter only as a
+ * truncated SHA-256 of 32 random characters each, which reveals nothing usable, so the Job's name
+ * need not be a secret.
+ */
+export function engineUsersVersion(alias: string, passwords: Readonly<Record<EngineWorkload, string>>): string {
+  const roles = ENGINE_WORKLOADS.map((w) => [esRoleBody(alias, w), osRoleBody(alias, w)]);
+  const digest = createHash("sha256")
+    .update(ENGINE_WORKLOADS.map((w) => passwords[w]).join("\u0000"))
+    .digest("hex")
+    .slice(0, 16);
+  return `${stableHash(roles)}-${digest}`;
+}
+
+/** A workload's engine credentials: one user name on both engines, its password a secret. */
+export interface EngineUserCredentials {
+  readonly username: string;
+  readonly password: pulumi.Output<string>;
 }
 
 /**
@@ -66,6 +96,11 @@ export class SearchJobs extends pulumi.ComponentResource {
   public readonly ingestCronJobName: pulumi.Output<string>;
   /** Completes once both engines hold the profile's indices behind the alias; consumers depend on it. */
   public readonly setupJob: k8s.batch.v1.Job;
+  /**
+   * The least-privilege users the setup Job makes on both engines: the reader is the orchestrator's,
+   * the writer is ingestion's. Only the setup Job holds the admin credentials.
+   */
+  public readonly engineUsers: Readonly<Record<EngineWorkload, EngineUserCredentials>>;
 
   constructor(name: string, args: SearchJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:search:Jobs", name, {}, opts);
@@ -107,34 +142,60 @@ export class SearchJobs extends pulumi.ComponentResource {
       },
       child,
     );
+    // Generated here (kept as secrets in state), not in the Job: the orchestrator in another namespace
+    // gets the reader's password as a value through the program, and the Job needs no Kubernetes API
+    // access to publish credentials.
+    const users = {} as Record<
+      EngineWorkload,
+      { username: string; password: pulumi.Output<string>; secret: k8s.core.v1.Secret }
+    >;
+    for (const workload of ENGINE_WORKLOADS) {
+      const username = engineUserName(args.indexAlias, workload);
+      const password = new random.RandomPassword(
+        `${name}-${workload}-password`,
+        { length: 32, special: true, overrideSpecial: "_-.", minUpper: 2, minLower: 2, minNumeric: 2, minSpecial: 1 },
+        child,
+      ).result;
+      const secret = new k8s.core.v1.Secret(
+        `${name}-${workload}`,
+        { metadata: { namespace, labels }, type: "Opaque", stringData: { username, password } },
+        child,
+      );
+      users[workload] = { username, password: pulumi.secret(password), secret };
+    }
     const account = new k8s.core.v1.ServiceAccount(
       `${name}-account`,
       { metadata: { namespace, labels }, automountServiceAccountToken: false },
       child,
     );
 
+    const fromSecret = (variable: string, secretName: pulumi.Input<string>, key: string) => ({
+      name: variable,
+      valueFrom: { secretKeyRef: { name: secretName, key } },
+    });
+    // Setup runs as the engines' admins and makes the engine users; ingestion runs as the writer.
+    const credentials: Record<"setup" | "ingest", k8s.types.input.core.v1.EnvVar[]> = {
+      setup: [
+        fromSecret("ELASTICSEARCH_USERNAME", esSecret.metadata.name, "username"),
+        fromSecret("ELASTICSEARCH_PASSWORD", esSecret.metadata.name, "password"),
+        fromSecret("OPENSEARCH_USERNAME", args.opensearch.adminSecretName, "username"),
+        fromSecret("OPENSEARCH_PASSWORD", args.opensearch.adminSecretName, "password"),
+        fromSecret("ENGINE_READER_PASSWORD", users.reader.secret.metadata.name, "password"),
+        fromSecret("ENGINE_WRITER_PASSWORD", users.writer.secret.metadata.name, "password"),
+      ],
+      ingest: [
+        fromSecret("ELASTICSEARCH_USERNAME", users.writer.secret.metadata.name, "username"),
+        fromSecret("ELASTICSEARCH_PASSWORD", users.writer.secret.metadata.name, "password"),
+        fromSecret("OPENSEARCH_USERNAME", users.writer.secret.metadata.name, "username"),
+        fromSecret("OPENSEARCH_PASSWORD", users.writer.secret.metadata.name, "password"),
+      ],
+    };
     const env: k8s.types.input.core.v1.EnvVar[] = [
       { name: "PROFILE_FILE", value: "/etc/backbone/profile.json" },
       { name: "ENDPOINTS_FILE", value: "/etc/backbone/endpoints.json" },
       { name: "INDEX_ALIAS", value: args.indexAlias },
       { name: "ELASTICSEARCH_URL", value: args.elasticsearch.url },
-      {
-        name: "ELASTICSEARCH_USERNAME",
-        valueFrom: { secretKeyRef: { name: esSecret.metadata.name, key: "username" } },
-      },
-      {
-        name: "ELASTICSEARCH_PASSWORD",
-        valueFrom: { secretKeyRef: { name: esSecret.metadata.name, key: "password" } },
-      },
       { name: "OPENSEARCH_URL", value: args.opensearch.url },
-      {
-        name: "OPENSEARCH_USERNAME",
-        valueFrom: { secretKeyRef: { name: args.opensearch.adminSecretName, key: "username" } },
-      },
-      {
-        name: "OPENSEARCH_PASSWORD",
-        valueFrom: { secretKeyRef: { name: args.opensearch.adminSecretName, key: "password" } },
-      },
       { name: "OPENSEARCH_CA_FILE", value: "/etc/opensearch-tls/ca.crt" },
       // Empty means none: the CLI reads MODEL_API_KEY as optional (k8s/backbone/src/cli.ts).
       { name: "MODEL_API_KEY", valueFrom: { secretKeyRef: { name: modelKeySecret.metadata.name, key: "key" } } },
@@ -146,7 +207,7 @@ export class SearchJobs extends pulumi.ComponentResource {
       { name: "EMBED_CONCURRENCY", value: String(args.ingest.concurrency) },
       { name: "DEFAULT_ACCESS", value: args.ingest.defaultAccess },
     ];
-    const podSpec = (command: string): k8s.types.input.core.v1.PodSpec => ({
+    const podSpec = (command: "setup" | "ingest"): k8s.types.input.core.v1.PodSpec => ({
       serviceAccountName: account.metadata.name,
       restartPolicy: "Never",
       ...(args.nodeSelector ? { nodeSelector: args.nodeSelector } : {}),
@@ -156,7 +217,7 @@ export class SearchJobs extends pulumi.ComponentResource {
           name: command,
           image: args.image,
           args: [command],
-          env,
+          env: [...env, ...credentials[command]],
           resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
           securityContext: {
             allowPrivilegeEscalation: false,
@@ -178,10 +239,15 @@ export class SearchJobs extends pulumi.ComponentResource {
       ],
     });
 
+    const usersVersion = pulumi.unsecret(
+      pulumi
+        .all([users.reader.password, users.writer.password])
+        .apply(([reader, writer]) => engineUsersVersion(args.indexAlias, { reader, writer })),
+    );
     const fingerprint = pulumi
-      .all([args.modelEndpoints, args.image])
-      .apply(([endpoints, image]) =>
-        setupFingerprint({ profile: args.profile, endpoints, indexAlias: args.indexAlias, image }),
+      .all([args.modelEndpoints, args.image, usersVersion])
+      .apply(([endpoints, image, engineUsers]) =>
+        setupFingerprint({ profile: args.profile, endpoints, indexAlias: args.indexAlias, image, engineUsers }),
       );
     const setup = new k8s.batch.v1.Job(
       `${name}-setup`,
@@ -212,6 +278,10 @@ export class SearchJobs extends pulumi.ComponentResource {
       { ...child, dependsOn: [setup] },
     );
     this.setupJob = setup;
+    this.engineUsers = {
+      reader: { username: users.reader.username, password: users.reader.password },
+      writer: { username: users.writer.username, password: users.writer.password },
+    };
     this.setupJobName = setup.metadata.name;
     this.ingestCronJobName = cron.metadata.name;
     this.registerOutputs({ setupJobName: this.setupJobName, ingestCronJobName: this.ingestCronJobName });

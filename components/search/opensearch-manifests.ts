@@ -81,7 +81,10 @@ export function nodeDnsNames(name: string, namespace: string): string[] {
 /**
  * Builds config/opensearch-security from the image's defaults with one internal user, admin, whose
  * bcrypt hash the image's own hash tool computes from the Secret at start (so no hash is kept in
- * state). [I] the tool's path and output format are those of the 2.x/3.x images.
+ * state), and one role mapping, admin to all_access: the default `own_index` mapping (every user may
+ * do anything to an index named after itself) would widen the least-privilege engine users the setup
+ * Job makes (packages/relevance/src/engine-users.ts). [I] the tool's path and output format are those
+ * of the 2.x/3.x images. Read once, when the security index is first initialised.
  */
 export const SECURITY_INIT_SCRIPT = [
   "set -eu",
@@ -96,6 +99,15 @@ export const SECURITY_INIT_SCRIPT = [
   "  reserved: true",
   "  backend_roles: [admin]",
   "  description: search-backbone administrator (password in the admin Secret)",
+  "EOF",
+  "cat > /security/roles_mapping.yml <<EOF",
+  "_meta:",
+  "  type: rolesmapping",
+  "  config_version: 2",
+  "all_access:",
+  "  reserved: false",
+  "  backend_roles: [admin]",
+  "  description: Maps admin to all_access",
   "EOF",
 ].join("\n");
 

@@ -58,7 +58,10 @@ export class Search extends pulumi.ComponentResource {
   public readonly setupJobName: pulumi.Output<string>;
   /** The setup Job, for workloads that must start only after the indices exist. */
   public readonly setupJob: k8s.batch.v1.Job;
-  /** Clients in other namespaces (the orchestrator) get the credentials and OpenSearch's CA as values. */
+  /**
+   * Clients in other namespaces (the orchestrator) get the credentials and OpenSearch's CA as values:
+   * the reader engine user the setup Job makes (read on the alias's indices only), never an admin.
+   */
   public readonly clientCredentials: {
     readonly elasticsearch: { readonly username: string; readonly password: pulumi.Output<string> };
     readonly opensearch: {
@@ -149,13 +152,10 @@ export class Search extends pulumi.ComponentResource {
     this.indexAlias = args.indexAlias;
     this.setupJobName = jobs.setupJobName;
     this.setupJob = jobs.setupJob;
+    const reader = jobs.engineUsers.reader;
     this.clientCredentials = {
-      elasticsearch: { username: elasticsearch.username, password: pulumi.secret(elasticsearch.password) },
-      opensearch: {
-        username: opensearch.adminUsername,
-        password: opensearch.adminPassword,
-        caCertPem: opensearch.caCertPem,
-      },
+      elasticsearch: { username: reader.username, password: reader.password },
+      opensearch: { username: reader.username, password: reader.password, caCertPem: opensearch.caCertPem },
     };
     this.registerOutputs({
       elasticsearchUrl: this.elasticsearchUrl,

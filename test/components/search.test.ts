@@ -1,7 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { nodeDnsNames, openSearchYml, Search, type SearchArgs, setupFingerprint } from "../../components/search";
+import {
+  engineUsersVersion,
+  nodeDnsNames,
+  openSearchYml,
+  SECURITY_INIT_SCRIPT,
+  Search,
+  type SearchArgs,
+  setupFingerprint,
+} from "../../components/search";
 import { type MockRecorder, settle, setupMocks } from "../helpers/mocks";
 import { ENDPOINTS, PROFILE } from "../search/profile-fixtures";
 
@@ -80,17 +88,61 @@ describe("Search component", () => {
     expect(es).toMatchObject({ bm25Weight: PROFILE.bm25Weight, embeddingDims: PROFILE.embedding.dims });
   });
 
-  it("uses the password from config as a secret and generates none", async () => {
+  it("uses the elastic password from config as a secret and generates only the OpenSearch admin's and the engine users'", async () => {
     new Search(
       "search",
       args({ elasticsearch: { ...args().elasticsearch, password: "Str0ng-Passw0rd" } }),
       kubernetes(),
     );
     await settle();
-    expect(mocks.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name)).toEqual([
-      "search-opensearch-admin-password",
-    ]);
+    expect(
+      mocks
+        .ofType("random:index/randomPassword:RandomPassword")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["search-jobs-reader-password", "search-jobs-writer-password", "search-opensearch-admin-password"]);
     expect(mocks.one("alicloud:elasticsearch/instance:Instance").inputs.password).toBeDefined();
+  });
+
+  it("runs setup as the admins and ingestion as the writer; clients get the reader, never an admin", async () => {
+    const search = new Search("search", args(), kubernetes());
+    await settle();
+    const envOf = (type: string) => {
+      const spec = mocks.one(type).inputs.spec;
+      const pod = spec.template?.spec ?? spec.jobTemplate.spec.template.spec;
+      return Object.fromEntries(
+        pod.containers[0].env.map((e: any) => [
+          e.name,
+          e.value ?? `${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`,
+        ]),
+      );
+    };
+    // Secret names are auto-named `<resource name>-<suffix>`.
+    const from = (resource: string, key: string) => expect.stringMatching(new RegExp(`^${resource}-[0-9a-f]+/${key}$`));
+    const setup = envOf("kubernetes:batch/v1:Job");
+    expect(setup).toMatchObject({
+      ELASTICSEARCH_USERNAME: from("search-jobs-elasticsearch", "username"),
+      OPENSEARCH_USERNAME: from("search-opensearch-admin", "username"),
+      ENGINE_READER_PASSWORD: from("search-jobs-reader", "password"),
+      ENGINE_WRITER_PASSWORD: from("search-jobs-writer", "password"),
+    });
+    const ingest = envOf("kubernetes:batch/v1:CronJob");
+    expect(ingest).toMatchObject({
+      ELASTICSEARCH_USERNAME: from("search-jobs-writer", "username"),
+      ELASTICSEARCH_PASSWORD: from("search-jobs-writer", "password"),
+      OPENSEARCH_USERNAME: from("search-jobs-writer", "username"),
+      OPENSEARCH_PASSWORD: from("search-jobs-writer", "password"),
+    });
+    expect(ingest.ENGINE_READER_PASSWORD).toBeUndefined();
+    // A secret output: the mock monitor sees the value wrapped.
+    const writerData = mocks.one("kubernetes:core/v1:Secret", "search-jobs-writer").inputs.stringData;
+    expect(writerData.value ?? writerData).toMatchObject({ username: "chunks-writer" });
+    const reader = await new Promise((resolve) =>
+      search.clientCredentials.opensearch.password.apply((p) => resolve(p)),
+    );
+    expect(reader).toBe("mock-password-of-search-jobs-reader-password");
+    expect(search.clientCredentials.elasticsearch.username).toBe("chunks-reader");
+    expect(search.clientCredentials.opensearch.username).toBe("chunks-reader");
   });
 
   it("deploys into the cluster its opts name, and refuses without a Kubernetes provider", async () => {
@@ -127,10 +179,22 @@ describe("OpenSearch manifests", () => {
     );
   });
 
-  it("fingerprints the setup job by profile, endpoints, alias and image", () => {
-    const base = { profile: PROFILE, endpoints: ENDPOINTS, indexAlias: "chunks", image: "r/jobs:0.1.0" };
+  it("fingerprints the setup job by profile, endpoints, alias, image and engine users", () => {
+    const passwords = { reader: "r".repeat(32), writer: "w".repeat(32) };
+    const engineUsers = engineUsersVersion("chunks", passwords);
+    const base = { profile: PROFILE, endpoints: ENDPOINTS, indexAlias: "chunks", image: "r/jobs:0.1.0", engineUsers };
     expect(setupFingerprint(base)).toBe(setupFingerprint({ ...base }));
     expect(setupFingerprint({ ...base, image: "r/jobs:0.2.0" })).not.toBe(setupFingerprint(base));
     expect(setupFingerprint({ ...base, profile: { ...PROFILE, rerankWindow: 20 } })).not.toBe(setupFingerprint(base));
+    // A rotated password runs setup again; the version names no password.
+    const rotated = engineUsersVersion("chunks", { ...passwords, reader: "s".repeat(32) });
+    expect(setupFingerprint({ ...base, engineUsers: rotated })).not.toBe(setupFingerprint(base));
+    expect(engineUsers).not.toContain("rrrr");
+    expect(engineUsersVersion("docs", passwords)).not.toBe(engineUsers);
+  });
+
+  it("maps only admin to all_access in the security config (no own_index for every user)", () => {
+    expect(SECURITY_INIT_SCRIPT).toContain("cat > /security/roles_mapping.yml <<EOF");
+    expect(SECURITY_INIT_SCRIPT).not.toContain("own_index");
   });
 });

@@ -99,6 +99,8 @@ export const DEFAULT_INVOKES: Record<string, InvokeHandler> = {
 
 /** Outputs the provider computes (not echoed inputs) for the types the program reads them from. */
 export const DEFAULT_OUTPUTS: Record<string, OutputsHandler> = {
+  // A distinct value per password, so tests can tell whose credential ends up where.
+  "random:index/randomPassword:RandomPassword": (args) => ({ result: `mock-password-of-${args.name}` }),
   "alicloud:oss/bucket:Bucket": () => ({
     extranetEndpoint: "oss-cn-hangzhou.aliyuncs.com",
     intranetEndpoint: "oss-cn-hangzhou-internal.aliyuncs.com",

@@ -110,6 +110,32 @@ describe("the stack registers the orchestrator", () => {
     expect(JSON.stringify(registry)).toContain(pulumi.runtime.specialSecretSig);
   });
 
+  it("gives the orchestrator's Secret the reader engine user, and no admin credential of either engine", async () => {
+    const { recorder } = await evaluate("dev", withOrchestrator(readRepoFile("Pulumi.dev.yaml"), ENABLED));
+    const plain = (value: any) => (value?.[pulumi.runtime.specialSigKey] ? value.value : value);
+    const secret = plain(recorder.one("kubernetes:core/v1:Secret", "orchestrator-secrets").inputs.stringData);
+    const alias = recorder.one("kubernetes:core/v1:ConfigMap", "orchestrator-config").inputs.data.INDEX_ALIAS;
+    const reader = plain(recorder.one("kubernetes:core/v1:Secret", "search-jobs-reader").inputs.stringData);
+    expect(secret).toMatchObject({
+      ELASTICSEARCH_USERNAME: `${alias}-reader`,
+      OPENSEARCH_USERNAME: `${alias}-reader`,
+      ELASTICSEARCH_PASSWORD: reader.password,
+      OPENSEARCH_PASSWORD: reader.password,
+    });
+    // The admins' credentials, wherever the stack keeps them, appear nowhere in the Secret.
+    const admins = [
+      plain(recorder.one("alicloud:elasticsearch/instance:Instance").inputs.password),
+      plain(recorder.one("kubernetes:core/v1:Secret", "search-opensearch-admin").inputs.stringData).password,
+      plain(recorder.one("kubernetes:core/v1:Secret", "search-jobs-elasticsearch").inputs.stringData).password,
+    ];
+    for (const password of admins) expect(typeof password === "string" && password.length > 0).toBe(true);
+    const text = JSON.stringify(secret);
+    for (const credential of [...admins, "elastic", '"admin"']) expect(text).not.toContain(credential);
+    expect(text).not.toContain(
+      plain(recorder.one("kubernetes:core/v1:Secret", "search-jobs-writer").inputs.stringData).password,
+    );
+  });
+
   it("points the service at AIRec when the stack adopts an instance, and at the backbone alone otherwise", async () => {
     const dev = withOrchestrator(readRepoFile("Pulumi.dev.yaml"), ENABLED);
     const airecData = async (text: string) => {

@@ -7,6 +7,7 @@ import { defaultAccessOf } from "./ingest/permissions";
 import { type DocumentSource, FolderSource, OssSource } from "./ingest/source";
 import { esStore, osStore } from "./ingest/stores";
 import { runSetup } from "./setup/index";
+import type { EngineUserPasswords } from "./setup/users";
 
 /**
  * Entry point of the image: `setup` (the Job) or `ingest` (the CronJob). Everything comes from the
@@ -38,6 +39,19 @@ function connections() {
   return { es, os };
 }
 
+/** Both or neither: the Job gets the reader's and writer's passwords from their Secrets. */
+function engineUserPasswords(): EngineUserPasswords | undefined {
+  const reader = optional("ENGINE_READER_PASSWORD");
+  const writer = optional("ENGINE_WRITER_PASSWORD");
+  if (!reader && !writer) return undefined;
+  if (!reader || !writer) {
+    throw new Error(
+      `environment variable ${reader ? "ENGINE_WRITER_PASSWORD" : "ENGINE_READER_PASSWORD"} is required when the other engine-user password is set`,
+    );
+  }
+  return { reader, writer };
+}
+
 function source(): DocumentSource {
   const folder = optional("SOURCE_FOLDER");
   if (folder) return new FolderSource(folder);
@@ -64,7 +78,15 @@ async function main(command: string | undefined): Promise<void> {
   });
   const engines = connections();
   if (command === "setup") {
-    await runSetup(engines, models, { base, profile, endpoints, ...(apiKey ? { auth: { apiKey } } : {}), log });
+    const users = engineUserPasswords();
+    await runSetup(engines, models, {
+      base,
+      profile,
+      endpoints,
+      ...(apiKey ? { auth: { apiKey } } : {}),
+      ...(users ? { users } : {}),
+      log,
+    });
     log("setup: the backbone is ready");
   } else if (command === "ingest") {
     const report = await ingest(source(), [esStore(engines.es), osStore(engines.os)], models, {

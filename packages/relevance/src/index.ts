@@ -4,6 +4,7 @@ export * from "./defaults";
 export * from "./elasticsearch";
 export * from "./endpoints";
 export * from "./engagement";
+export * from "./engine-users";
 export * from "./fusion";
 export * from "./hash";
 export * from "./mapping";

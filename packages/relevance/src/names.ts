@@ -45,7 +45,10 @@ export function indexNames(base: string, profile: RelevanceProfile): IndexNames 
   };
 }
 
+/** A generation as index names carry it (stableHash: 8 hex digits); engine roles match it too. */
+export const GENERATION_PATTERN = "[0-9a-f]{8}";
+
 /** True for a versioned index of this base (not the alias or a state index). */
 export function isVersionedIndex(base: string, name: string): boolean {
-  return new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-[0-9a-f]{8}$`).test(name);
+  return new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-${GENERATION_PATTERN}$`).test(name);
 }

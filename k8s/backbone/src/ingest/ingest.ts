@@ -54,7 +54,7 @@ interface PreparedDoc {
  */
 export async function ingest(
   source: DocumentSource,
-  stores: readonly [Store, Store],
+  stores: readonly [Store, ...Store[]],
   models: ModelClient,
   options: IngestOptions,
 ): Promise<IngestReport> {
@@ -277,7 +277,7 @@ async function prepare(
 }
 
 async function write(
-  stores: readonly [Store, Store],
+  stores: readonly [Store, ...Store[]],
   states: readonly Map<string, ObjectState>[],
   names: ReturnType<typeof indexNames>,
   docs: readonly (PreparedDoc & { vectors: number[][] })[],

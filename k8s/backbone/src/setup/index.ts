@@ -10,6 +10,7 @@ import {
 } from "@search-backbone/relevance";
 import { type ElasticsearchSetup, setupElasticsearch } from "./elasticsearch";
 import { type OpenSearchSetup, setupOpenSearch } from "./opensearch";
+import { type EngineUserPasswords, type EngineUsersResult, setupEngineUsers } from "./users";
 
 export interface SetupOptions {
   readonly base: string;
@@ -17,6 +18,8 @@ export interface SetupOptions {
   readonly endpoints: ModelEndpoints;
   readonly auth?: ConnectorAuth;
   readonly replicas?: { readonly elasticsearch?: number; readonly opensearch?: number };
+  /** The reader's and writer's passwords: setup then makes (or updates) both users on both engines. */
+  readonly users?: EngineUserPasswords;
   readonly log?: (line: string) => void;
 }
 
@@ -24,6 +27,7 @@ export interface SetupResult {
   readonly elasticsearch: ElasticsearchSetup;
   readonly opensearch: OpenSearchSetup;
   readonly warmup: { readonly elasticsearch: WarmupResult; readonly opensearch: WarmupResult };
+  readonly users?: EngineUsersResult;
 }
 
 export interface WarmupResult {
@@ -63,12 +67,14 @@ export async function runSetup(
     `setup: elasticsearch index ${elasticsearch.index} (alias -> ${elasticsearch.aliasTarget}), engagement index ${elasticsearch.engagement}`,
   );
   log(`setup: opensearch index ${opensearch.index} (alias -> ${opensearch.aliasTarget})`);
+  const users = options.users ? await setupEngineUsers(engines, options.base, options.users) : undefined;
+  if (users) log(`setup: engine users ${Object.values(users.users).join(", ")} on both engines`);
   const warmup = {
     elasticsearch: await warmElasticsearch(engines.es, models, elasticsearch.index),
     opensearch: await warmOpenSearch(engines.os, opensearch),
   };
   log(`setup: warm-up done ${JSON.stringify(warmup)}`);
-  return { elasticsearch, opensearch, warmup };
+  return { elasticsearch, opensearch, warmup, ...(users ? { users } : {}) };
 }
 
 const WARMUP_TEXT = "search backbone warm-up";

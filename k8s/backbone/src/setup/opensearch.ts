@@ -53,18 +53,38 @@ export async function setupOpenSearch(os: OpenSearchClient, options: OpenSearchS
     osSearchPipeline(profile, rerankModelId),
   );
 
+  const target = await ensureOpenSearchIndex(os, {
+    base,
+    profile,
+    ...(options.replicas ? { replicas: options.replicas } : {}),
+  });
+  return { index: names.index, alias: names.alias, aliasTarget: target, embeddingModelId, rerankModelId };
+}
+
+/**
+ * The profile's index, created when missing, and the alias. First install: the alias points at the
+ * new index at once; a rebuild keeps the old target until ingestion has filled the new index (ingest
+ * swaps it). Returns the alias's target.
+ */
+export async function ensureOpenSearchIndex(
+  os: OpenSearchClient,
+  options: { base: string; profile: RelevanceProfile; replicas?: number },
+): Promise<string> {
+  const names = indexNames(options.base, options.profile);
   const request = osRequester(os);
   if (!(await indexExists(request, names.index))) {
-    await req(`creation of index ${names.index}`, "PUT", `/${names.index}`, osIndexBody(profile, options.replicas));
+    await osRequest(
+      os,
+      `creation of index ${names.index}`,
+      "PUT",
+      `/${names.index}`,
+      osIndexBody(options.profile, options.replicas),
+    );
   }
-  // First install: the alias points at the new index at once. A rebuild keeps the old target until
-  // ingestion has filled the new index (ingest swaps it).
-  let target = await aliasTarget(request, names.alias);
-  if (!target) {
-    await swapAlias(request, names.alias, names.index);
-    target = names.index;
-  }
-  return { index: names.index, alias: names.alias, aliasTarget: target, embeddingModelId, rerankModelId };
+  const target = await aliasTarget(request, names.alias);
+  if (target) return target;
+  await swapAlias(request, names.alias, names.index);
+  return names.index;
 }
 
 async function ensureModelGroup(os: OpenSearchClient, base: string): Promise<string> {

@@ -20,9 +20,12 @@ const readyz: FastifyPluginAsync = async (fastify) => {
     async (_request, reply) => {
       if (!readiness || Date.now() - readiness.at > CACHE_MS) {
         const opts = { requestTimeout: settings.engineTimeoutMs, maxRetries: 0 };
+        // `HEAD /<alias>/_alias/<alias>`: asks about the alias's own indices only, which is all the
+        // reader engine user may see (an index-less lookup spans every index of the cluster).
+        const lookup = { name: settings.alias, index: settings.alias };
         const [es, os] = await Promise.allSettled([
-          services.es.indices.existsAlias({ name: settings.alias }, opts),
-          services.os.indices.existsAlias({ name: settings.alias }, opts).then((r) => r.body),
+          services.es.indices.existsAlias(lookup, opts),
+          services.os.indices.existsAlias(lookup, opts).then((r) => r.body),
         ]);
         const check = (r: PromiseSettledResult<boolean>) =>
           r.status === "fulfilled"
