@@ -12,6 +12,7 @@ export interface KubectlResult {
   readonly ok: boolean;
   readonly warnings: string[];
   readonly error: string;
+  readonly stdout: string;
 }
 
 /** A real kube-apiserver with etcd on loopback (scripts/kube.sh), driven through the real kubectl. */
@@ -21,6 +22,11 @@ export class ApiServer {
     private readonly kubectlPath: string,
     private readonly kubeconfig: string,
   ) {}
+
+  /** The admin kubeconfig (client certificate in system:masters). */
+  get kubeconfigPath(): string {
+    return this.kubeconfig;
+  }
 
   /** Starts one in a fresh temporary folder; scripts/kube.sh leaves nothing running if that fails. */
   static start(): ApiServer {
@@ -51,7 +57,26 @@ export class ApiServer {
       .split("\n")
       .filter((line) => line.trim() && !line.startsWith("Warning:"))
       .join("\n");
-    return { ok: result.status === 0, warnings, error: error || (result.error?.message ?? "") };
+    return {
+      ok: result.status === 0,
+      warnings,
+      error: error || (result.error?.message ?? ""),
+      stdout: result.stdout ?? "",
+    };
+  }
+
+  /**
+   * What the namespace controller (absent here) does once a deleted namespace is empty: clears its
+   * `kubernetes` finalizer, so the API server removes it.
+   */
+  finalizeNamespace(name: string): void {
+    const namespace = JSON.parse(this.kubectl(["get", "namespace", name, "-o", "json"]).stdout);
+    namespace.spec.finalizers = [];
+    const result = this.kubectl(
+      ["replace", "--raw", `/api/v1/namespaces/${name}/finalize`, "-f", "-"],
+      JSON.stringify(namespace),
+    );
+    if (!result.ok) throw new Error(`finalize namespace ${name}: ${result.error}`);
   }
 
   /** Server-side apply; with `dryRun` the API server validates and admits it, and stores nothing. */
