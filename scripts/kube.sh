@@ -75,12 +75,11 @@ build() {
 provider_module="$root/scripts/kube-provider"
 provider_path=github.com/pulumi/pulumi-kubernetes/provider/v4
 provider_source=$(awk -v p="$provider_path" '$1 == p { print $2; exit } $1 == "require" && $2 == p { print $3; exit }' "$provider_module/go.mod")
-# The version it reports. The module path provider/v4 has no tags of its own, so the proxy names the
-# commit by a pseudo-version; that commit is the one pulumi/pulumi-kubernetes tagged v4.25.0
-# (https://github.com/pulumi/pulumi-kubernetes/releases/tag/v4.25.0). A different commit in go.mod must
-# say which release it is here too.
-provider_version=4.25.0
-provider_commit=f47bc2d6f199
+# The version it reports: the pseudo-version, which names the commit exactly. The module path
+# provider/v4 has no tags of its own, so the proxy knows the release only by its commit: f47bc2d6f199
+# is the commit pulumi/pulumi-kubernetes tagged v4.25.0
+# (https://github.com/pulumi/pulumi-kubernetes/releases/tag/v4.25.0).
+provider_version=${provider_source#v}
 provider_ldflags="-s -w -X $provider_path/pkg/version.Version=$provider_version"
 
 provider_cache_dir() {
@@ -94,8 +93,6 @@ provider() {
   local node="$root/node_modules/.bin/node"
   [ -x "$node" ] || die "the project's Node.js is needed to embed the provider's schema (bash scripts/setup.sh)"
   [ -n "$provider_source" ] || die "scripts/kube-provider/go.mod does not require $provider_path"
-  [[ $provider_source == *-"$provider_commit" ]] ||
-    die "scripts/kube-provider/go.mod requires $provider_path $provider_source; expected the commit $provider_commit (v$provider_version); update both in scripts/kube.sh"
   local bin
   bin="$(provider_cache_dir)/bin"
   if [ -x "$bin/pulumi-resource-kubernetes" ]; then echo "$bin"; return; fi

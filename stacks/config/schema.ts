@@ -138,11 +138,11 @@ const existingCluster = z.strictObject({
     })
     .optional(),
   /**
-   * Test only: the `pulumi.com/skipAwait` annotation on every object, for an API server with no nodes
+   * Test only: the `pulumi.com/skipAwait` annotation on the kinds the provider awaits (stacks/existing-cluster.ts), for an API server with no nodes
    * or controllers (npm run test:kubernetes), where workloads never become ready. Never in a real stack:
-   * `pulumi up` would then finish before OpenSearch is up and the setup Job has run.
+   * `pulumi up` would then finish before OpenSearch is up and the setup Job has run. Unset: false.
    */
-  skipAwait: z.boolean(),
+  skipAwait: z.boolean().optional(),
 });
 
 /** Elasticsearch that already runs (any 8.x with kNN), instead of creating Alibaba Cloud Elasticsearch. */

@@ -19,7 +19,7 @@ describe("cluster.existing: bring your own cluster", () => {
   it("loads a complete config with no network keys (no VPC is made)", () => {
     const cfg = loadConfig(rawExistingClusterConfig(), context);
     expect(cfg.cluster.existing?.searchNodes.nodeSelector).toEqual({ "example.com/pool": "search" });
-    expect(cfg.cluster.existing?.skipAwait).toBe(false);
+    expect(cfg.cluster.existing?.skipAwait).toBeFalsy();
     expect(cfg.network.vswitches).toEqual([]);
     expect(cfg.search.existing?.elasticsearch.url).toBe("https://es.example.internal:9200");
   });

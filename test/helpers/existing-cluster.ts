@@ -62,7 +62,7 @@ export function rawExistingClusterConfig(
         objectStorage: { bucket: "acme-search-docs", endpoint: "oss-cn-hangzhou-internal.aliyuncs.com" },
         orchestratorImage: ORCHESTRATOR_IMAGE,
         opensearchSecurity: options.security ?? FAKE_SECURITY,
-        skipAwait: options.skipAwait ?? false,
+        ...(options.skipAwait ? { skipAwait: true } : {}),
       },
     },
     search: {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
@@ -75,7 +75,7 @@ function openSearchSecurity(dir: string): OpenSearchSecurityPem {
   ssl("req", "-x509", ...key, "-days", "2", "-subj", "/CN=opensearch-ca", "-keyout", "ca.key", "-out", "ca.crt");
   const sign = (role: string, subject: string, ext: string) => {
     ssl("req", ...key, "-subj", subject, "-keyout", `${role}.key`, "-out", `${role}.csr`);
-    execFileSync("bash", ["-c", `printf '%s\\n' "$1" > ${role}.ext`, "_", ext], { cwd: dir });
+    writeFileSync(path.join(dir, `${role}.ext`), `${ext}\n`);
     ssl(
       "x509",
       "-req",
@@ -227,9 +227,8 @@ beforeAll(async () => {
     },
     { workDir, pulumiCommand: tools.command, envVars: engineEnv(tools, stateDir), projectSettings, stackSettings },
   );
-  for (const secretPath of SECRET_PATHS) {
-    await stack.setConfig(`${PROJECT}:${secretPath}`, { value: valueAt(raw, secretPath), secret: true }, true);
-  }
+  const secrets = SECRET_PATHS.map((p) => [`${PROJECT}:${p}`, { value: valueAt(raw, p), secret: true }] as const);
+  await stack.setAllConfig(Object.fromEntries(secrets), true);
 }, 300_000);
 
 afterAll(async () => {
