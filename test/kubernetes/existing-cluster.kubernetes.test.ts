@@ -430,6 +430,7 @@ describe(
       ]);
 
       const controlsState = mkdtempSync(path.join(tmpdir(), "backbone-controls-"));
+      const controlsWork = mkdtempSync(path.join(tmpdir(), "backbone-controls-work-"));
       const controls = await LocalWorkspace.createOrSelectStack(
         {
           stackName: "controls",
@@ -498,7 +499,7 @@ describe(
           },
         },
         {
-          workDir: mkdtempSync(path.join(tmpdir(), "backbone-controls-work-")),
+          workDir: controlsWork,
           pulumiCommand: (tools as EngineTools).command,
           envVars: engineEnv(tools as EngineTools, controlsState),
           projectSettings: {
@@ -528,6 +529,7 @@ describe(
       } finally {
         await withCollector(() => controls.destroy()).catch(() => undefined);
         rmSync(controlsState, { recursive: true, force: true });
+        rmSync(controlsWork, { recursive: true, force: true });
       }
     });
   },
