@@ -3,6 +3,7 @@
 # proxy (pinned by scripts/kube/go.mod and go.sum), started on loopback with a throwaway PKI.
 #
 # Usage: scripts/kube.sh build        # ensure the binaries exist, print their folder
+#        scripts/kube.sh provider     # ensure pulumi-resource-kubernetes exists, print its folder
 #        scripts/kube.sh start <dir>  # start etcd and the API server with their state and PKI in <dir>
 #                                     # (created, must be empty); prints <dir>/kubeconfig when ready
 #        scripts/kube.sh stop <dir>   # stop both by PID and remove <dir>
@@ -63,6 +64,64 @@ build() {
   rm -rf "$bin" && mv "$tmp" "$bin"
   trap - EXIT
   log "built in $((SECONDS - started)) s into $bin"
+  echo "$bin"
+}
+
+# The pulumi-kubernetes provider, pinned by scripts/kube-provider/go.mod and go.sum. Its main.go embeds
+# schema-embed.json and terraform-mapping-embed.json, which its own `go generate` makes from the shipped
+# schema.json and terraform-mapping.json and which the module zip lacks; so the main package is copied
+# into a scratch module (this go.mod and go.sum) and those two files are made there the same way: the
+# schema with its version set, the mapping re-serialised compactly (what generate.go does, in Node.js).
+provider_module="$root/scripts/kube-provider"
+provider_path=github.com/pulumi/pulumi-kubernetes/provider/v4
+provider_source=$(awk -v p="$provider_path" '$1 == p { print $2; exit } $1 == "require" && $2 == p { print $3; exit }' "$provider_module/go.mod")
+# The version it reports: the pseudo-version, which names the commit exactly. The module path
+# provider/v4 has no tags of its own, so the proxy knows the release only by its commit: f47bc2d6f199
+# is the commit pulumi/pulumi-kubernetes tagged v4.25.0
+# (https://github.com/pulumi/pulumi-kubernetes/releases/tag/v4.25.0).
+provider_version=${provider_source#v}
+provider_ldflags="-s -w -X $provider_path/pkg/version.Version=$provider_version"
+
+provider_cache_dir() {
+  local key
+  key=$(cat "$provider_module/go.mod" "$provider_module/go.sum" <(echo "$provider_ldflags") | sha256sum | cut -c1-12)
+  echo "${XDG_CACHE_HOME:-$HOME/.cache}/search-backbone/kube/provider-$(go env GOVERSION)-$key"
+}
+
+provider() {
+  command -v go >/dev/null || die "Go is needed to build pulumi-resource-kubernetes (https://go.dev/dl)"
+  local node="$root/node_modules/.bin/node"
+  [ -x "$node" ] || die "the project's Node.js is needed to embed the provider's schema (bash scripts/setup.sh)"
+  [ -n "$provider_source" ] || die "scripts/kube-provider/go.mod does not require $provider_path"
+  local bin
+  bin="$(provider_cache_dir)/bin"
+  if [ -x "$bin/pulumi-resource-kubernetes" ]; then echo "$bin"; return; fi
+  local started=$SECONDS tmp src
+  mkdir -p "$(dirname "$bin")"
+  tmp=$(mktemp -d "$(dirname "$bin")/.build-XXXXXX")
+  # shellcheck disable=SC2064 # expand now: the folder to remove is this one
+  trap "rm -rf '$tmp'" EXIT
+  log "building pulumi-resource-kubernetes $provider_version from the Go module proxy ($(go env GOPROXY))"
+  (
+    export GOSUMDB="${GOSUMDB:-off}"
+    src=$(cd "$provider_module" && go mod download -json "$provider_path@$provider_source" |
+      "$node" -e 'process.stdout.write(JSON.parse(require("node:fs").readFileSync(0, "utf8")).Dir)')
+    src="$src/cmd/pulumi-resource-kubernetes"
+    mkdir "$tmp/main"
+    cp "$provider_module/go.mod" "$provider_module/go.sum" "$src/main.go" "$tmp/main/"
+    "$node" -e '
+      const fs = require("node:fs");
+      const [src, out, version] = process.argv.slice(1);
+      const read = (name) => JSON.parse(fs.readFileSync(`${src}/${name}.json`, "utf8"));
+      fs.writeFileSync(`${out}/schema-embed.json`, JSON.stringify({ ...read("schema"), version }));
+      fs.writeFileSync(`${out}/terraform-mapping-embed.json`, JSON.stringify(read("terraform-mapping")));
+    ' "$src" "$tmp/main" "$provider_version"
+    cd "$tmp/main"
+    go build -mod=readonly -trimpath -ldflags "$provider_ldflags" -o "$tmp/bin/pulumi-resource-kubernetes" .
+  )
+  rm -rf "$bin" && mv "$tmp/bin" "$bin" && rm -rf "$tmp"
+  trap - EXIT
+  log "built pulumi-resource-kubernetes in $((SECONDS - started)) s into $bin"
   echo "$bin"
 }
 
@@ -175,6 +234,7 @@ start() {
 
 case "$mode" in
   build) build ;;
+  provider) provider ;;
   start) start "${2:-}" ;;
   stop)
     [ -n "${2:-}" ] || die "stop needs the folder given to start"
@@ -184,5 +244,5 @@ case "$mode" in
     stop_pids "$2"
     rm -rf "$2"
     ;;
-  *) die "usage: scripts/kube.sh build | start <dir> | stop <dir>" ;;
+  *) die "usage: scripts/kube.sh build | provider | start <dir> | stop <dir>" ;;
 esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every committed stack's Kubernetes manifests through a real kube-apiserver (test/kubernetes). The
-# API server, kubectl and etcd are built from the Go module proxy once (scripts/kube.sh) and cached.
+# Every committed stack's Kubernetes manifests through a real kube-apiserver (test/kubernetes), and a
+# stack on an existing cluster through the real engine and the real pulumi-kubernetes provider. The API
+# server, kubectl, etcd and the provider are built from the Go module proxy once (scripts/kube.sh) and cached.
 # Without Go or openssl it is skipped locally, but under CI that is a failure.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,4 +17,7 @@ fi
 started=$SECONDS
 bash scripts/kube.sh build >/dev/null
 echo "test-kubernetes: kube-apiserver, kubectl and etcd ready in $((SECONDS - started)) s"
+started=$SECONDS
+bash scripts/kube.sh provider >/dev/null
+echo "test-kubernetes: pulumi-resource-kubernetes ready in $((SECONDS - started)) s"
 exec vitest run --config test/kubernetes/vitest.config.mts

@@ -69,12 +69,7 @@ export function createOrchestrator(
         opensearch: { url: search.opensearchUrl, ...search.clientCredentials.opensearch },
       },
       oss: { bucket: deps.storage.docsBucket, region: config.region, endpoint: deps.storage.intranetEndpoint },
-      // Under logs/: the orchestrator's RAM policy lets it write nowhere else in the docs bucket.
-      prefixes: {
-        raw: STORAGE_PREFIXES.raw,
-        events: `${STORAGE_PREFIXES.logs}events/`,
-        recs: `${STORAGE_PREFIXES.logs}recs-events/`,
-      },
+      prefixes: EVENT_PREFIXES,
       dashscopeApiKey: pulumi.secret(settings.dashscopeApiKey),
       apiKeys: pulumi.secret(settings.apiKeys),
       ...(deps.airec ? { airec: deps.airec } : {}),
@@ -88,23 +83,35 @@ export function createOrchestrator(
             },
           }
         : {}),
-      settings: {
-        replicas: settings.replicas,
-        resources: settings.resources,
-        targetCpuUtilization: settings.targetCpuUtilization,
-        chatModel: settings.chatModel,
-        dashscopeBaseUrl: settings.dashscopeBaseUrl,
-        rateLimitPerMinute: settings.rateLimitPerMinute,
-        logLevel: settings.logLevel,
-        shutdownGraceMs: settings.shutdownGraceMs,
-        upstreamIdleTimeoutMs: settings.upstreamIdleTimeoutMs,
-        dependencyLimits: settings.dependencyLimits,
-        ingress: settings.ingress,
-        jwt: settings.jwt,
-      },
+      settings: componentSettings(settings),
       vswitchIds: deps.network.vswitchIds,
       after: [search.setupJob, ...deps.models.ready],
     },
     opts,
   );
+}
+
+/** Under logs/: the orchestrator's RAM policy lets it write nowhere else in the docs bucket. */
+export const EVENT_PREFIXES = {
+  raw: STORAGE_PREFIXES.raw,
+  events: `${STORAGE_PREFIXES.logs}events/`,
+  recs: `${STORAGE_PREFIXES.logs}recs-events/`,
+} as const;
+
+/** The component's settings from the stack's validated orchestrator config. */
+export function componentSettings(settings: EnabledOrchestratorConfig["orchestrator"]) {
+  return {
+    replicas: settings.replicas,
+    resources: settings.resources,
+    targetCpuUtilization: settings.targetCpuUtilization,
+    chatModel: settings.chatModel,
+    dashscopeBaseUrl: settings.dashscopeBaseUrl,
+    rateLimitPerMinute: settings.rateLimitPerMinute,
+    logLevel: settings.logLevel,
+    shutdownGraceMs: settings.shutdownGraceMs,
+    upstreamIdleTimeoutMs: settings.upstreamIdleTimeoutMs,
+    dependencyLimits: settings.dependencyLimits,
+    ingress: settings.ingress,
+    jwt: settings.jwt,
+  };
 }

@@ -29,6 +29,22 @@ export const RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection";
 export const RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name";
 const PRE_STOP_SECONDS = 5;
 
+/** The image this program builds from k8s/ and pushes to the stack's registry. */
+export interface BuiltImage {
+  /** Build context (k8s/) and the Dockerfile in it; see the Dockerfile's header. */
+  readonly context: string;
+  readonly dockerfile: string;
+  readonly tag: string;
+  /** Where this program pushes (`host/namespace/repository`, reachable from where `pulumi up` runs). */
+  readonly pushRepository: pulumi.Input<string>;
+  /** Where the nodes pull the same digest from (the registry's VPC host). */
+  readonly pullRepository: pulumi.Input<string>;
+  /** Push credentials; the password is kept secret. */
+  readonly registry: {
+    readonly [K in keyof docker.types.input.Registry]-?: NonNullable<docker.types.input.Registry[K]>;
+  };
+}
+
 /**
  * The cluster's Kubernetes provider comes through `opts.providers`, as for any component; without one
  * the component refuses to deploy rather than use whatever cluster the ambient kubeconfig names.
@@ -37,22 +53,10 @@ export interface OrchestratorArgs {
   /** Created here and labelled for RRSA injection; the RAM role's trust policy names it. */
   readonly namespace: string;
   readonly serviceAccountName: string;
-  /** Name (not ARN) of the RAM role the service account assumes through RRSA. */
-  readonly roleName: pulumi.Input<string>;
-  readonly image: {
-    /** Build context (k8s/) and the Dockerfile in it; see the Dockerfile's header. */
-    readonly context: string;
-    readonly dockerfile: string;
-    readonly tag: string;
-    /** Where this program pushes (`host/namespace/repository`, reachable from where `pulumi up` runs). */
-    readonly pushRepository: pulumi.Input<string>;
-    /** Where the nodes pull the same digest from (the registry's VPC host). */
-    readonly pullRepository: pulumi.Input<string>;
-    /** Push credentials; the password is kept secret. */
-    readonly registry: {
-      readonly [K in keyof docker.types.input.Registry]-?: NonNullable<docker.types.input.Registry[K]>;
-    };
-  };
+  /** Name (not ARN) of the RAM role the service account assumes through RRSA; unset (not on ACK): no RRSA. */
+  readonly roleName?: pulumi.Input<string>;
+  /** Built here and pushed, or (on an existing cluster) an image the platform's CI pushed, by digest. */
+  readonly image: BuiltImage | { readonly reference: string };
   readonly profile: RelevanceProfile;
   readonly modelEndpoints: pulumi.Input<ModelEndpoints>;
   /** Bearer token of the model endpoints, when one names an `authSecret`. */
@@ -94,8 +98,8 @@ export interface OrchestratorArgs {
     readonly endpoint: pulumi.Input<string>;
   };
   readonly settings: OrchestratorSettings;
-  /** For the intranet ALB of the optional Ingress: vSwitches in at least two zones. */
-  readonly vswitchIds: pulumi.Input<string[]>;
+  /** For the intranet ALB of the optional Ingress: vSwitches in at least two zones (unused with ingress.className). */
+  readonly vswitchIds?: pulumi.Input<string[]>;
   /** What must be ready before the first pod starts (see the Deployment below). */
   readonly after: pulumi.Input<pulumi.Resource>[];
 }
@@ -122,27 +126,23 @@ export class Orchestrator extends pulumi.ComponentResource {
     }
     const inCluster = { parent: this };
 
-    const image = new docker.Image(
-      `${name}-image`,
-      {
-        imageName: pulumi.interpolate`${args.image.pushRepository}:${args.image.tag}`,
-        build: { context: args.image.context, dockerfile: args.image.dockerfile, platform: "linux/amd64" },
-        registry: { ...args.image.registry, password: pulumi.secret(args.image.registry.password) },
-      },
-      { parent: this },
-    );
-    this.imageRef = pulumi
-      .all([args.image.pullRepository, image.repoDigest])
-      .apply(([repository, pushed]) => attributed(this, () => pullReference(repository, pushed)));
+    const image = args.image;
+    this.imageRef = "reference" in image ? pulumi.output(image.reference) : builtImageRef(`${name}-image`, image, this);
 
-    const labels = orchestratorLabels(name, args.image.tag);
+    // An image named by digest is labelled by its digest's first 12 digits (a label value is at most 63).
+    const version = "reference" in image ? `sha256-${image.reference.slice(-64, -52)}` : image.tag;
+    const labels = orchestratorLabels(name, version);
     const selector = selectorLabels(name);
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       {
         metadata: {
           name: args.namespace,
-          labels: { ...labels, [RRSA_INJECTION_LABEL]: "on", ...RESTRICTED_NAMESPACE_LABELS },
+          labels: {
+            ...labels,
+            ...(args.roleName === undefined ? {} : { [RRSA_INJECTION_LABEL]: "on" }),
+            ...RESTRICTED_NAMESPACE_LABELS,
+          },
         },
       },
       inCluster,
@@ -155,7 +155,7 @@ export class Orchestrator extends pulumi.ComponentResource {
           name: args.serviceAccountName,
           namespace: ns,
           labels,
-          annotations: { [RRSA_ROLE_ANNOTATION]: args.roleName },
+          ...(args.roleName === undefined ? {} : { annotations: { [RRSA_ROLE_ANNOTATION]: args.roleName } }),
         },
       },
       inCluster,
@@ -346,7 +346,7 @@ export class Orchestrator extends pulumi.ComponentResource {
     if (settings.ingress.enabled)
       orchestratorIngress(
         name,
-        { ...args.settings.ingress, vswitchIds: args.vswitchIds },
+        { ...args.settings.ingress, vswitchIds: args.vswitchIds ?? [] },
         ns,
         labels,
         service,
@@ -363,4 +363,20 @@ export class Orchestrator extends pulumi.ComponentResource {
       deploymentName: this.deploymentName,
     });
   }
+}
+
+/** Builds the image from k8s/, pushes it, and returns the digest on the host the nodes pull from. */
+function builtImageRef(name: string, image: BuiltImage, parent: pulumi.Resource): pulumi.Output<string> {
+  const built = new docker.Image(
+    name,
+    {
+      imageName: pulumi.interpolate`${image.pushRepository}:${image.tag}`,
+      build: { context: image.context, dockerfile: image.dockerfile, platform: "linux/amd64" },
+      registry: { ...image.registry, password: pulumi.secret(image.registry.password) },
+    },
+    { parent },
+  );
+  return pulumi
+    .all([image.pullRepository, built.repoDigest])
+    .apply(([repository, pushed]) => attributed(parent, () => pullReference(repository, pushed)));
 }

@@ -28,6 +28,18 @@ export interface OpenSearchArgs {
   readonly tolerations: readonly Toleration[];
   /** Prod: data volumes are retained when the release is deleted, and the StatefulSet is protected. */
   readonly protect: boolean;
+  /** The admin password and TLS material, when the platform issues them; unset: made here. */
+  readonly security?: OpenSearchSecurity;
+}
+
+/** OpenSearch's credentials as a platform's CA issues them (PEM; keys in PKCS#8). */
+export interface OpenSearchSecurity {
+  readonly adminPassword: pulumi.Input<string>;
+  readonly caCert: pulumi.Input<string>;
+  readonly nodeCert: pulumi.Input<string>;
+  readonly nodeKey: pulumi.Input<string>;
+  readonly adminCert: pulumi.Input<string>;
+  readonly adminKey: pulumi.Input<string>;
 }
 
 /**
@@ -57,77 +69,28 @@ export class OpenSearch extends pulumi.ComponentResource {
     const namespace = pulumi.output(args.namespace);
     const labels = { "app.kubernetes.io/name": "opensearch", "app.kubernetes.io/instance": name };
 
-    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 3072 }, child);
-    const ca = new tls.SelfSignedCert(
-      `${name}-ca`,
-      {
-        privateKeyPem: caKey.privateKeyPem,
-        isCaCertificate: true,
-        validityPeriodHours: 24 * 365 * 5,
-        allowedUses: ["cert_signing", "crl_signing"],
-        subject: { commonName: `${name}-ca`, organization: CERT_SUBJECT_ORG },
-      },
-      child,
-    );
-    const signed = (role: "node" | "admin", commonName: string, dnsNames?: pulumi.Input<string[]>) => {
-      const key = new tls.PrivateKey(`${name}-${role}-key`, { algorithm: "RSA", rsaBits: 2048 }, child);
-      const request = new tls.CertRequest(
-        `${name}-${role}-csr`,
-        {
-          privateKeyPem: key.privateKeyPem,
-          subject: { commonName, organization: CERT_SUBJECT_ORG },
-          ...(dnsNames ? { dnsNames } : {}),
-        },
-        child,
-      );
-      const cert = new tls.LocallySignedCert(
-        `${name}-${role}-cert`,
-        {
-          certRequestPem: request.certRequestPem,
-          caPrivateKeyPem: caKey.privateKeyPem,
-          caCertPem: ca.certPem,
-          validityPeriodHours: 24 * 365 * 2,
-          earlyRenewalHours: 24 * 30,
-          allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
-        },
-        child,
-      );
-      // The security plugin reads PKCS#8 keys.
-      return { cert: cert.certPem, key: key.privateKeyPemPkcs8 };
-    };
-    const node = signed(
-      "node",
-      `${name}-node`,
-      namespace.apply((ns) => nodeDnsNames(name, ns)),
-    );
-    const admin = signed("admin", "admin");
-
+    const security = args.security ?? generatedSecurity(name, namespace, stateful);
     const tlsSecret = new k8s.core.v1.Secret(
       `${name}-tls`,
       {
         metadata: { namespace, labels },
         type: "Opaque",
         stringData: {
-          "ca.crt": ca.certPem,
-          "node.crt": node.cert,
-          "node.key": node.key,
-          "admin.crt": admin.cert,
-          "admin.key": admin.key,
+          "ca.crt": security.caCert,
+          "node.crt": security.nodeCert,
+          "node.key": pulumi.secret(security.nodeKey),
+          "admin.crt": security.adminCert,
+          "admin.key": pulumi.secret(security.adminKey),
         },
       },
       child,
-    );
-    const adminPassword = new random.RandomPassword(
-      `${name}-admin-password`,
-      { length: 32, special: true, overrideSpecial: "_-.", minUpper: 2, minLower: 2, minNumeric: 2, minSpecial: 1 },
-      stateful,
     );
     const adminSecret = new k8s.core.v1.Secret(
       `${name}-admin`,
       {
         metadata: { namespace, labels },
         type: "Opaque",
-        stringData: { username: this.adminUsername, password: adminPassword.result },
+        stringData: { username: this.adminUsername, password: pulumi.secret(security.adminPassword) },
       },
       child,
     );
@@ -287,8 +250,77 @@ export class OpenSearch extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`https://${service.metadata.name}.${namespace}.svc:${HTTP_PORT}`;
     this.adminSecretName = adminSecret.metadata.name;
     this.tlsSecretName = tlsSecret.metadata.name;
-    this.adminPassword = pulumi.secret(adminPassword.result);
-    this.caCertPem = ca.certPem;
+    this.adminPassword = pulumi.secret(security.adminPassword);
+    this.caCertPem = pulumi.output(security.caCert);
     this.registerOutputs({ url: this.url, adminSecretName: this.adminSecretName, tlsSecretName: this.tlsSecretName });
   }
+}
+
+/**
+ * OpenSearch's own CA with a node and an admin certificate signed by it, and a random admin password:
+ * what the stack makes when the platform issues none (it needs the tls and random providers).
+ */
+function generatedSecurity(
+  name: string,
+  namespace: pulumi.Output<string>,
+  opts: { readonly parent: pulumi.Resource; readonly protect: boolean },
+): OpenSearchSecurity {
+  const child = { parent: opts.parent };
+  const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 3072 }, child);
+  const ca = new tls.SelfSignedCert(
+    `${name}-ca`,
+    {
+      privateKeyPem: caKey.privateKeyPem,
+      isCaCertificate: true,
+      validityPeriodHours: 24 * 365 * 5,
+      allowedUses: ["cert_signing", "crl_signing"],
+      subject: { commonName: `${name}-ca`, organization: CERT_SUBJECT_ORG },
+    },
+    child,
+  );
+  const signed = (role: "node" | "admin", commonName: string, dnsNames?: pulumi.Input<string[]>) => {
+    const key = new tls.PrivateKey(`${name}-${role}-key`, { algorithm: "RSA", rsaBits: 2048 }, child);
+    const request = new tls.CertRequest(
+      `${name}-${role}-csr`,
+      {
+        privateKeyPem: key.privateKeyPem,
+        subject: { commonName, organization: CERT_SUBJECT_ORG },
+        ...(dnsNames ? { dnsNames } : {}),
+      },
+      child,
+    );
+    const cert = new tls.LocallySignedCert(
+      `${name}-${role}-cert`,
+      {
+        certRequestPem: request.certRequestPem,
+        caPrivateKeyPem: caKey.privateKeyPem,
+        caCertPem: ca.certPem,
+        validityPeriodHours: 24 * 365 * 2,
+        earlyRenewalHours: 24 * 30,
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+      },
+      child,
+    );
+    // The security plugin reads PKCS#8 keys.
+    return { cert: cert.certPem, key: key.privateKeyPemPkcs8 };
+  };
+  const node = signed(
+    "node",
+    `${name}-node`,
+    namespace.apply((ns) => nodeDnsNames(name, ns)),
+  );
+  const admin = signed("admin", "admin");
+  const adminPassword = new random.RandomPassword(
+    `${name}-admin-password`,
+    { length: 32, special: true, overrideSpecial: "_-.", minUpper: 2, minLower: 2, minNumeric: 2, minSpecial: 1 },
+    { ...child, protect: opts.protect },
+  );
+  return {
+    adminPassword: adminPassword.result,
+    caCert: ca.certPem,
+    nodeCert: node.cert,
+    nodeKey: node.key,
+    adminCert: admin.cert,
+    adminKey: admin.key,
+  };
 }

@@ -10,7 +10,7 @@ import { requireKubernetesProvider } from "../errors";
 import { RESTRICTED_NAMESPACE_LABELS } from "../pod-security";
 import { Elasticsearch, type ElasticsearchSettings } from "./elasticsearch";
 import { SearchJobs, type SearchJobsArgs } from "./jobs";
-import { OpenSearch } from "./opensearch";
+import { OpenSearch, type OpenSearchSecurity } from "./opensearch";
 import { OPENSEARCH_IMAGE_TAG, type OpenSearchSettings, type Toleration } from "./opensearch-manifests";
 
 /** Tag of the in-cluster package's image (k8s/backbone); bump with its package.json version. */
@@ -28,10 +28,14 @@ export interface SearchArgs {
   /** The endpoints' bearer key when they name one (serving.backend eas: the EAS service token); secret. */
   readonly modelApiKey?: pulumi.Input<string | undefined>;
   readonly indexAlias: string;
-  readonly elasticsearch: ElasticsearchSettings & { readonly password?: pulumi.Input<string> };
-  readonly opensearch: OpenSearchSettings;
+  /** Alibaba Cloud Elasticsearch to create, or (on an existing cluster) one that already runs. */
+  readonly elasticsearch:
+    | (ElasticsearchSettings & { readonly password?: pulumi.Input<string> })
+    | { readonly existing: ExistingElasticsearch };
+  readonly opensearch: OpenSearchSettings & { readonly security?: OpenSearchSecurity };
   readonly ingest: SearchJobsArgs["ingest"];
-  readonly network: { readonly vpcCidr: pulumi.Input<string>; readonly vswitchId: pulumi.Input<string> };
+  /** The VPC Alibaba Cloud Elasticsearch is created in; unused with an existing one. */
+  readonly network?: { readonly vpcCidr: pulumi.Input<string>; readonly vswitchId: pulumi.Input<string> };
   /** Registry and namespace the images are mirrored into, e.g. registry-vpc.cn-hangzhou.aliyuncs.com/acme-search. */
   readonly imageRegistry: pulumi.Input<string>;
   readonly oss: {
@@ -43,6 +47,13 @@ export interface SearchArgs {
   readonly searchPool: { readonly nodeSelector: Record<string, string>; readonly tolerations: readonly Toleration[] };
   readonly tags: Record<string, string>;
   readonly protect: boolean;
+}
+
+/** Elasticsearch that already runs: its URL and a user that may create indices, aliases and pipelines. */
+export interface ExistingElasticsearch {
+  readonly url: string;
+  readonly username: string;
+  readonly password: pulumi.Input<string>;
 }
 
 /**
@@ -99,26 +110,18 @@ export class Search extends pulumi.ComponentResource {
       },
       inCluster,
     );
-    const { password, ...esSettings } = args.elasticsearch;
-    const elasticsearch = new Elasticsearch(
-      `${name}-elasticsearch`,
-      {
-        cloudName: args.cloudName,
-        settings: esSettings,
-        vswitchId: args.network.vswitchId,
-        vpcCidr: args.network.vpcCidr,
-        ...(password !== undefined ? { password } : {}),
-        tags: args.tags,
-        protect: args.protect,
-      },
-      { parent: this },
-    );
+    const elasticsearch =
+      "existing" in args.elasticsearch
+        ? { ...args.elasticsearch.existing, url: pulumi.output(args.elasticsearch.existing.url) }
+        : createElasticsearch(`${name}-elasticsearch`, args, args.elasticsearch, this);
     const image = (repository: string, tag: string) => pulumi.interpolate`${args.imageRegistry}/${repository}:${tag}`;
+    const { security, ...opensearchSettings } = args.opensearch;
     const opensearch = new OpenSearch(
       `${name}-opensearch`,
       {
         namespace: namespace.metadata.name,
-        settings: args.opensearch,
+        settings: opensearchSettings,
+        ...(security ? { security } : {}),
         image: image("opensearch", OPENSEARCH_IMAGE_TAG),
         nodeSelector: args.searchPool.nodeSelector,
         tolerations: args.searchPool.tolerations,
@@ -143,7 +146,7 @@ export class Search extends pulumi.ComponentResource {
         },
         oss: args.oss,
         ingest: args.ingest,
-        dependsOn: [opensearch, elasticsearch],
+        dependsOn: elasticsearch instanceof Elasticsearch ? [opensearch, elasticsearch] : [opensearch],
       },
       inCluster,
     );
@@ -163,4 +166,29 @@ export class Search extends pulumi.ComponentResource {
       setupJobName: this.setupJobName,
     });
   }
+}
+
+function createElasticsearch(
+  name: string,
+  args: SearchArgs,
+  settings: ElasticsearchSettings & { readonly password?: pulumi.Input<string> },
+  parent: pulumi.Resource,
+): Elasticsearch {
+  const { password, ...esSettings } = settings;
+  if (!args.network) {
+    throw new pulumi.ResourceError("network: not set; expected the VPC to create Elasticsearch in", parent);
+  }
+  return new Elasticsearch(
+    name,
+    {
+      cloudName: args.cloudName,
+      settings: esSettings,
+      vswitchId: args.network.vswitchId,
+      vpcCidr: args.network.vpcCidr,
+      ...(password !== undefined ? { password } : {}),
+      tags: args.tags,
+      protect: args.protect,
+    },
+    { parent },
+  );
 }

@@ -4,6 +4,7 @@ import { BUCKET_PURPOSES, bucketName, ossBucketNameProblem } from "../naming";
 import { deepMerge, defaultsFor } from "./defaults";
 import { resolveConfig } from "./resolve";
 import { crossFieldProblems, type Problem } from "./rules";
+import { onExistingCluster } from "./rules-cluster";
 import { type BackboneConfig, configSchema, ENVIRONMENTS, type EnvironmentKind } from "./schema";
 
 export interface LoadContext {
@@ -35,7 +36,10 @@ export class ConfigError extends RunError {
 export function loadConfig(raw: Record<string, unknown>, context: LoadContext): BackboneConfig {
   const kind = ENVIRONMENTS.find((env) => env === raw.environment);
   // With an invalid kind, dev defaults still let every other key be checked in the same run.
-  const merged = deepMerge(defaultsFor(kind ?? ("dev" as EnvironmentKind)), raw) as Record<string, unknown>;
+  const defaults = defaultsFor(kind ?? ("dev" as EnvironmentKind));
+  // A stack on an existing cluster makes no VPC: its network keys may be left out (rules-cluster.ts).
+  const base = onExistingCluster(raw) ? deepMerge(defaults, { network: { vswitches: [] } }) : defaults;
+  const merged = deepMerge(base, raw) as Record<string, unknown>;
   // Pulumi.yaml defaults the optional `eas` block to {}: an empty block is an unset one.
   const { eas } = merged;
   if (eas && typeof eas === "object" && Object.keys(eas).length === 0) delete merged.eas;
@@ -168,7 +172,7 @@ export function configKey(project: string, path: readonly (string | number)[]): 
 }
 
 /** Keys set as secrets: a problem with one never prints its value (it may be a pasted key). */
-const SECRET_KEY = /^(password|apiKey|apiKeys|dashscopeApiKey)$/;
+const SECRET_KEY = /^(password|apiKey|apiKeys|dashscopeApiKey|kubeconfig|opensearchSecurity)$/;
 
 function formatProblems(problems: readonly Problem[], context: LoadContext, input: unknown): string {
   const lines = problems.map((p) => {

@@ -2,6 +2,7 @@ import { profileOnlyProblems } from "@search-backbone/relevance";
 import { AIREC_REGIONS } from "../../components/recommendations/airec-api";
 import { EMBEDDING_MODELS, RERANK_MODELS } from "./catalog";
 import { type Cidr, cidrContains, cidrsOverlap, isPrivate, parseCidr } from "./cidr";
+import { existingClusterProblems, onExistingCluster } from "./rules-cluster";
 import { ENVIRONMENTS, type EnvironmentKind, MIN_ZONES } from "./schema";
 
 /**
@@ -34,6 +35,7 @@ export function crossFieldProblems(input: unknown): Problem[] {
     ...orchestratorProblems(cfg),
     ...llmTrainingProblems(cfg),
     ...easProblems(cfg),
+    ...existingClusterProblems(cfg),
   ];
 }
 
@@ -98,7 +100,8 @@ function networkProblems(cfg: Loose): Problem[] {
     }
   });
   const zones = [...new Set(vswitches.map((sw) => str(sw.zone)).filter((z): z is string => !!z))];
-  if (env && Array.isArray(network.vswitches) && zones.length < MIN_ZONES[env]) {
+  // An existing cluster's stack makes no VPC (rules-cluster.ts): it needs no vSwitches.
+  if (env && Array.isArray(network.vswitches) && zones.length < MIN_ZONES[env] && !onExistingCluster(cfg)) {
     problems.push({
       path: ["network", "vswitches"],
       message: `expected vSwitches in at least ${MIN_ZONES[env]} distinct zones for a ${env} stack, got ${zones.length}${zones.length ? ` (${zones.join(", ")})` : ""}`,
@@ -242,7 +245,8 @@ function searchProblems(cfg: Loose): Problem[] {
   }
   const osNodes = num(obj(search.opensearch).nodes);
   const poolSize = num(obj(obj(cfg.cluster).searchPool).desiredSize);
-  if (osNodes !== undefined && poolSize !== undefined && osNodes > poolSize) {
+  // An existing cluster's nodes are its own (cluster.existing.searchNodes); the pool is not made.
+  if (osNodes !== undefined && poolSize !== undefined && osNodes > poolSize && !onExistingCluster(cfg)) {
     problems.push({
       path: ["search", "opensearch", "nodes"],
       message: `expected at most cluster.searchPool.desiredSize (${poolSize}): each OpenSearch node needs its own search node`,
@@ -351,7 +355,8 @@ function orchestratorProblems(cfg: Loose): Problem[] {
         "expected a DashScope API key for chat (or serving.bailian.apiKey); set it with 'pulumi config set --secret --path orchestrator.dashscopeApiKey sk-…'",
     });
   }
-  if (obj(cfg.registry).edition === "personal" && image.password === undefined) {
+  // On an existing cluster nothing is pushed: the image is named by digest (rules-cluster.ts).
+  if (obj(cfg.registry).edition === "personal" && image.password === undefined && !onExistingCluster(cfg)) {
     problems.push({
       path: at("image", "password"),
       message:

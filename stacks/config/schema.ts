@@ -36,7 +36,8 @@ const vswitch = z.strictObject({
 
 const network = z.strictObject({
   vpcCidr: cidr,
-  vswitches: z.array(vswitch).min(1, "expected at least one vSwitch"),
+  /** At least one (rules.ts: as many zones as the environment needs); none on an existing cluster. */
+  vswitches: z.array(vswitch),
   nat: z.strictObject({
     enabled: z.boolean(),
     /** EIP bandwidth for egress (image pulls, DashScope calls); pay-as-you-go EIPs allow up to 500 Mbit/s. */
@@ -65,7 +66,100 @@ const nodePool = z.strictObject({
   desiredSize: positiveInt(100),
 });
 
+// ---- Bring your own cluster (issue 21 §3; branch kube-up): an existing Kubernetes cluster instead of ACK ----
+
+/** A Kubernetes label key (optional DNS prefix) and value, as the API server validates them. */
+const labelKey = z
+  .string()
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    "expected a label key like workload or example.com/pool",
+  );
+const labelValue = z
+  .string()
+  .regex(
+    /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/,
+    "expected a label value: up to 63 letters, digits, - _ .",
+  );
+const pem = (what: string) =>
+  z.string().regex(/^-----BEGIN [A-Z0-9 ]+-----\n[\s\S]+\n-----END [A-Z0-9 ]+-----\n?$/, `expected ${what} in PEM`);
+
+const existingCluster = z.strictObject({
+  /**
+   * The cluster's kubeconfig (YAML or JSON text), set as a secret (`pulumi config set --secret --path
+   * cluster.existing.kubeconfig < kubeconfig`); it must name its current context (rules-cluster.ts).
+   */
+  kubeconfig: z.string().min(1),
+  /** Where the OpenSearch and search-jobs images are mirrored, e.g. registry.example.com/search (no ACR here). */
+  imageRegistry: z
+    .string()
+    .regex(
+      /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/,
+      "expected a registry host and namespace like registry.example.com/search",
+    ),
+  /** The existing nodes OpenSearch runs on: their labels and the taints it tolerates (ACK: the search pool's). */
+  searchNodes: z.strictObject({
+    nodeSelector: z.record(labelKey, labelValue),
+    tolerations: z.array(
+      z.strictObject({
+        key: labelKey,
+        value: labelValue,
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+      }),
+    ),
+  }),
+  /** Object storage the ingestion reads raw/ from and the orchestrator logs to (OSS or S3-compatible). */
+  objectStorage: z.strictObject({
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "expected a bucket name"),
+    endpoint: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?$/, "expected an endpoint host like oss-cn-hangzhou-internal.aliyuncs.com"),
+  }),
+  /** The orchestrator's image by digest, built and pushed by the platform's CI (no registry is made here). */
+  orchestratorImage: z
+    .string()
+    .regex(
+      /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$/,
+      "expected an image by digest like registry.example.com/search/orchestrator@sha256:<64 hex>",
+    )
+    .optional(),
+  /**
+   * OpenSearch's admin password and TLS material, set as secrets, for platforms whose CA issues them;
+   * unset: generated in the stack (as on ACK), which needs the random and tls providers.
+   */
+  opensearchSecurity: z
+    .strictObject({
+      adminPassword: z.string().regex(/^[A-Za-z0-9_.-]{16,64}$/, "expected 16-64 letters, digits, _ . or -"),
+      caCert: pem("a CA certificate"),
+      nodeCert: pem("the nodes' certificate"),
+      nodeKey: pem("the nodes' PKCS#8 private key"),
+      adminCert: pem("the admin client certificate"),
+      adminKey: pem("the admin client's PKCS#8 private key"),
+    })
+    .optional(),
+  /**
+   * Test only: the `pulumi.com/skipAwait` annotation on the kinds the provider awaits (stacks/existing-cluster.ts), for an API server with no nodes
+   * or controllers (npm run test:kubernetes), where workloads never become ready. Never in a real stack:
+   * `pulumi up` would then finish before OpenSearch is up and the setup Job has run. Unset: false.
+   */
+  skipAwait: z.boolean().optional(),
+});
+
+/** Elasticsearch that already runs (any 8.x with kNN), instead of creating Alibaba Cloud Elasticsearch. */
+const existingSearch = z.strictObject({
+  elasticsearch: z.strictObject({
+    url: z.url({ protocol: /^https?$/, message: "expected the cluster's URL like https://es.example.internal:9200" }),
+    username: z.string().min(1),
+    /** Set as a secret (`pulumi config set --secret --path search.existing.elasticsearch.password`). */
+    password: z.string().min(8),
+  }),
+});
+
+// ---- end of bring your own cluster ----
+
 const cluster = z.strictObject({
+  /** Run on this existing cluster instead of creating ACK (the ACK keys below are then unused). */
+  existing: existingCluster.optional(),
   /** ACK Pro for production (SLA-backed control plane); the basic spec elsewhere. */
   spec: z.enum(["ack.standard", "ack.pro.small"]),
   kubernetesVersion: z
@@ -207,6 +301,8 @@ const httpUrl = z.url({
 });
 
 const search = z.strictObject({
+  /** Existing engines instead of Alibaba Cloud Elasticsearch (only with cluster.existing). */
+  existing: existingSearch.optional(),
   /** The alias readers query; versioned indices are `<indexAlias>-<generation>` behind it. */
   indexAlias: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, "expected lowercase letters, digits or hyphens"),
   elasticsearch: z.strictObject({

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import type { Manifest } from "../helpers/manifests";
 
 const repoRoot = path.resolve(__dirname, "../..");
@@ -12,6 +13,7 @@ export interface KubectlResult {
   readonly ok: boolean;
   readonly warnings: string[];
   readonly error: string;
+  readonly stdout: string;
 }
 
 /** A real kube-apiserver with etcd on loopback (scripts/kube.sh), driven through the real kubectl. */
@@ -21,6 +23,11 @@ export class ApiServer {
     private readonly kubectlPath: string,
     private readonly kubeconfig: string,
   ) {}
+
+  /** The admin kubeconfig (client certificate in system:masters). */
+  get kubeconfigPath(): string {
+    return this.kubeconfig;
+  }
 
   /** Starts one in a fresh temporary folder; scripts/kube.sh leaves nothing running if that fails. */
   static start(): ApiServer {
@@ -51,7 +58,53 @@ export class ApiServer {
       .split("\n")
       .filter((line) => line.trim() && !line.startsWith("Warning:"))
       .join("\n");
-    return { ok: result.status === 0, warnings, error: error || (result.error?.message ?? "") };
+    return {
+      ok: result.status === 0,
+      warnings,
+      error: error || (result.error?.message ?? ""),
+      stdout: result.stdout ?? "",
+    };
+  }
+
+  /**
+   * What kube-controller-manager's garbage collector and namespace controller (absent here) do for
+   * deleted objects, once: objects being deleted in the foreground (the provider deletes that way) lose
+   * their `foregroundDeletion` finalizer, as the collector removes it once no dependents are left (there
+   * are none: no controller ever made a ReplicaSet or Pod); an empty deleted namespace is finalized.
+   * Asynchronous, so the engine and an inline program in this process keep running meanwhile.
+   */
+  async collectGarbage(): Promise<void> {
+    const kubectl = (args: string[]) =>
+      promisify(execFile)(this.kubectlPath, ["--kubeconfig", this.kubeconfig, ...args], { maxBuffer: 64 << 20 });
+    const kinds =
+      "configmaps,secrets,serviceaccounts,services,statefulsets,deployments,jobs,cronjobs,poddisruptionbudgets,horizontalpodautoscalers,ingresses,ingressclasses,storageclasses";
+    const { stdout } = await kubectl(["get", kinds, "-A", "-o", "json"]);
+    for (const item of JSON.parse(stdout).items as any[]) {
+      const { deletionTimestamp, finalizers = [], name, namespace } = item.metadata;
+      if (!deletionTimestamp || !finalizers.includes("foregroundDeletion")) continue;
+      const rest = finalizers.filter((f: string) => f !== "foregroundDeletion");
+      const patch = JSON.stringify({ metadata: { finalizers: rest.length ? rest : null } });
+      const where = namespace ? ["-n", namespace] : [];
+      await kubectl(["patch", item.kind, name, ...where, "--type=merge", "-p", patch]).catch(() => undefined);
+    }
+  }
+
+  /**
+   * What the namespace controller (absent here) does once a deleted namespace is empty: clears its
+   * `kubernetes` finalizer (and the garbage collector's), so the API server removes it.
+   */
+  finalizeNamespace(name: string): void {
+    const namespace = JSON.parse(this.kubectl(["get", "namespace", name, "-o", "json"]).stdout);
+    namespace.spec.finalizers = [];
+    const result = this.kubectl(
+      ["replace", "--raw", `/api/v1/namespaces/${name}/finalize`, "-f", "-"],
+      JSON.stringify(namespace),
+    );
+    if (!result.ok) throw new Error(`finalize namespace ${name}: ${result.error}`);
+    // Deleted in the foreground, it also waits for the garbage collector's finalizer.
+    const patch = this.kubectl(["patch", "namespace", name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+    if (!patch.ok && !/NotFound|not found/.test(patch.error))
+      throw new Error(`finalize namespace ${name}: ${patch.error}`);
   }
 
   /** Server-side apply; with `dryRun` the API server validates and admits it, and stores nothing. */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { sha256Hex } from "../../components/orchestrator";
 import { RESTRICTED_NAMESPACE_LABELS } from "../../components/pod-security";
+import { existingClusterStackText } from "../helpers/existing-cluster";
 import { type Manifest, manifestsOf, podsFromTemplates } from "../helpers/manifests";
 import { runProgram } from "../helpers/program";
 import { ephemeralStackText, readRepoFile } from "../helpers/stack-files";
@@ -32,6 +33,8 @@ const STACKS: [string, string, () => string][] = [
   ["prod", "prod", () => readRepoFile("Pulumi.prod.yaml")],
   ["pr-42", "pr-42", () => ephemeralStackText()],
   ["prod with the orchestrator and its Ingress", "prod", () => withOrchestrator(readRepoFile("Pulumi.prod.yaml"))],
+  // Every Kubernetes part on an existing cluster (existing-cluster.kubernetes.test.ts also deploys it).
+  ["platform, on an existing cluster", "platform", () => existingClusterStackText()],
 ];
 
 /**
