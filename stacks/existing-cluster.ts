@@ -127,6 +127,14 @@ export function createOnExistingCluster(config: BackboneConfig, id: StackIdentit
       searchPool: existing.searchNodes,
       tags: standardTags(config, id),
       protect: config.environment === "prod",
+      ...(existing.engineUserPasswords
+        ? {
+            engineUserPasswords: {
+              reader: pulumi.secret(existing.engineUserPasswords.reader),
+              writer: pulumi.secret(existing.engineUserPasswords.writer),
+            },
+          }
+        : {}),
     },
     inCluster,
   );

@@ -50,6 +50,8 @@ export interface SearchJobsArgs {
   readonly nodeSelector?: Record<string, string>;
   /** Objects that must exist before the setup job runs (the OpenSearch StatefulSet, the ES instance). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** The engine users' passwords when the platform sets them (secrets); unset: generated here. */
+  readonly engineUserPasswords?: Readonly<Record<EngineWorkload, pulumi.Input<string>>>;
 }
 
 /** What the setup job's name hashes: a change to any of it runs setup again. */
@@ -151,11 +153,23 @@ export class SearchJobs extends pulumi.ComponentResource {
     >;
     for (const workload of ENGINE_WORKLOADS) {
       const username = engineUserName(args.indexAlias, workload);
-      const password = new random.RandomPassword(
-        `${name}-${workload}-password`,
-        { length: 32, special: true, overrideSpecial: "_-.", minUpper: 2, minLower: 2, minNumeric: 2, minSpecial: 1 },
-        child,
-      ).result;
+      const given = args.engineUserPasswords?.[workload];
+      const password =
+        given !== undefined
+          ? pulumi.output(given)
+          : new random.RandomPassword(
+              `${name}-${workload}-password`,
+              {
+                length: 32,
+                special: true,
+                overrideSpecial: "_-.",
+                minUpper: 2,
+                minLower: 2,
+                minNumeric: 2,
+                minSpecial: 1,
+              },
+              child,
+            ).result;
       const secret = new k8s.core.v1.Secret(
         `${name}-${workload}`,
         { metadata: { namespace, labels }, type: "Opaque", stringData: { username, password } },

@@ -47,6 +47,8 @@ export interface SearchArgs {
   readonly searchPool: { readonly nodeSelector: Record<string, string>; readonly tolerations: readonly Toleration[] };
   readonly tags: Record<string, string>;
   readonly protect: boolean;
+  /** The engine users' passwords when the platform sets them (secrets); unset: generated. */
+  readonly engineUserPasswords?: SearchJobsArgs["engineUserPasswords"];
 }
 
 /** Elasticsearch that already runs: its URL and a user that may create indices, aliases and pipelines. */
@@ -146,6 +148,7 @@ export class Search extends pulumi.ComponentResource {
         },
         oss: args.oss,
         ingest: args.ingest,
+        ...(args.engineUserPasswords ? { engineUserPasswords: args.engineUserPasswords } : {}),
         dependsOn: elasticsearch instanceof Elasticsearch ? [opensearch, elasticsearch] : [opensearch],
       },
       inCluster,

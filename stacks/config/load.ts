@@ -172,7 +172,7 @@ export function configKey(project: string, path: readonly (string | number)[]): 
 }
 
 /** Keys set as secrets: a problem with one never prints its value (it may be a pasted key). */
-const SECRET_KEY = /^(password|apiKey|apiKeys|dashscopeApiKey|kubeconfig|opensearchSecurity)$/;
+const SECRET_KEY = /^(password|apiKey|apiKeys|dashscopeApiKey|kubeconfig|opensearchSecurity|engineUserPasswords)$/;
 
 function formatProblems(problems: readonly Problem[], context: LoadContext, input: unknown): string {
   const lines = problems.map((p) => {

@@ -138,6 +138,16 @@ const existingCluster = z.strictObject({
     })
     .optional(),
   /**
+   * The engine users' passwords (reader: the orchestrator, writer: ingestion), set as secrets; unset:
+   * generated in the stack (as on ACK), which needs the random provider.
+   */
+  engineUserPasswords: z
+    .strictObject({
+      reader: z.string().regex(/^[A-Za-z0-9_.-]{16,64}$/, "expected 16-64 letters, digits, _ . or -"),
+      writer: z.string().regex(/^[A-Za-z0-9_.-]{16,64}$/, "expected 16-64 letters, digits, _ . or -"),
+    })
+    .optional(),
+  /**
    * Test only: the `pulumi.com/skipAwait` annotation on the kinds the provider awaits (stacks/existing-cluster.ts), for an API server with no nodes
    * or controllers (npm run test:kubernetes), where workloads never become ready. Never in a real stack:
    * `pulumi up` would then finish before OpenSearch is up and the setup Job has run. Unset: false.

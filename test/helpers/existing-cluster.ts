@@ -62,6 +62,7 @@ export function rawExistingClusterConfig(
         objectStorage: { bucket: "acme-search-docs", endpoint: "oss-cn-hangzhou-internal.aliyuncs.com" },
         orchestratorImage: ORCHESTRATOR_IMAGE,
         opensearchSecurity: options.security ?? FAKE_SECURITY,
+        engineUserPasswords: { reader: "Reader-password-0123456789", writer: "Writer-password-0123456789" },
         ...(options.skipAwait ? { skipAwait: true } : {}),
       },
     },

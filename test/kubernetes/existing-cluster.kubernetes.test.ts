@@ -40,6 +40,8 @@ const SECRET_PATHS = [
   ...["adminPassword", "caCert", "nodeCert", "nodeKey", "adminCert", "adminKey"].map(
     (key) => `cluster.existing.opensearchSecurity.${key}`,
   ),
+  "cluster.existing.engineUserPasswords.reader",
+  "cluster.existing.engineUserPasswords.writer",
 ];
 
 let server: ApiServer;
