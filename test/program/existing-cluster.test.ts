@@ -32,7 +32,9 @@ describe("a stack on an existing cluster (cluster.existing)", () => {
     expect(sts.spec.template.spec.tolerations).toEqual([
       { key: "dedicated", value: "search", effect: "NoSchedule", operator: "Equal" },
     ]);
-    expect(sts.spec.template.spec.containers[0].image).toBe("registry.example.internal/search/opensearch:3.6.0-smartcn");
+    expect(sts.spec.template.spec.containers[0].image).toBe(
+      "registry.example.internal/search/opensearch:3.6.0-smartcn",
+    );
     const tls = manifests.find((m) => m.kind === "Secret" && String(m.metadata.name).includes("opensearch-tls")) as any;
     expect(tls.stringData["ca.crt"]).toBe(FAKE_SECURITY.caCert);
     // The engine users get the platform's passwords: nothing is generated off ACK.
