@@ -66,7 +66,7 @@ const nodePool = z.strictObject({
   desiredSize: positiveInt(100),
 });
 
-// ---- Bring your own cluster (issue 21 §3; branch kube-up): an existing Kubernetes cluster instead of ACK ----
+// ---- Bring your own cluster: an existing Kubernetes cluster instead of ACK ----
 
 /** A Kubernetes label key (optional DNS prefix) and value, as the API server validates them. */
 const labelKey = z

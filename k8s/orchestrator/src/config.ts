@@ -58,7 +58,7 @@ const envShape = {
   DASHSCOPE_API_KEY: optionalText,
   CHAT_MODEL: z.string().min(1).default("qwen-plus"),
   CHAT_MAX_TOKENS: positive(800),
-  // eas (issue 17 §3): CHAT_BACKEND=eas takes answers from the fine-tuned model on PAI-EAS (vLLM's
+  // CHAT_BACKEND=eas takes answers from the fine-tuned model on PAI-EAS (vLLM's
   // OpenAI-compatible server) at EAS_CHAT_BASE_URL (…/api/predict/<service>/v1) with its service token.
   CHAT_BACKEND: z.enum(["dashscope", "eas"]).default("dashscope"),
   EAS_CHAT_BASE_URL: url.optional(),

@@ -25,7 +25,7 @@ export const ORCHESTRATOR_ENV = [
   "DASHSCOPE_API_KEY",
   "CHAT_MODEL",
   "CHAT_MAX_TOKENS",
-  // eas (issue 17 §3): chat from the fine-tuned model on PAI-EAS (vLLM's OpenAI-compatible server).
+  // Chat from the fine-tuned model on PAI-EAS (vLLM's OpenAI-compatible server).
   "CHAT_BACKEND",
   "EAS_CHAT_BASE_URL",
   "EAS_CHAT_TOKEN",
