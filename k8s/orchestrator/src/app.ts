@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { elasticsearchClient, openSearchClient } from "@search-backbone/engines";
 import type { DestinationStream } from "pino";
 import { AirecClient } from "./airec";
+import { ChatLog, chatLogSink } from "./chat-log";
 import type { Config } from "./config";
 import { cloudCredential } from "./credentials";
 import { FolderStore, type ObjectStore, OssStore } from "./event-log";
@@ -23,6 +24,9 @@ export interface AppOverrides {
   readonly eventStore?: ObjectStore;
   readonly telemetryBackoff?: { startingDelay: number; maxDelay: number; attempts: number };
 }
+
+/** What the chat log may hold in memory while the store is slow or down (on top of its row capacity). */
+export const CHAT_LOG_BUFFER_BYTES = 32 * 1024 * 1024;
 
 /** Wires the service from a validated configuration. */
 export async function createApp(config: Config, overrides: AppOverrides = {}) {
@@ -95,6 +99,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
         queueOptions,
       ),
     );
+  // Turns are kilobytes where events are a hundred bytes: the chat log's buffer is bounded in bytes too.
+  const chatLog = config.CHAT_LOG_ENABLED
+    ? new ChatLog(chatLogSink(eventStore, { prefix: config.CHAT_LOG_PREFIX, instance }), {
+        ...queueOptions,
+        capacityBytes: CHAT_LOG_BUFFER_BYTES,
+      })
+    : undefined;
   const engagement = new EngagementStore();
   const telemetry = new Telemetry(queues, (event) => engagement.observe(event));
 
@@ -165,6 +176,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     recommender,
     generator,
     telemetry,
+    chatLog,
     metrics,
     es,
     os,
@@ -216,9 +228,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     const started = performance.now();
     modelFiles.close();
     await server.close();
-    const left = await telemetry.close(Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started)));
+    const grace = Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started));
+    const [events, turns] = await Promise.all([telemetry.close(grace), chatLog?.close(grace) ?? 0]);
+    const left = events + turns;
     server.log.info({ undelivered: left }, "telemetry flushed");
     await Promise.allSettled([es.close(), os.close(), models.close(), chatFetch.close()]);
   };
-  return { server, telemetry, metrics, indices, shutdown };
+  return { server, telemetry, chatLog, metrics, indices, shutdown };
 }

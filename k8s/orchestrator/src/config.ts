@@ -104,6 +104,12 @@ const envShape = {
   TELEMETRY_BUFFER_EVENTS: positive(20_000),
   TELEMETRY_FLUSH_MS: ms(1000),
   SHUTDOWN_GRACE_MS: ms(10_000),
+  // Each answered chat turn, as training data for the chat model (src/chat-log.ts); personal data.
+  CHAT_LOG_ENABLED: flag(true),
+  CHAT_LOG_PREFIX: z
+    .string()
+    .regex(/^[^/].*\/$/, "expected a folder inside the bucket like logs/chat/ (no leading /, a trailing /)")
+    .default(ORCHESTRATOR_WRITE_PREFIX_DEFAULTS.CHAT_LOG_PREFIX),
 } satisfies Record<OrchestratorEnvName, z.ZodType>;
 
 const envSchema = z.object(envShape).superRefine((env, ctx) => {
