@@ -27,6 +27,20 @@ def _prepare(a):
     return run(a.events, a.raw, a.out, a.split_by, a.eval_percent, a.seed, a.max_doc_chars)
 
 
+def _prepare_chat(a):
+    from .chat_prepare_run import run
+
+    return run(a.raw, a.logs, a.out, a.keep_unrated, a.raw_prefix, a.split_by, a.valid_percent, a.test_percent,
+               a.seed)
+
+
+def _train_llm(a):
+    from .llm import train
+
+    return train(a.data, a.out, a.base, a.merge, a.max_steps, a.epochs, a.batch_size, a.lr, a.lora_rank,
+                 a.max_length, a.max_new_tokens, a.seed, a.device)
+
+
 def _train_embedder(a):
     from .embedder import train
 
@@ -105,6 +119,39 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", default="backbone")
     s.add_argument("--max-doc-chars", type=int, default=4000)
     s.set_defaults(fn=_prepare)
+
+    s = sub.add_parser("prepare-chat", help="chat transcripts + answer feedback + raw/ -> SFT rows and preference "
+                       "pairs for train-llm")
+    s.add_argument("--raw", type=Path, required=True, help="folder of raw documents (raw/ in the docs bucket)")
+    s.add_argument("--logs", type=Path, required=True, help="folder of *.jsonl[.gz] logs holding chat_turn lines "
+                   "and feedback events (logs/ in the bucket: logs/chat/ and logs/events/; searched recursively)")
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--keep-unrated", action="store_true", help="also train on answers without feedback "
+                   "(disliked answers are never kept)")
+    s.add_argument("--raw-prefix", default="raw/", help="the object key prefix of raw/ (the orchestrator's RAW_PREFIX)")
+    s.add_argument("--split-by", choices=("query", "user"), default="query")
+    s.add_argument("--valid-percent", type=float, default=10.0)
+    s.add_argument("--test-percent", type=float, default=10.0)
+    s.add_argument("--seed", default="backbone")
+    s.set_defaults(fn=_prepare_chat)
+
+    s = sub.add_parser("train-llm", help="LoRA fine-tuning of a causal LM on prepare-chat's SFT rows (PEFT + TRL)")
+    s.add_argument("--data", type=Path, required=True, help="output folder of `prepare-chat`")
+    s.add_argument("--base", required=True, help="a local folder or oss://<bucket>/<prefix> under BACKBONE_OSS_MOUNTS "
+                   "holding a Hugging Face causal LM (e.g. a Qwen checkpoint), or 'tiny': a random-init tiny model "
+                   "built in-process")
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--merge", action="store_true", help="save the base with the adapter merged in, not the adapter")
+    s.add_argument("--max-steps", type=int, default=None)
+    s.add_argument("--epochs", type=int, default=1)
+    s.add_argument("--batch-size", type=int, default=4)
+    s.add_argument("--lr", type=float, default=2e-4)
+    s.add_argument("--lora-rank", type=int, default=16)
+    s.add_argument("--max-length", type=int, default=2048, help="tokens per example; longer ones are truncated")
+    s.add_argument("--max-new-tokens", type=int, default=256, help="generated tokens per held-out prompt")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    s.set_defaults(fn=_train_llm)
 
     def training(s, batch_size, lr):
         s.add_argument("--data", type=Path, required=True, help="output folder of `prepare`")

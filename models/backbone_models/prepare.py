@@ -116,10 +116,14 @@ def judge(events: Iterable[dict], stats: PrepareStats) -> dict[str, Judgements]:
     return out
 
 
+def bucket_of(key: str, seed: str) -> int:
+    """A stable bucket in [0, 10000) from a hash of the split key, so reruns put a key on the same side."""
+    return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:8], 16) % 10000
+
+
 def split_of(key: str, eval_percent: float, seed: str) -> str:
-    """'eval' or 'train', from a stable hash of the split key so reruns put a key on the same side."""
-    bucket = int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:8], 16) % 10000
-    return "eval" if bucket < eval_percent * 100 else "train"
+    """'eval' or 'train' for a split key."""
+    return "eval" if bucket_of(key, seed) < eval_percent * 100 else "train"
 
 
 def build_rows(judged: dict[str, Judgements], docs: dict[str, str], split_by: str, eval_percent: float,

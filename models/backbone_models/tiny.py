@@ -37,3 +37,37 @@ def build_base(out: Path, corpus: Iterable[str], hidden: int = 64, layers: int =
     BertModel(config).save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     return out
+
+
+# ChatML, the turn format of Qwen's chat models, so the tiny model's prompts look like a real base's.
+CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+          "'<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+CHAT_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+def build_causal_lm(out: Path, corpus: Iterable[str], hidden: int = 64, layers: int = 2, heads: int = 4,
+                    vocab_size: int = 1000, max_len: int = 4096, seed: int = 0) -> Path:
+    """A random-init Qwen2 causal LM with a byte-level BPE vocabulary trained on `corpus` and a
+    ChatML chat template: the same architecture family and files as a Qwen checkpoint, at toy size."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(list(corpus), trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=CHAT_SPECIAL_TOKENS, show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))  # every byte, so no text is unknown
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                        model_max_length=max_len, chat_template=CHATML)
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=max(1, heads // 2),
+                         max_position_embeddings=max_len, tie_word_embeddings=True,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                         bos_token_id=None)
+    Qwen2ForCausalLM(config).save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+    return out
