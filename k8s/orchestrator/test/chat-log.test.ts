@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ChatLog, type ChatTurn, chatLogSink, chatTurn, citedNumbers } from "../src/chat-log";
+import { ChatLog, type ChatTurn, chatLogSink, chatTurn, citedNumbers, type TurnInput } from "../src/chat-log";
 import { FolderStore } from "../src/event-log";
 import { createMetrics } from "../src/metrics";
 import { AUTH, CHAT_MODEL, hit, injectApp, KEYS } from "./inject-harness";
@@ -88,6 +88,15 @@ describe("chat turn lines (pure)", () => {
       answerMode: "extractive",
       model: "extractive",
     });
+  });
+
+  it("writes the line models/ prepare-chat reads (the fixture both sides' tests check)", () => {
+    const fixture = JSON.parse(
+      readFileSync(path.resolve(__dirname, "../../../models/tests/fixtures/chat-turn.json"), "utf8"),
+    ) as { input: TurnInput; line: ChatTurn };
+    const line = chatTurn(fixture.input);
+    expect(line).toEqual(fixture.line);
+    expect(JSON.stringify(line)).toBe(JSON.stringify(fixture.line));
   });
 });
 
