@@ -9,7 +9,8 @@ import { Network } from "../components/network";
 import { type AirecEndpoint, Recommendations } from "../components/recommendations";
 import { Registry } from "../components/registry";
 import { Search } from "../components/search";
-import { Storage, type StoragePrefixes } from "../components/storage";
+import { STORAGE_PREFIXES, Storage, type StoragePrefixes } from "../components/storage";
+import { baseMount } from "../components/training";
 import type { BackboneConfig } from "./config";
 import { bucketName, stackCloudName } from "./naming";
 import { createOrchestrator } from "./orchestrator";
@@ -73,6 +74,33 @@ export interface BackboneOutputs {
 
 /** The models/ folder of the repository: the training code the DLC jobs run. */
 export const MODELS_DIR = path.resolve(__dirname, "..", "models");
+
+/**
+ * The chat model's fine-tuning job when models.training.llm is on (rules.ts: then training is on and a
+ * base is set): its settings, and what its role may read and write.
+ */
+export function llmTrainingOf(config: BackboneConfig) {
+  const { training } = config.models;
+  const { enabled, base, instanceType, ...settings } = training.llm;
+  if (!enabled || !training.enabled) return undefined;
+  const outputPrefix = `${STORAGE_PREFIXES.models}${settings.name}/`;
+  if (config.chat.fineTune === "bailian") {
+    // The job only prepares the rows, on a CPU; Model Studio trains (Models: BailianChatModel).
+    return {
+      settings: { ...settings, trainer: "bailian" as const, instanceType: config.chat.bailian.prepareInstanceType },
+      outputPrefix,
+    };
+  }
+  if (!base)
+    throw new Error("models.training.llm.base: not set; expected oss://<bucket>/<prefix> (rules.ts checks this)");
+  const mount = baseMount(base);
+  if (!mount) throw new Error(`models.training.llm.base: ${base} is not oss://<bucket>/<prefix>`);
+  return {
+    settings: { ...settings, trainer: "pai" as const, base, instanceType },
+    base: { bucket: mount.bucket, prefix: mount.prefix },
+    outputPrefix,
+  };
+}
 
 /** Wires the components from one validated config. Components never read Pulumi config. */
 export function createBackbone(config: BackboneConfig, id: StackIdentity): BackboneOutputs {
@@ -143,6 +171,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       },
       ...(config.storage.kmsKeyId ? { kmsKeyId: config.storage.kmsKeyId } : {}),
       ...(recommendations ? { airecInstanceId: recommendations.instanceId } : {}),
+      llmTraining: llmTrainingOf(config),
       deployer: {
         emptyBucketsOnDestroy: config.storage.forceDestroy,
         registryEdition: config.registry.edition,
@@ -179,6 +208,8 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
       relevance: config.relevance,
       archives: { embedding: modelSettings.embedding, rerank: modelSettings.rerank },
       training: modelSettings.training.enabled ? modelSettings.training : undefined,
+      llmTraining: llmTrainingOf(config)?.settings,
+      chatFineTune: config.chat.fineTune === "bailian" ? config.chat.bailian : undefined,
       codeDir: MODELS_DIR,
       gpu: serving.gpu,
       bailian: serving.bailian,
@@ -195,7 +226,11 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
         vswitchCount: config.network.vswitches.length,
         securityGroupId: network.securityGroupIds.apply((groups) => groups.gpu),
       },
-      identity: { trainingRoleArn: identity.roles.training, servingRoleName: identity.roleNames.serving },
+      identity: {
+        trainingRoleArn: identity.roles.training,
+        servingRoleName: identity.roleNames.serving,
+        llmTrainingRoleArn: identity.llmTrainingRoleArn,
+      },
       tags,
     },
     opts,

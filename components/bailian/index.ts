@@ -1,2 +1,4 @@
 export * from "./bailian";
+export * from "./chat-model";
 export * from "./deployment";
+export * from "./fine-tune";

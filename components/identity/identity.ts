@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { attributed } from "../errors";
 import { type AirecManagement, airecDeployerInput, type DeployerPolicyInput, deployerPolicy } from "./deployer-policy";
-import { orchestratorPolicy, servingPolicy, trainingPolicy } from "./policies";
+import { llmTrainingPolicy, orchestratorPolicy, servingPolicy, trainingPolicy } from "./policies";
 import { ecsTrustPolicy, PAI_SERVICE, paiTrustPolicy, rrsaTrustPolicy } from "./trust";
 import { WorkloadIdentity } from "./workload-identity";
 
@@ -32,6 +32,10 @@ export interface IdentityArgs {
     /** How the stack manages AIRec (recommendations.airec): what the deployer may do to an instance. */
     readonly airec?: AirecManagement;
   };
+  /** The chat model's fine-tuning job (models.training.llm): a fourth role, only while it is on. */
+  readonly llmTraining?:
+    | { readonly base?: { bucket: string; prefix: string } | undefined; readonly outputPrefix: string }
+    | undefined;
   readonly tags: Record<string, string>;
 }
 
@@ -57,6 +61,8 @@ export class Identity extends pulumi.ComponentResource {
   };
   /** JSON policy document for the CI deployer of this stack. */
   public readonly deployerPolicy: pulumi.Output<string>;
+  /** The chat model's training role, when args.llmTraining is set. */
+  public readonly llmTrainingRoleArn?: pulumi.Output<string>;
 
   constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:identity:Identity", name, {}, opts);
@@ -121,6 +127,26 @@ export class Identity extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    const llm = args.llmTraining;
+    if (llm) {
+      const role = new WorkloadIdentity(
+        `${name}-llm-training`,
+        {
+          roleName: `${cloudName}-llm-training`,
+          description: `PAI DLC chat model job: read raw/ and logs/ of docs${llm.base ? " and the base" : ""}, write ${llm.outputPrefix} of artifacts`,
+          trustPolicy: attributed(this, () => json(paiTrustPolicy(args.paiServicePrincipal ?? PAI_SERVICE))),
+          policyDocument: base.apply((input) =>
+            attributed(this, () =>
+              json(llmTrainingPolicy({ ...input, base: llm.base, outputPrefix: llm.outputPrefix })),
+            ),
+          ),
+          tags,
+        },
+        { parent: this },
+      );
+      this.llmTrainingRoleArn = role.roleArn;
+    }
 
     this.roles = { training: training.roleArn, serving: serving.roleArn, orchestrator: orchestrator.roleArn };
     this.roleNames = { training: training.roleName, serving: serving.roleName, orchestrator: orchestrator.roleName };

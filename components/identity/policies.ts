@@ -69,6 +69,39 @@ export function trainingPolicy(input: WorkloadPolicyInput): PolicyDocument {
   ]);
 }
 
+export interface LlmTrainingPolicyInput extends WorkloadPolicyInput {
+  /** The base checkpoint's bucket and prefix (models.training.llm.base), read only; none when Model Studio trains. */
+  readonly base?: { readonly bucket: string; readonly prefix: string } | undefined;
+  /** Where its runs write, e.g. models/chat/ of artifacts. */
+  readonly outputPrefix: string;
+}
+
+/**
+ * The chat model's DLC job (prepare-chat + train-llm): read raw/ and logs/ of docs (chat transcripts
+ * and feedback) and the base checkpoint's prefix, write only its own folder under models/. A role of
+ * its own: the embedder's and reranker's jobs never read the transcripts.
+ */
+export function llmTrainingPolicy(input: LlmTrainingPolicyInput): PolicyDocument {
+  const prefix = (p: string) => (p.endsWith("/") ? p : `${p}/`);
+  if (!input.outputPrefix.startsWith(PREFIXES.models) || input.outputPrefix.length <= PREFIXES.models.length) {
+    throw new Error(
+      `llm training policy: output prefix ${JSON.stringify(input.outputPrefix)} must be a folder under ${PREFIXES.models}`,
+    );
+  }
+  if (input.base && !input.base.prefix)
+    throw new Error("llm training policy: the base must be a prefix, not a whole bucket");
+  return workloadPolicy([
+    ...read(input, input.buckets.docs, [PREFIXES.raw, PREFIXES.logs]),
+    ...(input.base ? read(input, input.base.bucket, [prefix(input.base.prefix)]) : []),
+    {
+      Effect: "Allow",
+      Action: ["oss:PutObject", "oss:GetObject", "oss:AbortMultipartUpload", "oss:ListParts"],
+      Resource: [ossPrefixArn(input.accountId, input.buckets.artifacts, prefix(input.outputPrefix))],
+    },
+    ...kms(input, true),
+  ]);
+}
+
 /** GPU ECS hosts running TorchServe: read models/ of artifacts. */
 export function servingPolicy(input: WorkloadPolicyInput): PolicyDocument {
   return workloadPolicy([...read(input, input.buckets.artifacts, [PREFIXES.models]), ...kms(input, false)]);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { BailianModels, type BailianModelsArgs } from "../bailian";
+import { BailianChatModel, BailianModels, type BailianModelsArgs } from "../bailian";
 import { attributed } from "../errors";
 import {
   bailianEndpoint,
@@ -13,7 +13,7 @@ import {
 } from "../model-endpoints";
 import { type GpuSettings, Serving, type ServingArgs } from "../serving";
 import { modelPrefix } from "../storage";
-import { Training, type TrainingSettings } from "../training";
+import { CHAT_DATA_FOLDER, type LlmTrainingSettings, Training, type TrainingSettings } from "../training";
 import { GATEWAY_KEY, type Gateways, retrievalEndpoints, searchEndpoints } from "./endpoints";
 import { servingPackages } from "./packages";
 
@@ -35,6 +35,17 @@ export interface ModelsArgs {
   readonly archives: Readonly<Record<ModelRole, { readonly name: string; readonly version: string }>>;
   /** Fine-tuning on PAI; unset: the hosts serve the configured version of an earlier run. */
   readonly training?: TrainingSettings | undefined;
+  /** The chat model's fine-tuning job (needs `training` and identity.llmTrainingRoleArn). */
+  readonly llmTraining?: LlmTrainingSettings | undefined;
+  /** With llmTraining.trainer "bailian": what Model Studio fine-tunes and how the result is deployed. */
+  readonly chatFineTune?:
+    | {
+        readonly model: string;
+        readonly trainingType: "efficient_sft" | "sft";
+        readonly nEpochs: number;
+        readonly capacity: number;
+      }
+    | undefined;
   /** The repository's models/ folder: the training code, and requirements.txt (the hosts' pins). */
   readonly codeDir: string;
   readonly gpu: GpuSettings;
@@ -53,7 +64,12 @@ export interface ModelsArgs {
   };
   readonly network: Pick<ServingArgs, "vpcId" | "vswitchIds" | "zoneIds" | "vswitchCount" | "securityGroupId">;
   /** The training role's ARN (the DLC jobs assume it) and the serving role's name (the hosts run as it). */
-  readonly identity: { readonly trainingRoleArn: pulumi.Input<string>; readonly servingRoleName: pulumi.Input<string> };
+  readonly identity: {
+    readonly trainingRoleArn: pulumi.Input<string>;
+    readonly servingRoleName: pulumi.Input<string>;
+    /** The chat model's job's own role (reads logs/); set with llmTraining. */
+    readonly llmTrainingRoleArn?: pulumi.Input<string> | undefined;
+  };
   readonly tags: Record<string, string>;
 }
 
@@ -131,6 +147,14 @@ export class Models extends pulumi.ComponentResource {
    * (awaited until running).
    */
   public readonly ready: readonly pulumi.Resource[];
+  /** The fine-tuned chat model's run (models/<name>/<version>/ of artifacts), when models.training.llm is on. */
+  public readonly chatModel?: {
+    readonly version: string;
+    readonly prefix: string;
+    readonly uri: pulumi.Output<string>;
+    /** On the Model Studio path: the deployed model's name, what the orchestrator passes as `model`. */
+    readonly deployedModel?: pulumi.Output<string>;
+  };
 
   constructor(name: string, args: ModelsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("backbone:models:Models", name, {}, opts);
@@ -166,11 +190,45 @@ export class Models extends pulumi.ComponentResource {
               embedding: { ...archives.embedding, base: args.training.base, dims: relevance.embedding.dims },
               rerank: { ...archives.rerank, base: args.training.base },
             },
+            llm:
+              args.llmTraining && args.identity.llmTrainingRoleArn
+                ? { settings: args.llmTraining, roleArn: args.identity.llmTrainingRoleArn }
+                : undefined,
             tags: args.tags,
           },
           child("training"),
         )
       : undefined;
+
+    const llmRun = training?.llmArtifact;
+    if (llmRun && args.llmTraining?.trainer === "bailian" && args.chatFineTune) {
+      const { model, trainingType, nEpochs, capacity } = args.chatFineTune;
+      const data = `${llmRun.prefix}${CHAT_DATA_FOLDER}sft/`;
+      const chatModel = new BailianChatModel(
+        `${name}-chat`,
+        {
+          baseUrl: args.bailian.baseUrl,
+          model,
+          trainingType,
+          nEpochs,
+          suffix: llmRun.version
+            .toLowerCase()
+            .replace(/[^a-z0-9-]/g, "-")
+            .slice(0, 32),
+          data: pulumi.output(args.storage.artifactsBucket).apply((bucket) => ({
+            bucket,
+            region: `oss-${args.region}`,
+            trainKey: `${data}train.jsonl`,
+            validKey: `${data}valid.jsonl`,
+          })),
+          capacity,
+          wait: { fineTuneMinutes: args.training?.waitTimeoutMinutes ?? 480, deploymentMinutes: 30 },
+        },
+        // Model Studio reads what the DLC job wrote: the job's resource completes when the job has.
+        { parent: this, dependsOn: training?.llmJob ? [training.llmJob] : [] },
+      );
+      this.chatModel = { ...llmRun, deployedModel: chatModel.deployedModel };
+    } else if (llmRun) this.chatModel = llmRun;
 
     // Trained runs pin their own version; otherwise the configured version of an earlier run is served.
     const servedKey = (role: ModelRole) => {

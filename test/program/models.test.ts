@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../stacks/config";
 import { resolved } from "../helpers/mocks";
 import { runProgram } from "../helpers/program";
-import { readRepoFile } from "../helpers/stack-files";
+import { ephemeralStackText, readRepoFile } from "../helpers/stack-files";
 
 const DLC = "pulumi-nodejs:dynamic/backbone-pai:DlcJob";
 const DEPLOYMENT = "pulumi-nodejs:dynamic/backbone-bailian:Deployment";
@@ -39,7 +39,8 @@ describe("models in the dev stack", () => {
     expect(recorder.ofType("alicloud:pai/workspaceWorkspace:WorkspaceWorkspace")).toHaveLength(1);
     expect(recorder.ofType("alicloud:pai/workspaceDataset:WorkspaceDataset")).toHaveLength(2);
     expect(recorder.ofType("alicloud:oss/bucketObject:BucketObject").length).toBeGreaterThan(0);
-    const jobs = recorder.ofType(DLC);
+    // The third job, the chat model's, has a test of its own below.
+    const jobs = recorder.ofType(DLC).filter((j) => j.name !== "models-training-llm");
     expect(jobs.map((j) => j.name).sort()).toEqual(["models-training-embedding", "models-training-rerank"]);
     for (const job of jobs) {
       expect(job.inputs.instanceType).toBe("ecs.gn7i-c8g1.2xlarge");
@@ -108,6 +109,98 @@ describe("models in the dev stack", () => {
     });
     expect(endpoints.rerank).toMatchObject({ protocol: "dashscope", authSecret: "dashscope-api-key", dims: null });
     expect(await pulumi.isSecret(outputs.modelSecrets)).toBe(true);
+  });
+});
+
+describe("the chat model's fine-tuning job (models.training.llm)", () => {
+  it("dev registers it with its own role: prepare-chat + train-llm on the mounted base, one output folder", async () => {
+    const { recorder, error } = await evaluate("dev", readRepoFile("Pulumi.dev.yaml"));
+    expect(error).toBeUndefined();
+    const job = recorder.one(DLC, "models-training-llm");
+    const base = "oss://acme-search-dev-artifacts/base-models/Qwen2.5-1.5B-Instruct/";
+    expect(job.inputs.instanceType).toBe("ecs.gn7i-c8g1.2xlarge");
+    expect(job.inputs.userCommand).toContain(
+      "python -m backbone_models.cli prepare-chat --raw /mnt/raw --logs /mnt/logs",
+    );
+    expect(job.inputs.userCommand).toContain(
+      `train-llm --data /mnt/output/chat-data --base ${base} --out /mnt/output --merge`,
+    );
+    expect(job.inputs.envs.BACKBONE_OSS_MOUNTS).toBe(`${base}=/mnt/base`);
+    const internal = (bucket: string, prefix: string) =>
+      `oss://${bucket}.oss-cn-hangzhou-internal.aliyuncs.com/${prefix}`;
+    expect(job.inputs.dataSources).toEqual(
+      expect.arrayContaining([
+        { uri: internal("acme-search-dev-docs", "raw/"), mountPath: "/mnt/raw" },
+        { uri: internal("acme-search-dev-docs", "logs/"), mountPath: "/mnt/logs" },
+        { uri: internal("acme-search-dev-artifacts", "base-models/Qwen2.5-1.5B-Instruct/"), mountPath: "/mnt/base" },
+      ]),
+    );
+    expect(job.inputs.artifactUri).toMatch(/^oss:\/\/acme-search-dev-artifacts\/models\/chat\/v1-[0-9a-f]{10}\/$/);
+    const output = job.inputs.dataSources.find((d: { mountPath: string }) => d.mountPath === "/mnt/output");
+    expect(output.uri).toBe(
+      internal("acme-search-dev-artifacts", job.inputs.artifactUri.split("/").slice(3).join("/")),
+    );
+
+    const role = recorder.one("alicloud:ram/role:Role", "identity-llm-training-role");
+    expect(role.inputs.roleName).toBe("acme-search-dev-llm-training");
+    const policy = JSON.parse(
+      recorder.one("alicloud:ram/policy:Policy", "identity-llm-training-policy").inputs.policyDocument,
+    );
+    const resources = policy.Statement.flatMap((s: { Resource: string[] }) => s.Resource);
+    expect(resources.some((r: string) => /:acme-search-dev-artifacts\/models\/chat\/\*$/.test(r))).toBe(true);
+    expect(resources.some((r: string) => /:acme-search-dev-artifacts\/models\/\*$/.test(r))).toBe(false);
+    // The embedder's and reranker's role never reads the chat transcripts.
+    const other = recorder.one("alicloud:ram/policy:Policy", "identity-training-policy").inputs.policyDocument;
+    expect(other).not.toContain("logs/");
+  });
+
+  it("an ephemeral stack registers no LLM job and no LLM role, and refuses one turned on", async () => {
+    const { recorder, error } = await evaluate("pr-42", ephemeralStackText());
+    expect(error).toBeUndefined();
+    expect(recorder.ofType(DLC)).toEqual([]);
+    expect(recorder.resources.filter((r) => r.name.includes("llm"))).toEqual([]);
+
+    const turnedOn = `${ephemeralStackText()}  search-backbone:models:\n    training:\n      llm:\n        enabled: true\n`;
+    const refused = await evaluate("pr-42", turnedOn);
+    expect(refused.error).toBeInstanceOf(ConfigError);
+    const message = (refused.error as Error).message;
+    expect(message).toContain("models.training.llm.enabled: given true; expected false in an ephemeral stack");
+    expect(message).toContain("models.training.llm.base");
+  });
+});
+
+describe("chat.fineTune: bailian (Model Studio fine-tunes and deploys the chat model)", () => {
+  it("the DLC job only prepares the rows on a CPU; a fine-tune reads them and a deployment serves its model", async () => {
+    const text = `${readRepoFile("Pulumi.dev.yaml")}  search-backbone:chat:\n    fineTune: bailian\n`;
+    const { recorder, error } = await evaluate("dev", text);
+    expect(error).toBeUndefined();
+    const job = recorder.one(DLC, "models-training-llm");
+    expect(job.inputs.instanceType).toBe("ecs.g7.xlarge");
+    expect(job.inputs.userCommand).toContain(
+      "prepare-chat --raw /mnt/raw --logs /mnt/logs --out /mnt/output/chat-data",
+    );
+    expect(job.inputs.userCommand).not.toContain("train-llm");
+    expect(job.inputs.dataSources.map((d: { mountPath: string }) => d.mountPath)).not.toContain("/mnt/base");
+
+    const fineTune = recorder.one("pulumi-nodejs:dynamic/backbone-bailian:FineTune");
+    const run = job.inputs.artifactUri.replace("oss://acme-search-dev-artifacts/", "");
+    expect(fineTune.inputs).toMatchObject({
+      model: "qwen3-8b",
+      trainingType: "efficient_sft",
+      nEpochs: 3,
+      data: {
+        bucket: "acme-search-dev-artifacts",
+        region: "oss-cn-hangzhou",
+        trainKey: `${run}chat-data/sft/train.jsonl`,
+        validKey: `${run}chat-data/sft/valid.jsonl`,
+      },
+    });
+    expect(recorder.ofType(DEPLOYMENT).map((d) => d.name)).toEqual(["models-chat-deployment"]);
+    // Nothing on this path reads a base checkpoint.
+    const policy = recorder.one("alicloud:ram/policy:Policy", "identity-llm-training-policy").inputs.policyDocument;
+    expect(policy).not.toContain("base-models");
+    const { __provider: _, ...inputs } = fineTune.inputs;
+    expect(JSON.stringify(inputs)).not.toMatch(/sk-|AccessKey/i);
   });
 });
 

@@ -56,8 +56,10 @@ export class HttpFake {
       const text = Buffer.concat(chunks).toString("utf8");
       const violations: string[] = [];
       let body: any;
+      // A multipart upload (DashScope's /api/v1/files) is checked by its handler over `raw`.
+      const multipart = String(req.headers["content-type"] ?? "").startsWith("multipart/form-data");
       try {
-        body = text ? JSON.parse(text) : undefined;
+        body = text && !multipart ? JSON.parse(text) : undefined;
       } catch {
         violations.push("body is not JSON");
       }
