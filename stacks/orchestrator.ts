@@ -96,6 +96,7 @@ export const EVENT_PREFIXES = {
   raw: STORAGE_PREFIXES.raw,
   events: `${STORAGE_PREFIXES.logs}events/`,
   recs: `${STORAGE_PREFIXES.logs}recs-events/`,
+  chat: `${STORAGE_PREFIXES.logs}chat/`,
 } as const;
 
 /** The component's settings from the stack's validated orchestrator config. */
@@ -113,5 +114,6 @@ export function componentSettings(settings: EnabledOrchestratorConfig["orchestra
     dependencyLimits: settings.dependencyLimits,
     ingress: settings.ingress,
     jwt: settings.jwt,
+    chatLog: settings.chatLog,
   };
 }

@@ -22,7 +22,7 @@ export interface EnvInputs {
   readonly opensearchUrl: string;
   readonly oss: { readonly bucket: string; readonly region: string; readonly endpoint: string };
   /** Under the docs bucket's logs/ prefix: the orchestrator's RAM policy may write nothing else. */
-  readonly eventLogPrefixes: { readonly events: string; readonly recs: string };
+  readonly eventLogPrefixes: { readonly events: string; readonly recs: string; readonly chat: string };
   readonly rawPrefix: string;
   readonly airec?: { readonly instanceId: string; readonly sceneId: string; readonly endpoint: string } | undefined;
   /** Chat from the fine-tuned model on EAS: its OpenAI-compatible base URL and served model name. */
@@ -66,6 +66,8 @@ export function orchestratorEnv(input: EnvInputs): OrchestratorEnv {
     OSS_ENDPOINT: input.oss.endpoint,
     EVENT_LOG_PREFIX: input.eventLogPrefixes.events,
     EVENT_LOG_RECS_PREFIX: input.eventLogPrefixes.recs,
+    CHAT_LOG_ENABLED: String(settings.chatLog),
+    CHAT_LOG_PREFIX: input.eventLogPrefixes.chat,
     API_KEYS_FILE: `${MOUNTS.secrets}/${FILES.apiKeys}`,
     ...(settings.jwt
       ? {

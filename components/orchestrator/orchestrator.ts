@@ -88,7 +88,7 @@ export interface OrchestratorArgs {
     readonly region: string;
     readonly endpoint: pulumi.Input<string>;
   };
-  readonly prefixes: { readonly raw: string; readonly events: string; readonly recs: string };
+  readonly prefixes: { readonly raw: string; readonly events: string; readonly recs: string; readonly chat: string };
   readonly dashscopeApiKey: pulumi.Input<string>;
   readonly apiKeys: pulumi.Input<ApiKey[]>;
   /** AIRec instance and scene; unset: the service recommends from the backbone alone. */
@@ -177,7 +177,7 @@ export class Orchestrator extends pulumi.ComponentResource {
             elasticsearchUrl,
             opensearchUrl,
             oss: { bucket, region: args.oss.region, endpoint },
-            eventLogPrefixes: { events: args.prefixes.events, recs: args.prefixes.recs },
+            eventLogPrefixes: { events: args.prefixes.events, recs: args.prefixes.recs, chat: args.prefixes.chat },
             rawPrefix: args.prefixes.raw,
             airec,
             ...(args.easChat && easChatBaseUrl

@@ -42,6 +42,8 @@ export interface OrchestratorSettings {
     | { readonly engineInFlight: number; readonly modelInFlight: number; readonly queue: number }
     | undefined;
   readonly ingress: IngressSettings;
+  /** Record each answered chat turn under the chat-log prefix (CHAT_LOG_ENABLED): personal data, training data. */
+  readonly chatLog: boolean;
   /** Bearer JWTs from the identity provider (JWT_* of the service); unset: API keys only. */
   readonly jwt?: JwtSettings | undefined;
 }

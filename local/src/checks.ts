@@ -83,6 +83,13 @@ export function docsProblem(folder: string): string | undefined {
   return undefined;
 }
 
+/** CHAT_LOG_ENABLED from the user's environment: unset, true or false (the orchestrator's values). */
+export function chatLogProblem(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = env.CHAT_LOG_ENABLED;
+  if (value === undefined || value === "" || value === "true" || value === "false") return undefined;
+  return `CHAT_LOG_ENABLED: given ${JSON.stringify(value)}; expected true or false (false: no chat log in .local/logs/chat)`;
+}
+
 /** Engine ports held by this stack's own nodes (pid files of scripts/engines.sh under its run folder). */
 export function ownEnginePorts(enginesRun: string, ports: Ports): Set<number> {
   const ours = new Set<number>();

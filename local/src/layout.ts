@@ -56,6 +56,8 @@ export function workLayout(work: string) {
     bucket: work,
     /** logs/events/dt=YYYY-MM-DD/hour=HH/*.jsonl.gz, the OSS layout models/ prepare reads. */
     eventLog: at("logs", "events"),
+    /** logs/chat/dt=YYYY-MM-DD/hour=HH/*.jsonl.gz: one line per answered chat turn, what prepare-chat reads. */
+    chatLog: at("logs", "chat"),
     runLogs: at("run"),
     stackFile: at("stack.json"),
   };

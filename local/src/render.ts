@@ -145,7 +145,7 @@ export function backboneEnv(o: { alias: string; ports: Ports; layout: WorkLayout
 
 /**
  * The orchestrator's environment (names from ORCHESTRATOR_ENV). AIRec is off, the event log is a
- * local folder, DashScope is passed through only when the user set DASHSCOPE_API_KEY (without it
+ * local folder (the chat log too), DashScope is passed through only when the user set DASHSCOPE_API_KEY (without it
  * the orchestrator answers extractively). Timeouts are a CPU's, not a GPU's.
  */
 export function orchestratorEnv(o: {
@@ -169,6 +169,10 @@ export function orchestratorEnv(o: {
     OPENSEARCH_URL: urls.opensearch,
     AIREC_ENABLED: "false",
     EVENT_LOG_FOLDER: o.layout.bucket,
+    // Chat turns go beside the events (layout.chatLog), the training data of prepare-chat; the user
+    // may switch them off as in the cluster (CHAT_LOG_ENABLED=false npm start).
+    CHAT_LOG_ENABLED: o.user.CHAT_LOG_ENABLED === "false" ? "false" : "true",
+    CHAT_LOG_PREFIX: "logs/chat/",
     API_KEYS_FILE: o.layout.apiKeysFile,
     REQUEST_BUDGET_MS: "15000",
     EMBED_TIMEOUT_MS: "5000",

@@ -13,6 +13,7 @@ import {
 import * as path from "node:path";
 import {
   archiveProblem,
+  chatLogProblem,
   docsProblem,
   javaProblem,
   ownEnginePorts,
@@ -165,6 +166,7 @@ export async function startStack(o: StackOptions): Promise<RunningStack> {
         javaProblem(),
         pythonProblem(o.root),
         o.docs ? docsProblem(o.docs) : undefined,
+        chatLogProblem(o.userEnv),
       ].filter((p): p is string => p !== undefined);
       if (problems.length) throw new StartError(`cannot start:\n  - ${problems.join("\n  - ")}`);
     });

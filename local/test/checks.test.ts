@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { archiveProblem, docsProblem, javaMajor, portFree, portProblems } from "../src/checks.ts";
+import { archiveProblem, chatLogProblem, docsProblem, javaMajor, portFree, portProblems } from "../src/checks.ts";
 import { progressLine } from "../src/progress.ts";
 import { probeQuery } from "../src/stack.ts";
 
@@ -45,6 +45,14 @@ describe("checks before anything starts", () => {
     mkdirSync(path.join(dir, "empty"));
     expect(docsProblem(path.join(dir, "empty"))).toMatch(/holds no documents$/);
     expect(docsProblem(dir)).toBeUndefined();
+  });
+
+  it("takes CHAT_LOG_ENABLED unset, true or false, and names any other value", () => {
+    for (const value of [undefined, "", "true", "false"])
+      expect(chatLogProblem({ CHAT_LOG_ENABLED: value })).toBeUndefined();
+    expect(chatLogProblem({ CHAT_LOG_ENABLED: "no" })).toBe(
+      'CHAT_LOG_ENABLED: given "no"; expected true or false (false: no chat log in .local/logs/chat)',
+    );
   });
 
   it("names a model archive that is missing or not a zip", () => {

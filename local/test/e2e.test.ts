@@ -33,7 +33,8 @@ import { probeQuery, type RunningStack, startStack } from "../src/stack.ts";
  * The end-to-end test: the local stack `npm start` runs (same modules), on the first 12 documents
  * of the sample corpus and ports of its own, and one assertion per seam, each on data the real
  * other side produced: TorchServe's handlers, both engines, OpenSearch's ml-commons connector and
- * search pipeline, the orchestrator, its event log, models/ prepare reading that log, and the loop's
+ * search pipeline, the orchestrator, its event log, models/ prepare reading that log, its chat log with
+ * the feedback going through models/ prepare-chat and train-llm (the tiny model), and the loop's
  * own serve-and-swap steps putting a retrained embedder behind the alias while queries keep answering.
  */
 
@@ -350,6 +351,180 @@ describe("the local stack end to end", () => {
   });
 });
 
+describe("the chat model's whole path on the local stack", () => {
+  it("chat turns and their feedback become SFT rows (prepare-chat) and a LoRA fine-tune of a tiny model (train-llm)", async (ctx) => {
+    if (!stack) ctx.skip();
+    const started = performance.now();
+    // Distinct questions (the split is by question), JSON and SSE, one follow-up turn; up, down and unrated.
+    const turns: { messages: { role: string; content: string }[]; stream: boolean; rating?: "up" | "down" }[] = [
+      { messages: [{ role: "user", content: "How do I run the 2to3 fixers on a file?" }], stream: false, rating: "up" },
+      { messages: [{ role: "user", content: "What does a future statement change?" }], stream: true, rating: "up" },
+      { messages: [{ role: "user", content: "How do I acquire a low-level lock?" }], stream: false, rating: "down" },
+      { messages: [{ role: "user", content: "How do I define an abstract base class?" }], stream: false, rating: "up" },
+      { messages: [{ role: "user", content: "How do I parse command-line options?" }], stream: true },
+      {
+        messages: [{ role: "user", content: "Which types can an array of numeric values hold?" }],
+        stream: false,
+        rating: "up",
+      },
+    ];
+    const asked: { queryId: string; answer: string; userId: string; rating?: "up" | "down" }[] = [];
+    for (const [i, turn] of turns.entries()) {
+      const userId = `e2e-chat-${i % 2}`;
+      const body = { messages: turn.messages, userId, topK: 3, stream: turn.stream };
+      const answered = turn.stream ? await streamedChat(body) : await api("/v1/chat", body).then((r) => r.body);
+      asked.push({
+        queryId: answered.queryId,
+        answer: answered.answer,
+        userId,
+        ...(turn.rating ? { rating: turn.rating } : {}),
+      });
+    }
+    // A follow-up with the conversation so far: its SFT prompt carries the earlier turns.
+    const followUp = await api("/v1/chat", {
+      messages: [
+        ...turns[3]!.messages,
+        { role: "assistant", content: asked[3]!.answer },
+        { role: "user", content: "And how do I register a virtual subclass?" },
+      ],
+      userId: "e2e-chat-1",
+      topK: 3,
+    });
+    expect(followUp.status, JSON.stringify(followUp.body)).toBe(200);
+    asked.push({ queryId: followUp.body.queryId, answer: followUp.body.answer, userId: "e2e-chat-1", rating: "up" });
+    const rated = asked.filter((a) => a.rating);
+    const posted = await api("/v1/events", {
+      events: rated.map((a) => ({
+        type: "feedback",
+        userId: a.userId,
+        queryId: a.queryId,
+        value: a.rating,
+        channel: "chat",
+      })),
+    });
+    expect(posted.body).toEqual({ accepted: rated.length, refused: [] });
+
+    // Both logs as the orchestrator wrote them (every chat of this run, the earlier tests' too).
+    const logs = path.dirname(stack!.description.eventLog);
+    const chatLog = workLayout(work).chatLog;
+    let chatLines: any[] = [];
+    let feedback: any[] = [];
+    for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+      chatLines = jsonlLines(chatLog);
+      feedback = jsonlLines(stack!.description.eventLog).filter((e) => e.type === "feedback");
+      const logged = new Set(chatLines.map((l) => l.queryId));
+      if (asked.every((a) => logged.has(a.queryId)) && feedback.length >= rated.length) break;
+    }
+    expect(chatLines.map((l) => l.queryId)).toEqual(expect.arrayContaining(asked.map((a) => a.queryId)));
+    expect(feedback).toHaveLength(rated.length);
+    const turnOf = new Map<string, any>(chatLines.map((l) => [l.queryId, l]));
+    for (const a of asked) expect(turnOf.get(a.queryId)).toMatchObject({ answer: a.answer, answerMode: "extractive" });
+    expect(turnOf.get(followUp.body.queryId).conversation).toHaveLength(2);
+
+    const data = mkdtempSync(path.join(tmpdir(), "e2e-prepare-chat-"));
+    const t0 = performance.now();
+    execFileSync(
+      venvPython,
+      [
+        "-m",
+        "backbone_models.cli",
+        "prepare-chat",
+        "--raw",
+        stack!.description.backbone.docs,
+        "--logs",
+        logs,
+        "--out",
+        data,
+      ],
+      { cwd: path.join(root, "models"), stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const prepareSeconds = (performance.now() - t0) / 1000;
+    const manifest = JSON.parse(readFileSync(path.join(data, "manifest.json"), "utf8"));
+    // Every line and every turn accounted for: each rated turn is in SFT (up) or refused (down), none unresolved.
+    expect(manifest.lines).toMatchObject({ chat_turn: chatLines.length, feedback: rated.length, malformed: 0 });
+    expect(manifest).toMatchObject({
+      turns: chatLines.length,
+      feedback_events: rated.length,
+      feedback_without_turn: 0,
+    });
+    const ups = rated.filter((a) => a.rating === "up");
+    expect(manifest.outcomes).toEqual({
+      sft: ups.length,
+      disliked: rated.length - ups.length,
+      unrated: chatLines.length - rated.length,
+      chunks_unresolved: 0,
+      duplicate: 0,
+      leak: 0,
+    });
+    const sft = ["train", "valid", "test"].flatMap((split) => jsonlLines(path.join(data, "sft", `${split}.jsonl`)));
+    expect(sft.map((r) => r.queryId).sort()).toEqual(ups.map((a) => a.queryId).sort());
+
+    // The SFT prompt holds the text of every chunk the answer cites, as the engines indexed it.
+    const cited = [...new Set(sft.flatMap((r) => turnOf.get(r.queryId).citedChunkIds as string[]))];
+    expect(cited.length).toBeGreaterThan(0);
+    const indexed = await engine(stack!.description.engines.elasticsearch, `/${ALIAS}/_search`, {
+      size: cited.length,
+      query: { ids: { values: cited } },
+    });
+    const textOf = new Map<string, string>(indexed.hits.hits.map((h: any) => [h._id, h._source[FIELDS.text]]));
+    expect(textOf.size).toBe(cited.length);
+    for (const row of sft) {
+      const turn = turnOf.get(row.queryId);
+      const prompt = row.messages.slice(0, -1);
+      expect(prompt[0].role).toBe("system");
+      expect(prompt.slice(1)).toEqual([...turn.conversation, { role: "user", content: turn.question }]);
+      expect(row.messages.at(-1)).toEqual({ role: "assistant", content: turn.answer });
+      const promptText = prompt.map((m: any) => m.content).join("\n");
+      for (const id of turn.citedChunkIds) expect(promptText, `${row.queryId} cites ${id}`).toContain(textOf.get(id));
+    }
+
+    // A LoRA fine-tune of a random-init tiny causal LM on those rows: a smoke of the path, not of quality.
+    const model = path.join(data, "llm");
+    const t1 = performance.now();
+    execFileSync(
+      venvPython,
+      [
+        "-m",
+        "backbone_models.cli",
+        "train-llm",
+        "--data",
+        data,
+        "--base",
+        "tiny",
+        "--out",
+        model,
+        "--merge",
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--max-new-tokens",
+        "4",
+        // Room for every row (3 sources and a follow-up's turns), so none is left out for length.
+        "--max-length",
+        "4096",
+      ],
+      { cwd: path.join(root, "models"), stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const trainSeconds = (performance.now() - t1) / 1000;
+    const meta = JSON.parse(readFileSync(path.join(model, "llm-train.json"), "utf8"));
+    expect(meta).toMatchObject({ dataVersion: manifest.dataVersion, saved: "merged", folder: "model" });
+    expect(meta.rows_left_out_for_length).toBe(0);
+    expect(meta.metrics.train.steps).toBe(2);
+    for (const loss of [meta.metrics.train.loss_first, meta.metrics.train.loss_last])
+      expect(Number.isFinite(loss), `loss ${loss}`).toBe(true);
+    for (const file of ["config.json", "model.safetensors", "tokenizer.json"])
+      expect(existsSync(path.join(model, "model", file)), file).toBe(true);
+    log(
+      "chat-train",
+      `${chatLines.length} turns, ${rated.length} rated: ${manifest.outcomes.sft} SFT rows; prepare-chat ${prepareSeconds.toFixed(1)} s, ` +
+        `train-llm ${trainSeconds.toFixed(1)} s (loss ${meta.metrics.train.loss_first.toFixed(3)} -> ` +
+        `${meta.metrics.train.loss_last.toFixed(3)}); step ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    rmSync(data, { recursive: true, force: true });
+  }, 300_000);
+});
+
 describe("the loop's swap on the local stack", () => {
   it("a retrained embedder is served, re-embedded into a new generation and swapped in behind the alias; no query during the swap fails", async (ctx) => {
     if (!stack) ctx.skip();
@@ -525,4 +700,43 @@ function startAliasLoop(urls: readonly string[], queries: readonly string[]) {
       await run;
     },
   };
+}
+
+/** Every line of the *.jsonl[.gz] files under a folder (or of one file), in file order. */
+function jsonlLines(where: string): any[] {
+  if (!existsSync(where)) return [];
+  const files = where.endsWith(".jsonl")
+    ? [where]
+    : (readdirSync(where, { recursive: true }) as string[])
+        .filter((f) => f.endsWith(".jsonl.gz") || f.endsWith(".jsonl"))
+        .sort()
+        .map((f) => path.join(where, f));
+  return files.flatMap((f) => {
+    const bytes = readFileSync(f);
+    const text = f.endsWith(".gz") ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8");
+    return text
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
+  });
+}
+
+/** A streamed chat through the public API: the SSE events' head, answer and end, as one object. */
+async function streamedChat(body: unknown): Promise<{ queryId: string; answer: string }> {
+  const r = await fetch(`${stack!.description.orchestrator.url}/v1/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${stack!.apiKey}` },
+    body: JSON.stringify(body),
+  });
+  expect(r.status).toBe(200);
+  const events = (await r.text())
+    .split("\n\n")
+    .filter((b) => b.trim())
+    .map((b) => ({ event: /^event: (.*)$/m.exec(b)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(b)?.[1] ?? "null") }));
+  expect(events.at(-1)).toEqual({ event: "done", data: { finishReason: "stop" } });
+  const answer = events
+    .filter((e) => e.event === "token")
+    .map((e) => e.data.text)
+    .join("");
+  return { queryId: events[0]!.data.queryId, answer };
 }

@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import { indexNames, profileProblems } from "@search-backbone/relevance";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PORTS, workLayout } from "../src/layout.ts";
@@ -60,6 +61,11 @@ describe("rendering the local stack", () => {
     });
     expect(Object.keys(without).filter((k) => k.startsWith("DASHSCOPE"))).toEqual([]);
     expect(without).toMatchObject({ AIREC_ENABLED: "false", EVENT_LOG_FOLDER: "/w/.local", HOST: "127.0.0.1" });
+    // The chat log lands beside the events, where layout.chatLog says.
+    expect(path.join(without.EVENT_LOG_FOLDER!, without.CHAT_LOG_PREFIX!)).toBe(`${layout.chatLog}/`);
+    expect(without.CHAT_LOG_ENABLED).toBe("true");
+    const off = orchestratorEnv({ alias: "docs", ports, layout, user: { CHAT_LOG_ENABLED: "false" }, rerank: false });
+    expect(off.CHAT_LOG_ENABLED).toBe("false");
     const withKey = orchestratorEnv({
       alias: "docs",
       ports,

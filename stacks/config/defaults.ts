@@ -119,6 +119,7 @@ const base: Defaults = {
     rateLimitPerMinute: 600,
     logLevel: "info",
     shutdownGraceMs: 10000,
+    chatLog: true,
     ingress: { enabled: false },
     image: { pushEndpoint: "internet" },
   },

@@ -492,6 +492,8 @@ const orchestrator = z.strictObject({
       queue: z.number().int().min(0).max(100_000),
     })
     .optional(),
+  /** Record each answered chat turn under logs/chat/ (training data for the chat model; personal data). */
+  chatLog: z.boolean(),
   ingress: z.strictObject({
     enabled: z.boolean(),
     host: z

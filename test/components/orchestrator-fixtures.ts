@@ -9,5 +9,6 @@ export const SETTINGS: OrchestratorSettings = {
   rateLimitPerMinute: 600,
   logLevel: "info",
   shutdownGraceMs: 10000,
+  chatLog: true,
   ingress: { enabled: false },
 };

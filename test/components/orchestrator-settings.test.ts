@@ -35,7 +35,7 @@ const ENV_INPUT = {
   elasticsearchUrl: "https://es-cn-abc.elasticsearch.aliyuncs.com:9200",
   opensearchUrl: "https://search-opensearch.search.svc:9200",
   oss: { bucket: "acme-dev-docs", region: "cn-hangzhou", endpoint: "oss-cn-hangzhou-internal.aliyuncs.com" },
-  eventLogPrefixes: { events: "logs/events/", recs: "logs/recs-events/" },
+  eventLogPrefixes: { events: "logs/events/", recs: "logs/recs-events/", chat: "logs/chat/" },
   rawPrefix: "raw/",
   settings: SETTINGS,
 };
@@ -76,12 +76,15 @@ describe("orchestratorEnv", () => {
       API_KEYS_FILE: `${MOUNTS.secrets}/${FILES.apiKeys}`,
       EVENT_LOG_PREFIX: "logs/events/",
       EVENT_LOG_RECS_PREFIX: "logs/recs-events/",
+      CHAT_LOG_ENABLED: "true",
+      CHAT_LOG_PREFIX: "logs/chat/",
       OSS_BUCKET: "acme-dev-docs",
       AIREC_ENABLED: "false",
       PORT: "8080",
       SHUTDOWN_GRACE_MS: "10000",
     });
     expect(env.AIREC_INSTANCE_ID).toBeUndefined();
+    expect(orchestratorEnv({ ...ENV_INPUT, settings: { ...SETTINGS, chatLog: false } }).CHAT_LOG_ENABLED).toBe("false");
     for (const value of Object.values(env)) expect(typeof value).toBe("string");
   });
 
@@ -134,8 +137,11 @@ describe("orchestratorEnv", () => {
 
   it("refuses an event-log prefix that is not a folder", () => {
     expect(() =>
-      orchestratorEnv({ ...ENV_INPUT, eventLogPrefixes: { events: "logs/events", recs: "logs/r/" } }),
+      orchestratorEnv({ ...ENV_INPUT, eventLogPrefixes: { events: "logs/events", recs: "logs/r/", chat: "logs/c/" } }),
     ).toThrow('eventLogPrefixes.events: given "logs/events"; expected a folder/');
+    expect(() =>
+      orchestratorEnv({ ...ENV_INPUT, eventLogPrefixes: { events: "logs/e/", recs: "logs/r/", chat: "logs/chat" } }),
+    ).toThrow('eventLogPrefixes.chat: given "logs/chat"; expected a folder/');
   });
 
   it("leaves MODEL_API_KEY out when no endpoint needs one", () => {

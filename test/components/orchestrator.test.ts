@@ -68,7 +68,7 @@ function args(change: Partial<OrchestratorArgs> = {}, after: pulumi.Resource[] =
       },
     },
     oss: { bucket: "acme-dev-docs", region: "cn-hangzhou", endpoint: "oss-cn-hangzhou-internal.aliyuncs.com" },
-    prefixes: { raw: "raw/", events: "logs/events/", recs: "logs/recs-events/" },
+    prefixes: { raw: "raw/", events: "logs/events/", recs: "logs/recs-events/", chat: "logs/chat/" },
     dashscopeApiKey: SECRETS.dashscope,
     apiKeys: [{ id: "web", sha256: KEY_HASH }],
     settings: SETTINGS,

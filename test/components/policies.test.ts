@@ -106,7 +106,7 @@ describe("workload policies grant exactly their documented permissions", () => {
     );
   });
 
-  it("allows every prefix the orchestrator writes by default (its event-log defaults)", () => {
+  it("allows every prefix the orchestrator writes by default (its event-log and chat-log defaults)", () => {
     // An OSS resource ARN with a trailing `*` matches every object key it prefixes.
     const writable = orchestratorPolicy(input)
       .Statement.filter((s) => asList(s.Action).includes("oss:PutObject"))
@@ -114,7 +114,11 @@ describe("workload policies grant exactly their documented permissions", () => {
     const allowed = (key: string) =>
       writable.some((arn) => arn.endsWith("*") && `${DOCS}/${key}`.startsWith(arn.slice(0, -1)));
     const defaults = Object.entries(ORCHESTRATOR_WRITE_PREFIX_DEFAULTS);
-    expect(defaults.map(([name]) => name).sort()).toEqual(["EVENT_LOG_PREFIX", "EVENT_LOG_RECS_PREFIX"]);
+    expect(defaults.map(([name]) => name).sort()).toEqual([
+      "CHAT_LOG_PREFIX",
+      "EVENT_LOG_PREFIX",
+      "EVENT_LOG_RECS_PREFIX",
+    ]);
     for (const [name, prefix] of defaults) {
       expect({
         name,

@@ -72,6 +72,16 @@ describe("orchestrator config", () => {
     });
   });
 
+  it("records chat turns unless a stack switches them off", () => {
+    expect(load(rawDevConfig()).orchestrator.chatLog).toBe(true);
+    expect(load(rawProdConfig(), "prod").orchestrator.chatLog).toBe(true);
+    const raw = rawDevConfig();
+    raw.orchestrator = { chatLog: false };
+    expect(load(raw).orchestrator.chatLog).toBe(false);
+    raw.orchestrator = { chatLog: "off" };
+    expect(problems(raw)).toContain('orchestrator.chatLog: given "off"; expected boolean');
+  });
+
   it("leaves backpressure to the service's defaults unless set, and keeps what a stack sets", () => {
     const unset = load(rawDevConfig()).orchestrator;
     expect(unset.upstreamIdleTimeoutMs).toBeUndefined();

@@ -38,7 +38,9 @@ describe("a stack on an existing cluster (cluster.existing)", () => {
     const tls = manifests.find((m) => m.kind === "Secret" && String(m.metadata.name).includes("opensearch-tls")) as any;
     expect(tls.stringData["ca.crt"]).toBe(FAKE_SECURITY.caCert);
     // The engine users get the platform's passwords: nothing is generated off ACK.
-    const reader = manifests.find((m) => m.kind === "Secret" && m.stringData?.username === "chunks-reader") as any;
+    const reader = manifests.find(
+      (m) => m.kind === "Secret" && (m as any).stringData?.username === "chunks-reader",
+    ) as any;
     expect(reader.stringData.password).toBe("Reader-password-0123456789");
     const deployment = manifests.find((m) => m.kind === "Deployment") as any;
     expect(deployment.spec.template.spec.containers[0].image).toBe(ORCHESTRATOR_IMAGE);

@@ -96,6 +96,8 @@ describe("the stack registers the orchestrator", () => {
     const data = recorder.one("kubernetes:core/v1:ConfigMap", "orchestrator-config").inputs.data;
     expect(data.OSS_BUCKET).toBe(`acme-search-${stack}-docs`);
     expect(data.EVENT_LOG_PREFIX).toBe("logs/events/");
+    // Chat turns are recorded by default, under logs/ like the events (orchestrator.chatLog).
+    expect([data.CHAT_LOG_ENABLED, data.CHAT_LOG_PREFIX]).toEqual(["true", "logs/chat/"]);
     expect(data.DASHSCOPE_BASE_URL).toBe("https://dashscope.aliyuncs.com/compatible-mode/v1");
     expect(JSON.parse(data["endpoints.json"]).embedding.url).toMatch(/^http:\/\/.+\/predictions\/embed$/);
     // Queries are embedded by the endpoint the search jobs embedded the documents with.

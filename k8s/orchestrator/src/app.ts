@@ -3,6 +3,7 @@ import { elasticsearchClient, openSearchClient } from "@search-backbone/engines"
 import { engagementIndex } from "@search-backbone/relevance";
 import type { DestinationStream } from "pino";
 import { AirecClient } from "./airec";
+import { ChatLog, chatLogSink } from "./chat-log";
 import type { Config } from "./config";
 import { cloudCredential } from "./credentials";
 import { SharedEngagement } from "./engagement";
@@ -25,6 +26,9 @@ export interface AppOverrides {
   readonly eventStore?: ObjectStore;
   readonly telemetryBackoff?: { startingDelay: number; maxDelay: number; attempts: number };
 }
+
+/** What the chat log may hold in memory while the store is slow or down (on top of its row capacity). */
+export const CHAT_LOG_BUFFER_BYTES = 32 * 1024 * 1024;
 
 /** Wires the service from a validated configuration. */
 export async function createApp(config: Config, overrides: AppOverrides = {}) {
@@ -108,6 +112,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       ),
     );
   const telemetry = new Telemetry(queues);
+  // Turns are kilobytes where events are a hundred bytes: the chat log's buffer is bounded in bytes too.
+  const chatLog = config.CHAT_LOG_ENABLED
+    ? new ChatLog(chatLogSink(eventStore, { prefix: config.CHAT_LOG_PREFIX, instance }), {
+        ...queueOptions,
+        capacityBytes: CHAT_LOG_BUFFER_BYTES,
+      })
+    : undefined;
 
   const models = modelTransport(config.UPSTREAM_IDLE_TIMEOUT_MS);
   const limiters = createLimiters(
@@ -162,6 +173,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     recommender,
     generator,
     telemetry,
+    chatLog,
     metrics,
     es,
     os,
@@ -223,9 +235,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     modelFiles.close();
     clearInterval(pruning);
     await server.close();
-    const left = await telemetry.close(Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started)));
+    const grace = Math.max(0, config.SHUTDOWN_GRACE_MS - (performance.now() - started));
+    const [events, turns] = await Promise.all([telemetry.close(grace), chatLog?.close(grace) ?? 0]);
+    const left = events + turns;
     server.log.info({ undelivered: left }, "telemetry flushed");
     await Promise.allSettled([es.close(), os.close(), models.close(), chatFetch.close()]);
   };
-  return { server, telemetry, metrics, indices, engagement, shutdown };
+  return { server, telemetry, chatLog, metrics, indices, engagement, shutdown };
 }

@@ -117,6 +117,12 @@ const envShape = {
     .regex(/^[1-9][0-9]{0,4}[mhd]$/, "a window like 7d, 12h or 30m (a positive number, then m, h or d)")
     .default("7d"),
   ENGAGEMENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  // Each answered chat turn, as training data for the chat model (src/chat-log.ts); personal data.
+  CHAT_LOG_ENABLED: flag(true),
+  CHAT_LOG_PREFIX: z
+    .string()
+    .regex(/^[^/].*\/$/, "expected a folder inside the bucket like logs/chat/ (no leading /, a trailing /)")
+    .default(ORCHESTRATOR_WRITE_PREFIX_DEFAULTS.CHAT_LOG_PREFIX),
 } satisfies Record<OrchestratorEnvName, z.ZodType>;
 
 const envSchema = z.object(envShape).superRefine((env, ctx) => {

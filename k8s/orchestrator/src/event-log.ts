@@ -94,6 +94,6 @@ export function batchKey(prefix: string, instance: string, firstSeq: number, at:
   return `${prefix}dt=${day}/hour=${hour}/${instance}-${String(firstSeq).padStart(12, "0")}.jsonl.gz`;
 }
 
-export function encodeBatch(lines: readonly Record<string, unknown>[]): Buffer {
+export function encodeBatch(lines: readonly object[]): Buffer {
   return gzipSync(`${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
 }

@@ -44,6 +44,13 @@ export function condenseQuery(messages: readonly ChatMessage[], extra = 8): stri
   return carried.length ? `${last} ${carried.join(" ")}` : last;
 }
 
+/**
+ * The conversation's turns the prompt carries after its system turn: the user and assistant turns, at
+ * most the last 12 (the last being the question). The chat log records the same turns (chat-log.ts).
+ */
+export const promptTurns = (messages: readonly ChatMessage[]): ChatMessage[] =>
+  messages.filter((m) => m.role !== "system").slice(-12);
+
 export function buildPrompt(messages: readonly ChatMessage[], hits: readonly RetrievedHit[]): ChatMessage[] {
   const sources = hits.map((h, i) => `[${i + 1}] ${h.title}\n${h.content}`).join("\n\n");
   const system: ChatMessage = {
@@ -54,10 +61,12 @@ export function buildPrompt(messages: readonly ChatMessage[], hits: readonly Ret
       `answer, say so.\n\nSources:\n${sources || "(none found)"}`,
   };
   // Only the conversation's own turns follow; a caller-supplied system turn cannot replace ours.
-  return [system, ...messages.filter((m) => m.role !== "system").slice(-12)];
+  return [system, ...promptTurns(messages)];
 }
 
 export interface Generator {
+  /** The model that writes the answers, as the chat log names it. */
+  readonly model: string;
   stream(messages: ChatMessage[], signal: AbortSignal): AsyncIterable<string>;
 }
 
@@ -77,7 +86,7 @@ export class DashScopeGenerator implements Generator {
        */
       authorization?: "bearer" | "token";
     },
-    private readonly model: string,
+    readonly model: string,
     private readonly maxTokens: number,
   ) {
     this.client = new OpenAI({

@@ -1,50 +1,26 @@
-import { backOff } from "exponential-backoff";
 import { type AirecClient, type BehaviorRow, behaviorType, NON_AIREC_TRACE_ID } from "./airec";
+import { type Sink as BaseSink, BatchQueue, type QueueOptions } from "./batch-queue";
 import { batchKey, encodeBatch, logLine, type ObjectStore } from "./event-log";
 import type { TelemetryEvent } from "./events";
-import type { Metrics } from "./metrics";
 
 /**
  * Telemetry: exposures, clicks, citations opened and feedback, to AIRec's behavior table and to the
- * OSS event log, and the positive engagements to the engagement index (engagement.ts). Recording is synchronous and only appends to bounded in-memory buffers, so it never
- * blocks a request. Each sink drains its own buffer in order, one batch in flight, retrying with
- * exponential backoff; a batch that keeps failing stays at the head, so an outage shorter than the
- * buffer loses nothing and later batches never overtake earlier ones. A full buffer drops new events,
- * counted in orchestrator_telemetry_events_total{outcome="dropped"}. On SIGTERM `close` drains within
- * the grace period.
+ * OSS event log, and the positive engagements to the engagement index (engagement.ts). Recording is
+ * synchronous and only appends to each sink's bounded buffer (src/batch-queue.ts), so it never blocks
+ * a request; on SIGTERM `close` drains within the grace period.
  *
  * A click is never sent without its exposure: an engagement is accepted only when the exposure of
  * that (queryId, docId) is known, and a sink forwards an engagement only if it accepted that exposure
  * (AIRec refuses to start when clicks outnumber exposures).
  */
 
-interface Encoded<R> {
-  readonly seq: number;
-  readonly row: R;
-  readonly bytes: number;
-}
-
-export interface Sink<R> {
-  readonly name: string;
-  readonly maxRows: number;
-  readonly maxBytes: number;
+export type Sink<R> = BaseSink<R, TelemetryEvent> & {
   /**
    * False: this sink stores no exposures (the engagement index), so it does not check an engagement
    * against exposures it accepted; Telemetry.record has refused any engagement without its exposure.
    */
   readonly keepsExposures?: boolean;
-  /** The row for an event, or undefined when this sink does not take it. */
-  encode(event: TelemetryEvent): R | undefined;
-  send(rows: readonly Encoded<R>[]): Promise<void>;
-}
-
-export interface QueueOptions {
-  readonly capacity: number;
-  readonly flushMs: number;
-  readonly metrics: Metrics;
-  readonly onError?: (sink: string, error: unknown) => void;
-  readonly backoff?: { readonly startingDelay: number; readonly maxDelay: number; readonly attempts: number };
-}
+};
 
 class LruSet {
   private readonly items = new Map<string, true>();
@@ -59,109 +35,28 @@ class LruSet {
   }
 }
 
-export class SinkQueue<R> {
-  private readonly buffer: Encoded<R>[] = [];
+/** A telemetry sink's queue: it forwards an engagement only if it buffered that exposure. */
+export class SinkQueue<R> extends BatchQueue<R, TelemetryEvent> {
   private readonly exposed: LruSet;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private closing = false;
-  private deadline = Number.POSITIVE_INFINITY;
+  private readonly checksExposures: boolean;
 
-  constructor(
-    private readonly sink: Sink<R>,
-    private readonly o: QueueOptions,
-  ) {
+  constructor(sink: Sink<R>, o: QueueOptions) {
+    super(sink, o);
     this.exposed = new LruSet(Math.max(10_000, o.capacity * 4));
-    this.schedule();
+    this.checksExposures = sink.keepsExposures !== false;
   }
 
-  get size(): number {
-    return this.buffer.length;
+  private static key(event: TelemetryEvent): string {
+    return `${event.queryId}\u0000${event.docId ?? ""}`;
   }
 
-  push(event: TelemetryEvent, seq: number): void {
-    const metric = (outcome: string) => this.o.metrics.telemetryEvents.inc({ sink: this.sink.name, outcome });
-    const key = `${event.queryId}\u0000${event.docId ?? ""}`;
-    const checks = this.sink.keepsExposures !== false;
-    if (checks && event.type !== "expose" && event.docId !== undefined && !this.exposed.has(key)) {
-      metric("refused");
-      return;
-    }
-    const row = this.sink.encode(event);
-    if (row === undefined) return;
-    if (this.closing || this.buffer.length >= this.o.capacity) {
-      metric("dropped");
-      return;
-    }
-    if (checks && event.type === "expose") this.exposed.add(key);
-    this.buffer.push({ seq, row, bytes: Buffer.byteLength(JSON.stringify(row)) + 1 });
-    this.o.metrics.telemetryBuffered.set({ sink: this.sink.name }, this.buffer.length);
-    metric("queued");
+  protected override admits(event: TelemetryEvent): boolean {
+    if (!this.checksExposures) return true;
+    return event.type === "expose" || event.docId === undefined || this.exposed.has(SinkQueue.key(event));
   }
 
-  private schedule() {
-    if (this.closing) return;
-    this.timer = setTimeout(() => {
-      this.running = this.drain().finally(() => {
-        this.running = undefined;
-        this.schedule();
-      });
-    }, this.o.flushMs);
-    this.timer.unref();
-  }
-
-  /** The head of the buffer, within the sink's row and byte limits (at least one row). */
-  private nextBatch(): Encoded<R>[] {
-    const batch: Encoded<R>[] = [];
-    let bytes = 2;
-    for (const item of this.buffer) {
-      if (batch.length >= this.sink.maxRows || (batch.length > 0 && bytes + item.bytes > this.sink.maxBytes)) break;
-      batch.push(item);
-      bytes += item.bytes;
-    }
-    return batch;
-  }
-
-  private async drain(): Promise<void> {
-    const b = this.o.backoff ?? { startingDelay: 200, maxDelay: 5000, attempts: 5 };
-    while (this.buffer.length > 0) {
-      const batch = this.nextBatch();
-      try {
-        await backOff(() => this.sink.send(batch), {
-          numOfAttempts: b.attempts,
-          startingDelay: b.startingDelay,
-          maxDelay: b.maxDelay,
-          jitter: "full",
-          retry: (error) => {
-            this.o.metrics.telemetryRetries.inc({ sink: this.sink.name });
-            this.o.onError?.(this.sink.name, error);
-            return performance.now() < this.deadline;
-          },
-        });
-      } catch {
-        return; // the batch stays at the head; the next tick tries again
-      }
-      this.buffer.splice(0, batch.length);
-      this.o.metrics.telemetryEvents.inc({ sink: this.sink.name, outcome: "sent" }, batch.length);
-      this.o.metrics.telemetryBuffered.set({ sink: this.sink.name }, this.buffer.length);
-    }
-  }
-
-  /** Stops taking events and drains what is buffered, for at most `graceMs`; the rest counts as dropped. */
-  async close(graceMs: number): Promise<number> {
-    this.closing = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.deadline = performance.now() + graceMs;
-    await this.running;
-    while (this.buffer.length > 0 && performance.now() < this.deadline) {
-      const before = this.buffer.length;
-      await this.drain();
-      if (this.buffer.length === before) await new Promise((r) => setTimeout(r, 100));
-    }
-    const left = this.buffer.length;
-    if (left > 0) this.o.metrics.telemetryEvents.inc({ sink: this.sink.name, outcome: "dropped" }, left);
-    this.buffer.length = 0;
-    return left;
+  protected override buffered(event: TelemetryEvent): void {
+    if (this.checksExposures && event.type === "expose") this.exposed.add(SinkQueue.key(event));
   }
 }
 

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import type { ModelEndpoints } from "@search-backbone/relevance";
 import { type Engines, type ModelServer, startModelServer } from "@search-backbone/test-engines";
 import { type Browser, chromium } from "playwright-core";
+import { chunkId } from "search-backbone-jobs/ingest/chunk";
 import type { IngestReport } from "search-backbone-jobs/ingest/ingest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../src/plugins/auth";
@@ -272,6 +273,42 @@ describe("document-level access on the real engines", () => {
     }
     expect(new Set(lines.map((l) => l.principalId))).toEqual(new Set(Object.keys(CALLERS)));
     expect(JSON.stringify(lines)).not.toMatch(/"groups"|"hr"|group:/);
+  });
+
+  it("logs each caller's chat turns with only chunks it may read, and never a key or group", async (ctx) => {
+    if (!e) ctx.skip();
+    const until = Date.now() + 5000;
+    let turns: any[] = [];
+    // Every caller chatted 4 times (2 queries, JSON and SSE) in the test above.
+    while (Date.now() < until) {
+      turns = eventLog(app.eventDir, "logs/chat");
+      if (turns.length >= 4 * Object.keys(CALLERS).length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(turns).toHaveLength(4 * Object.keys(CALLERS).length);
+    for (const caller of Object.keys(CALLERS) as Caller[]) {
+      const mine = turns.filter((t) => t.principalId === caller);
+      expect(mine, caller).toHaveLength(4);
+      const chunks = mine.flatMap((t) => [...t.context.map((c: any) => c.chunkId), ...t.citedChunkIds]);
+      expect(chunks.length, caller).toBeGreaterThan(0);
+      // Each chunk named, by the ingestion's own id (not the line's docId), is of a document the caller may read.
+      const docOf = (id: string) => DOCS.find((d) => chunkId(`raw/${d.id}`, 0) === id.replace(/-\d+$/, "-0"))?.id;
+      expect(
+        chunks.filter((id) => !allowed(caller).has(docOf(id) ?? `unknown chunk ${id}`)),
+        caller,
+      ).toEqual([]);
+      expect(new Set(mine.flatMap((t) => t.context.map((c: any) => c.docId))), caller).toEqual(
+        new Set(mine.flatMap((t) => t.context.map((c: any) => docOf(c.chunkId)))),
+      );
+      for (const t of mine) expect(leaks(caller, t.answer.split(t.question).join("")), caller).toEqual([]);
+    }
+    // Callers are named by key id (here the same words as some groups): the layout has no field for groups.
+    const text = JSON.stringify(turns);
+    for (const { key } of Object.values(CALLERS)) expect(text).not.toContain(key);
+    expect(text).not.toContain('"groups"');
+    const fields =
+      "type version ts queryId traceId principalId conversation question retrievalQuery context citedChunkIds answer answerMode model";
+    for (const t of turns) expect(Object.keys(t).join(" ")).toBe(fields);
   });
 
   it("takes a permission change into account after one ingestion run, text unchanged", async (ctx) => {

@@ -1,5 +1,8 @@
 import { Writable } from "node:stream";
+import { gunzipSync } from "node:zlib";
 import type { RetrieveOptions } from "../src/answers";
+import { ChatLog, type ChatTurn, chatLogSink } from "../src/chat-log";
+import type { ObjectStore } from "../src/event-log";
 import type { ChatMessage, Generator } from "../src/generation";
 import type { JwtVerifier } from "../src/identity";
 import { createMetrics } from "../src/metrics";
@@ -77,20 +80,60 @@ export const defaultScript = (): Script => ({
   aliasExists: { es: async () => true, os: async () => true },
 });
 
-/** `extractive`: no chat model, as without DASHSCOPE_API_KEY. */
+/** The object store's writes, kept in memory: key and bytes. */
+export class MemoryStore implements ObjectStore {
+  readonly puts: { key: string; body: Buffer }[] = [];
+  async put(key: string, body: Buffer): Promise<void> {
+    this.puts.push({ key, body });
+  }
+}
+
+export const CHAT_MODEL = "qwen-test-model";
+
+/** `extractive`: no chat model, as without DASHSCOPE_API_KEY. `chatLog: false`: CHAT_LOG_ENABLED=false. */
 export async function injectApp(
-  options: { bodyLimit?: number; extractive?: boolean; jwt?: JwtVerifier; generator?: Generator } = {},
+  options: {
+    bodyLimit?: number;
+    extractive?: boolean;
+    jwt?: JwtVerifier;
+    chatLog?: boolean;
+    generator?: Generator;
+  } = {},
 ) {
   const script = defaultScript();
   const logLines: string[] = [];
   const metrics = createMetrics();
   const telemetry = new Telemetry([]);
-  const generator: Generator = options.generator ?? { stream: (messages) => script.tokens(messages) };
+  const generator: Generator = options.generator ?? {
+    model: CHAT_MODEL,
+    stream: (messages) => script.tokens(messages),
+  };
+  const chatStore = new MemoryStore();
+  const chatLog =
+    options.chatLog === false
+      ? undefined
+      : new ChatLog(chatLogSink(chatStore, { prefix: "logs/chat/", instance: "inject" }), {
+          capacity: 100,
+          flushMs: 60_000,
+          metrics,
+        });
+  /** Drains the chat log (it takes no more turns after this) and reads back every line it wrote. */
+  const chatTurns = async (): Promise<ChatTurn[]> => {
+    await chatLog?.close(1000);
+    return chatStore.puts.flatMap((p) =>
+      gunzipSync(p.body)
+        .toString("utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as ChatTurn),
+    );
+  };
   const deps: ServerDeps = {
     retriever: { retrieve: (text, _deadline, retrieveOptions) => script.retrieve(text, retrieveOptions) },
     recommender: { recommend: (request) => script.recommend(request) },
     generator: options.extractive ? undefined : generator,
     telemetry,
+    chatLog,
     metrics,
     es: { indices: { existsAlias: () => script.aliasExists.es() } } as unknown as ServerDeps["es"],
     os: {
@@ -122,5 +165,5 @@ export async function injectApp(
   };
   const app = await buildServer(deps);
   await app.ready();
-  return { app, script, telemetry, metrics, logLines };
+  return { app, script, telemetry, metrics, logLines, chatStore, chatTurns };
 }

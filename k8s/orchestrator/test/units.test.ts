@@ -61,8 +61,21 @@ describe("configuration", () => {
       MODEL_MAX_IN_FLIGHT: 32,
       DEPENDENCY_QUEUE_LENGTH: 64,
       UPSTREAM_IDLE_TIMEOUT_MS: 15_000,
+      CHAT_LOG_ENABLED: true,
+      CHAT_LOG_PREFIX: "logs/chat/",
     });
     expect(config.profile.embedding.dims).toBe(8);
+  });
+
+  it("switches the chat log off by CHAT_LOG_ENABLED and takes a folder as its prefix", () => {
+    expect(loadConfig({ ...validEnv(), CHAT_LOG_ENABLED: "false" }).CHAT_LOG_ENABLED).toBe(false);
+    expect(loadConfig({ ...validEnv(), CHAT_LOG_PREFIX: "logs/transcripts/" }).CHAT_LOG_PREFIX).toBe(
+      "logs/transcripts/",
+    );
+    expect(() => loadConfig({ ...validEnv(), CHAT_LOG_PREFIX: "/logs/chat" })).toThrow(
+      'CHAT_LOG_PREFIX: expected a folder inside the bucket like logs/chat/ (no leading /, a trailing /) (given "/logs/chat")',
+    );
+    expect(() => loadConfig({ ...validEnv(), CHAT_LOG_ENABLED: "no" })).toThrow(/CHAT_LOG_ENABLED: .* \(given "no"\)/);
   });
 
   it("names every bad variable, its value and what was expected, and hides secrets", () => {

@@ -73,6 +73,9 @@ export const ORCHESTRATOR_ENV = [
   // Engagement shared by the replicas (the engagement index, see engagement.ts).
   "ENGAGEMENT_POPULAR_WINDOW",
   "ENGAGEMENT_RETENTION_DAYS",
+  // The chat log (transcripts as training data; k8s/orchestrator/src/chat-log.ts).
+  "CHAT_LOG_ENABLED",
+  "CHAT_LOG_PREFIX",
 ] as const;
 
 export type OrchestratorEnvName = (typeof ORCHESTRATOR_ENV)[number];
@@ -93,10 +96,11 @@ export const ORCHESTRATOR_REQUIRED_ENV = [
 
 /**
  * Defaults of the prefixes the service writes to in the docs bucket (k8s/orchestrator/src/config.ts
- * uses them). Both lie under `logs/`, the only prefix the orchestrator's RAM policy lets it write
+ * uses them). All lie under `logs/`, the only prefix the orchestrator's RAM policy lets it write
  * (components/identity/policies.ts); a test checks each against that policy.
  */
 export const ORCHESTRATOR_WRITE_PREFIX_DEFAULTS = {
   EVENT_LOG_PREFIX: "logs/events/",
   EVENT_LOG_RECS_PREFIX: "logs/recs-events/",
+  CHAT_LOG_PREFIX: "logs/chat/",
 } as const satisfies Partial<Record<OrchestratorEnvName, string>>;

@@ -1,6 +1,7 @@
 import type { ElasticsearchClient, OpenSearchClient } from "@search-backbone/engines";
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
+import type { ChatLog } from "../chat-log";
 import type { ApiKeyEntry } from "../config";
 import type { Generator } from "../generation";
 import type { JwtVerifier } from "../identity";
@@ -20,6 +21,8 @@ export interface Services {
   /** The chat model; without one (no DASHSCOPE_API_KEY) chat answers are extractive. */
   readonly generator?: Generator | undefined;
   readonly telemetry: Pick<Telemetry, "record">;
+  /** Where answered chat turns are recorded; undefined: CHAT_LOG_ENABLED=false. */
+  readonly chatLog?: Pick<ChatLog, "record"> | undefined;
   readonly es: ElasticsearchClient;
   readonly os: OpenSearchClient;
 }

@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { citationsOf, recordExposures, retrieveOr503 } from "../answers";
+import { chatTurn } from "../chat-log";
 import { Deadline } from "../deadline";
 import { extractiveAnswer, tokensOf } from "../extractive";
 import { buildPrompt, type ChatMessage, condenseQuery } from "../generation";
@@ -37,6 +38,7 @@ const chat: FastifyPluginAsync = async (fastify) => {
   const { services, settings } = app;
   app.post("/v1/chat", { schema: { body: chatBody, response: { 200: chatResponse } } }, async (request, reply) => {
     const body = request.body;
+    const asked = new Date().toISOString();
     const deadline = new Deadline(settings.budgetMs);
     const queryId = randomUUID();
     const retrievalQuery = condenseQuery(body.messages);
@@ -92,7 +94,22 @@ const chat: FastifyPluginAsync = async (fastify) => {
       rerank: retrieval.rerank,
       warnings: retrieval.warnings,
     };
-    if (body.stream) return streamChat(request, reply, answerTokens, app.metrics, head, recsPromise);
+    // Only a whole answer is logged (not a failed or abandoned one): it is training data.
+    const logTurn = (answer: string) =>
+      services.chatLog?.record(
+        chatTurn({
+          ts: asked,
+          queryId,
+          traceId: request.id,
+          principalId: request.principal.id,
+          messages: body.messages,
+          retrievalQuery,
+          hits: retrieval.hits,
+          answer,
+          model: generator?.model,
+        }),
+      );
+    if (body.stream) return streamChat(request, reply, answerTokens, app.metrics, head, recsPromise, logTurn);
 
     const abort = new AbortController();
     let answer = "";
@@ -108,6 +125,7 @@ const chat: FastifyPluginAsync = async (fastify) => {
         partialAnswer: answer,
       });
     }
+    logTurn(answer);
     const recs = await recsPromise;
     return {
       ...head,
@@ -127,6 +145,7 @@ async function streamChat(
   metrics: Metrics,
   head: ChatHead,
   recsPromise: Promise<RecResult>,
+  onAnswered: (answer: string) => void,
 ) {
   reply.hijack();
   const res = reply.raw;
@@ -145,7 +164,12 @@ async function streamChat(
   try {
     send("citations", head);
     try {
-      for await (const token of answerTokens(abort.signal)) send("token", { text: token });
+      let answer = "";
+      for await (const token of answerTokens(abort.signal)) {
+        answer += token;
+        send("token", { text: token });
+      }
+      if (!abort.signal.aborted) onAnswered(answer);
     } catch (error) {
       finish = "error";
       if (!abort.signal.aborted) {
