@@ -275,7 +275,7 @@ export function createBackbone(config: BackboneConfig, id: StackIdentity): Backb
   );
 
   // chat.backend eas: the fine-tuned chat model on EAS, which the orchestrator calls instead of DashScope.
-  const chatService = createChatService(config, id, network, opts);
+  const chatService = createChatService(config, id, network, opts, models.chatModel);
 
   // The registry has push settings exactly when orchestrator.enabled (above); testing enabled here as
   // well narrows the config to one that carries the DashScope key.

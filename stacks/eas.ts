@@ -20,10 +20,15 @@ export const easServiceName = (cloudName: string, part: string): string =>
 export function chatServiceSpec(
   config: Pick<BackboneConfig, "namePrefix" | "region" | "eas">,
   stack: string,
+  trained?: { readonly prefix: string },
 ): Omit<EasServiceSpec, "network"> {
   const eas = config.eas;
   if (!eas) throw new Error('eas: not set; expected an eas block because chat.backend is "eas"');
   const { llm } = eas;
+  // A named prefix wins; else the merged model of this stack's own fine-tuning run (models/ train-llm --merge).
+  const modelPrefix = llm.modelPrefix ?? (trained ? `${trained.prefix}model/` : undefined);
+  if (!modelPrefix)
+    throw new Error("eas.llm.modelPrefix: unset; expected a prefix like models/llm/v1/ or models.training.llm on");
   return {
     name: easServiceName(stackCloudName(config.namePrefix, stack), "chat"),
     workspaceId: eas.workspaceId,
@@ -39,7 +44,7 @@ export function chatServiceSpec(
     instanceType: llm.instanceType,
     resourceGroup: eas.resourceGroup,
     replicas: llm.replicas,
-    modelPath: `oss://${bucketName(config.namePrefix, stack, "artifacts")}/${llm.modelPrefix}`,
+    modelPath: `oss://${bucketName(config.namePrefix, stack, "artifacts")}/${modelPrefix}`,
     mountPath: MODEL_MOUNT,
     healthCheck: { path: "/health", initialDelaySeconds: 60 },
     publicEndpoint: false,
@@ -52,18 +57,35 @@ export function createChatService(
   id: StackIdentity,
   network: Network,
   opts: pulumi.ComponentResourceOptions,
+  trained?: { readonly prefix: string; readonly job?: pulumi.Resource },
 ): (ModelService & { readonly model: string }) | undefined {
   if (config.chat.backend !== "eas") return undefined;
-  const spec = chatServiceSpec(config, id.stack);
-  const service = new ModelService(
-    "chat-llm",
+  const servesTrainedRun = config.eas?.llm.modelPrefix === undefined && trained !== undefined;
+  const service = createEasService("chat-llm", chatServiceSpec(config, id.stack, trained), config, id, network, {
+    ...opts,
+    // The new weights exist once the fine-tuning job has finished.
+    ...(servesTrainedRun && trained.job ? { dependsOn: [trained.job] } : {}),
+  });
+  return Object.assign(service, { model: config.eas?.llm.servedModelName ?? "" });
+}
+
+/** One EAS service on the stack's first vSwitch, in the GPU hosts' group (it admits only the VPC). */
+function createEasService(
+  name: string,
+  spec: Omit<EasServiceSpec, "network">,
+  config: BackboneConfig,
+  id: StackIdentity,
+  network: Network,
+  opts: pulumi.ComponentResourceOptions,
+): ModelService {
+  return new ModelService(
+    name,
     {
       region: config.region,
       spec,
       network: {
         vpcId: network.vpcId,
         vswitchId: network.vswitchIds.apply((ids) => ids[0] as string),
-        // The GPU hosts' group: it admits only the VPC (components/network/rules.ts).
         securityGroupId: network.securityGroupIds.apply((groups) => groups.gpu),
       },
       wait: { timeoutMinutes: config.eas?.waitTimeoutMinutes ?? 60, pollSeconds: 15 },
@@ -71,7 +93,6 @@ export function createChatService(
     },
     opts,
   );
-  return Object.assign(service, { model: config.eas?.llm.servedModelName ?? "" });
 }
 
 /** TorchServe's inference port and its health route (https://pytorch.org/serve/inference_api.html). */
@@ -124,19 +145,5 @@ export function createModelsService(
   opts: pulumi.ComponentResourceOptions,
 ): ModelService | undefined {
   if (config.serving.backend !== "eas") return undefined;
-  return new ModelService(
-    "models-eas",
-    {
-      region: config.region,
-      spec: modelsServiceSpec(config, id.stack),
-      network: {
-        vpcId: network.vpcId,
-        vswitchId: network.vswitchIds.apply((ids) => ids[0] as string),
-        securityGroupId: network.securityGroupIds.apply((groups) => groups.gpu),
-      },
-      wait: { timeoutMinutes: config.eas?.waitTimeoutMinutes ?? 60, pollSeconds: 15 },
-      tags: standardTags(config, id),
-    },
-    opts,
-  );
+  return createEasService("models-eas", modelsServiceSpec(config, id.stack), config, id, network, opts);
 }

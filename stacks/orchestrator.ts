@@ -73,6 +73,8 @@ export function createOrchestrator(
       dashscopeApiKey: pulumi.secret(settings.dashscopeApiKey),
       apiKeys: pulumi.secret(settings.apiKeys),
       ...(deps.airec ? { airec: deps.airec } : {}),
+      // chat.fineTune bailian: DashScope answers with the stack's own fine-tuned deployment.
+      ...(deps.models.chatModel?.deployedModel ? { chatModel: deps.models.chatModel.deployedModel } : {}),
       // vLLM's OpenAI-compatible routes sit under /v1 of the service's address.
       ...(deps.chat
         ? {

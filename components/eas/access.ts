@@ -132,9 +132,11 @@ type Inputs = ServiceAccessInputs;
 
 const serviceAccessProvider: pulumi.dynamic.ResourceProvider<Inputs, ServiceAccessOutputs> = {
   async diff(_id, olds, news) {
-    // A new version (or another service) is a new wait; the wait settings alone are not.
-    const changed = olds.fingerprint !== news.fingerprint || olds.serviceName !== news.serviceName;
-    return { changes: changed || olds.region !== news.region, replaces: changed ? ["fingerprint"] : [] };
+    // A new version, another service or another region is a new lookup; the wait settings alone are not.
+    const changed =
+      olds.fingerprint !== news.fingerprint || olds.serviceName !== news.serviceName || olds.region !== news.region;
+    const waitChanged = JSON.stringify(olds.wait) !== JSON.stringify(news.wait);
+    return { changes: changed || waitChanged, replaces: changed ? ["fingerprint"] : [] };
   },
   async create(inputs) {
     const found = await awaitService(inputs, configFingerprint);

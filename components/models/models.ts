@@ -161,6 +161,8 @@ export class Models extends pulumi.ComponentResource {
     readonly uri: pulumi.Output<string>;
     /** On the Model Studio path: the deployed model's name, what the orchestrator passes as `model`. */
     readonly deployedModel?: pulumi.Output<string>;
+    /** The DLC job that writes the run; done when the job has finished (with models.training.wait). */
+    readonly job?: pulumi.Resource;
   };
 
   constructor(name: string, args: ModelsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -235,7 +237,7 @@ export class Models extends pulumi.ComponentResource {
         { parent: this, dependsOn: training?.llmJob ? [training.llmJob] : [] },
       );
       this.chatModel = { ...llmRun, deployedModel: chatModel.deployedModel };
-    } else if (llmRun) this.chatModel = llmRun;
+    } else if (llmRun) this.chatModel = { ...llmRun, ...(training?.llmJob ? { job: training.llmJob } : {}) };
 
     // Trained runs pin their own version; otherwise the configured version of an earlier run is served.
     const servedKey = (role: ModelRole) => {

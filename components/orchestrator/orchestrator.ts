@@ -61,6 +61,11 @@ export interface OrchestratorArgs {
   readonly modelEndpoints: pulumi.Input<ModelEndpoints>;
   /** Bearer token of the model endpoints, when one names an `authSecret`. */
   readonly modelApiKey?: pulumi.Input<string | undefined>;
+  /**
+   * The DashScope model chat calls, when not settings.chatModel: the Model Studio deployment of the
+   * stack's own fine-tune (chat.fineTune bailian).
+   */
+  readonly chatModel?: pulumi.Input<string>;
   /** Chat from the fine-tuned model on EAS (chat.backend eas): base URL, model name, token (secret). */
   readonly easChat?:
     | {
@@ -169,8 +174,9 @@ export class Orchestrator extends pulumi.ComponentResource {
         args.oss.endpoint,
         args.airec,
         args.easChat?.baseUrl,
+        args.chatModel,
       ])
-      .apply(([elasticsearchUrl, opensearchUrl, bucket, endpoint, airec, easChatBaseUrl]) =>
+      .apply(([elasticsearchUrl, opensearchUrl, bucket, endpoint, airec, easChatBaseUrl, chatModel]) =>
         attributed(this, () =>
           orchestratorEnv({
             indexAlias: args.search.indexAlias,
@@ -183,7 +189,7 @@ export class Orchestrator extends pulumi.ComponentResource {
             ...(args.easChat && easChatBaseUrl
               ? { easChat: { baseUrl: easChatBaseUrl, model: args.easChat.model } }
               : {}),
-            settings,
+            settings: chatModel ? { ...settings, chatModel } : settings,
           }),
         ),
       );

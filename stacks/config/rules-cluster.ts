@@ -52,6 +52,15 @@ export function existingClusterProblems(input: unknown): Problem[] {
   if (obj(obj(cfg.models).training).enabled === true) {
     problems.push({ path: ["models", "training", "enabled"], message: `expected false (${why}: no PAI DLC jobs)` });
   }
+  if (obj(cfg.chat).backend === "eas") {
+    problems.push({ path: ["chat", "backend"], message: `expected "dashscope" (${why}: no PAI-EAS service)` });
+  }
+  if (obj(cfg.serving).backend === "eas") {
+    problems.push({
+      path: ["serving", "backend"],
+      message: `expected not "eas" (${why}: no PAI-EAS service; name the model gateways in search.modelEndpoints)`,
+    });
+  }
   const airec = obj(obj(cfg.recommendations).airec);
   if (typeof airec.mode === "string" && airec.mode !== "off") {
     problems.push({ path: ["recommendations", "airec", "mode"], message: `expected "off" (${why}: no AIRec)` });

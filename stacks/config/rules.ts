@@ -424,5 +424,15 @@ function easProblems(cfg: Loose): Problem[] {
         message: "expected a QPS target while replicas.min < replicas.max",
       });
   }
+  // vLLM on EAS serves merged weights: a named prefix, or this stack's own LoRA run saved merged.
+  const llmTraining = obj(obj(obj(cfg.models).training).llm);
+  const trainsMergedOnPai =
+    llmTraining.enabled === true && llmTraining.merge !== false && obj(cfg.chat).fineTune !== "bailian";
+  if (obj(cfg.chat).backend === "eas" && eas && obj(eas.llm).modelPrefix === undefined && !trainsMergedOnPai)
+    problems.push({
+      path: ["eas", "llm", "modelPrefix"],
+      message:
+        'expected a prefix like models/llm/v1/ holding merged weights, or models.training.llm on with merge true and chat.fineTune "pai"',
+    });
   return problems;
 }

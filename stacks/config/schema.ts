@@ -557,8 +557,14 @@ const eas = z.strictObject({
   waitTimeoutMinutes: positiveInt(240),
   /** The fine-tuned chat model on vLLM's OpenAI-compatible server (chat.backend: eas). */
   llm: easService.extend({
-    /** Merged weights under models/ of the artifacts bucket, e.g. models/llm/v1/. */
-    modelPrefix: z.string().regex(/^models\/(?:[A-Za-z0-9._=-]+\/)+$/, "expected a prefix like models/llm/v1/"),
+    /**
+     * Merged weights under models/ of the artifacts bucket, e.g. models/llm/v1/. Unset: the merged model
+     * of the run models.training.llm trains (its model/ folder), which the service then waits for.
+     */
+    modelPrefix: z
+      .string()
+      .regex(/^models\/(?:[A-Za-z0-9._=-]+\/)+$/, "expected a prefix like models/llm/v1/")
+      .optional(),
     /** The name vLLM serves the model as (the orchestrator's CHAT_MODEL). */
     servedModelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "expected a model name like backbone-chat"),
   }),

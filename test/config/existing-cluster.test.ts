@@ -67,6 +67,18 @@ describe("cluster.existing: bring your own cluster", () => {
     ]);
   });
 
+  it("refuses the PAI-EAS backends, which an existing cluster does not get", () => {
+    const raw = rawExistingClusterConfig();
+    raw.chat = { backend: "eas" };
+    raw.serving = { backend: "eas" };
+    const paths = failure(raw).problems.map((p) => p.path.join("."));
+    expect(paths).toContain("chat.backend");
+    expect(paths).toContain("serving.backend");
+    const message = failure(raw).message;
+    expect(message).toContain('chat.backend: given "eas"');
+    expect(message).toContain('expected "dashscope" (with cluster.existing the stack creates nothing on Alibaba Cloud');
+  });
+
   it("refuses search.existing on a stack that creates ACK", () => {
     const raw = rawExistingClusterConfig();
     delete raw.cluster;

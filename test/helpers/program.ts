@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { type MockRecorder, settle, setupMocks } from "./mocks";
+import { type MockOptions, type MockRecorder, settle, setupMocks } from "./mocks";
 import { engineConfigFor } from "./stack-files";
 
 export interface ProgramRun {
@@ -11,8 +11,12 @@ export interface ProgramRun {
 }
 
 /** Runs the project's program under the mock runtime with a stack file's config, as `pulumi up` would. */
-export async function runProgram(stack: string, text: string): Promise<ProgramRun> {
-  const recorder = await setupMocks({ stack });
+export async function runProgram(
+  stack: string,
+  text: string,
+  mockOutputs?: MockOptions["outputs"],
+): Promise<ProgramRun> {
+  const recorder = await setupMocks({ stack, ...(mockOutputs ? { outputs: mockOutputs } : {}) });
   pulumi.runtime.setAllConfig(engineConfigFor(text));
   const { runStack } = await import("../../stacks/index.js");
   let outputs: any;

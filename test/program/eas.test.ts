@@ -16,16 +16,19 @@ function devWith(change: (config: Record<string, any>) => void): string {
 }
 
 describe("chat.backend eas under mocks", () => {
-  it("dev registers the chat LLM on EAS, VPC-only, reading the model read-only from the artifacts bucket", async () => {
+  it("dev registers the chat LLM on EAS, VPC-only, serving its own fine-tuning run read-only", async () => {
     const { recorder, error } = await runProgram("dev", readRepoFile("Pulumi.dev.yaml"));
     if (error) throw error;
     const service = recorder.one(SERVICE);
     const config = JSON.parse(service.inputs.serviceConfig);
+    // The merged weights train-llm --merge writes under the LLM job's output (models/chat/<version>/model/).
+    const llmJob = recorder.resources.find((r) => String(r.inputs.userCommand ?? "").includes("train-llm"));
+    expect(llmJob?.inputs.artifactUri).toMatch(/^oss:\/\/acme-search-dev-artifacts\/models\/chat\/v1-[0-9a-f]+\/$/);
+    expect(config.storage[0].oss).toEqual({ path: `${llmJob?.inputs.artifactUri}model/`, readOnly: true });
     expect(config.metadata.name).toBe("acme_search_dev_chat");
     expect(config.networking.disable_internet_endpoint).toBe(true);
     expect(config.cloud.networking.vswitch_id).toMatch(/^network-vsw-cn-hangzhou-j-id-/);
     expect(config.cloud.networking.security_group_id).toMatch(/gpu/);
-    expect(config.storage[0].oss).toEqual({ path: "oss://acme-search-dev-artifacts/models/llm/v1/", readOnly: true });
     expect(config.containers[0].script).toContain("--served-model-name backbone-chat");
     expect(service.inputs.workspaceId).toBe("123456");
     expect(service.inputs.tags).toMatchObject({ project: "search-backbone", stack: "dev" });
@@ -64,6 +67,27 @@ describe("chat.backend eas under mocks", () => {
     );
     if (error) throw error;
     expect(recorder.ofType(SERVICE)).toEqual([]);
+  });
+
+  it("serves a named prefix instead, and refuses neither a prefix nor a merged run of its own", async () => {
+    const named = await runProgram(
+      "dev",
+      devWith((config) => {
+        config["search-backbone:eas"].llm.modelPrefix = "models/llm/v1/";
+      }),
+    );
+    if (named.error) throw named.error;
+    const config = JSON.parse(named.recorder.one(SERVICE).inputs.serviceConfig);
+    expect(config.storage[0].oss.path).toBe("oss://acme-search-dev-artifacts/models/llm/v1/");
+    const { recorder, error } = await runProgram(
+      "dev",
+      devWith((config) => {
+        config["search-backbone:models"].training.llm.merge = false;
+      }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String((error as Error).message)).toContain("eas.llm.modelPrefix");
+    expect(recorder.resources).toEqual([]);
   });
 
   it("refuses chat.backend eas without an eas block, before registering anything", async () => {

@@ -170,6 +170,27 @@ describe("the chat model's fine-tuning job (models.training.llm)", () => {
 });
 
 describe("chat.fineTune: bailian (Model Studio fine-tunes and deploys the chat model)", () => {
+  it("the orchestrator's chat calls that deployment, not the stock model", async () => {
+    const text = readRepoFile("Pulumi.dev.yaml")
+      .replace(
+        "search-backbone:chat:\n    backend: eas\n",
+        "search-backbone:chat:\n    backend: dashscope\n    fineTune: bailian\n",
+      )
+      .concat(
+        "  search-backbone:orchestrator:\n    enabled: true\n    dashscopeApiKey: sk-orchestrator-chat-key\n",
+        `    apiKeys:\n      - id: web\n        sha256: ${"ab".repeat(32)}\n`,
+        "    image:\n      username: acme-pusher\n      password: Registry-Pa55word\n",
+      );
+    const { recorder, error } = await evaluate("dev", text, {
+      [DEPLOYMENT]: () => ({ deployedModel: "qwen3-8b-ft-deployed-0001" }),
+    });
+    expect(error).toBeUndefined();
+    const configMaps = recorder.ofType("kubernetes:core/v1:ConfigMap").map((c) => c.inputs.data ?? {});
+    const env = configMaps.find((data) => "CHAT_MODEL" in data);
+    expect(env?.CHAT_MODEL).toBe("qwen3-8b-ft-deployed-0001");
+    expect(env?.CHAT_BACKEND).toBe("dashscope");
+  });
+
   it("the DLC job only prepares the rows on a CPU; a fine-tune reads them and a deployment serves its model", async () => {
     // Model Studio serves the model it fine-tuned, so DashScope writes the answers, not EAS.
     const text = readRepoFile("Pulumi.dev.yaml").replace(
