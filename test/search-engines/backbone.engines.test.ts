@@ -6,7 +6,6 @@ import {
   indexNames,
   kendallTau,
   ModelClient,
-  type ModelEndpoints,
   overlapAtK,
   ProfileError,
   type RelevanceProfile,
@@ -28,6 +27,7 @@ import { esFused, esHybrid, osHybrid } from "search-backbone-jobs/search";
 import { aliasTarget, indexExists } from "search-backbone-jobs/setup/aliases";
 import { runSetup } from "search-backbone-jobs/setup/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contractModels } from "./contract-models";
 
 /**
  * The backbone against real nodes: OpenSearch 3.6 and Elasticsearch 8.17 on loopback, a local model
@@ -55,18 +55,7 @@ let corpusDir: string;
 let stores: [Store, Store];
 const suiteStarted = performance.now();
 
-const endpointsFor = (profile: RelevanceProfile): ModelEndpoints => ({
-  embedding: {
-    url: models.embeddingUrl(profile.embedding.dims),
-    model: profile.embedding.model,
-    protocol: "contract",
-    dims: profile.embedding.dims,
-    authSecret: null,
-  },
-  rerank: { url: models.rerankUrl, model: profile.rerank.model, protocol: "contract", dims: null, authSecret: null },
-});
-const clientFor = (profile: RelevanceProfile) =>
-  new ModelClient({ endpoints: endpointsFor(profile), maxBatch: 16, concurrency: 2 });
+const { endpointsFor, clientFor } = contractModels(() => models);
 
 async function cleanEngines() {
   for (const request of stores.map((s) => s.request)) {

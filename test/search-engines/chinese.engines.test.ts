@@ -1,14 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import {
-  indexNames,
-  kendallTau,
-  ModelClient,
-  type ModelEndpoints,
-  overlapAtK,
-  type RelevanceProfile,
-} from "@search-backbone/relevance";
+import { indexNames, kendallTau, overlapAtK, type RelevanceProfile } from "@search-backbone/relevance";
 import {
   acquireEngines,
   type CorpusDoc,
@@ -27,6 +20,7 @@ import { esStore, osStore, type Store } from "search-backbone-jobs/ingest/stores
 import { esFused, esHybrid, osHybrid } from "search-backbone-jobs/search";
 import { runSetup } from "search-backbone-jobs/setup/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contractModels } from "./contract-models";
 
 /**
  * Chinese analysis on real nodes: the `smartcn` analyzer (Lucene's Smart Chinese analyzer, from the
@@ -57,18 +51,7 @@ let docs: CorpusDoc[];
 let stores: [Store, Store];
 const started = performance.now();
 
-const endpointsFor = (profile: RelevanceProfile): ModelEndpoints => ({
-  embedding: {
-    url: models.embeddingUrl(profile.embedding.dims),
-    model: profile.embedding.model,
-    protocol: "contract",
-    dims: profile.embedding.dims,
-    authSecret: null,
-  },
-  rerank: { url: models.rerankUrl, model: profile.rerank.model, protocol: "contract", dims: null, authSecret: null },
-});
-const clientFor = (profile: RelevanceProfile) =>
-  new ModelClient({ endpoints: endpointsFor(profile), maxBatch: 16, concurrency: 2 });
+const { endpointsFor, clientFor } = contractModels(() => models);
 
 async function dropIndices() {
   for (const { request } of stores) {
