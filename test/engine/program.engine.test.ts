@@ -74,8 +74,9 @@ describe("the project program under the real engine", () => {
     );
     // Pulumi walks the declarations in map order, so only the set of keys is stable.
     expect(String(error)).toContain("Stack 'engine-config' is missing configuration values");
-    for (const key of ["environment", "region", "owner", "network"])
-      expect(String(error)).toContain(`'search-backbone:${key}'`);
-    expect(String(error)).not.toContain("'search-backbone:storage'");
+    for (const key of ["environment", "region", "owner"]) expect(String(error)).toContain(`'search-backbone:${key}'`);
+    // Keys with a default in Pulumi.yaml are not Pulumi's to require: network defaults to {} because a
+    // stack on an existing cluster makes no VPC; the config rules require its vSwitches where ACK is made.
+    for (const key of ["storage", "network"]) expect(String(error)).not.toContain(`'search-backbone:${key}'`);
   });
 });
